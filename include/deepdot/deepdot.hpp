@@ -1,0 +1,12 @@
+/// @file deepdot.hpp
+/// Umbrella header: everything in the public API.
+#pragma once
+
+#include <deepdot/version.hpp>
+#include <deepdot/random.hpp>
+#include <deepdot/kernel.hpp>
+#include <deepdot/gram.hpp>
+#include <deepdot/preprocess.hpp>
+#include <deepdot/labels.hpp>
+#include <deepdot/metrics.hpp>
+#include <deepdot/feature_map.hpp>

@@ -1,0 +1,105 @@
+/// @file feature_map.hpp
+/// Explicit feature maps phi: R^d -> R^D with <phi(x), phi(y)> ~ K(x, y).
+#pragma once
+
+#include <deepdot/kernel.hpp>
+
+#include <armadillo>
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+namespace deepdot {
+
+namespace detail {
+class BinaryWriter;
+class BinaryReader;
+}  // namespace detail
+
+/// A feature map for a dot-product kernel, in the spirit of faiss's
+/// VectorTransform: built from (kernel, input dimension d, output dimension D,
+/// seed, options) by make_feature_map(), it maps a d x n batch (one column per
+/// point, every column in the unit ball) to a D x n batch of features.
+///
+/// Given the seed the map is deterministic on every platform. Data-dependent
+/// maps (Nystroem, optimised degree allocation) must see a sample through fit()
+/// before transform(); for the others fit() does nothing.
+///
+/// @code
+/// auto k   = deepdot::make_kernel("recursive:2");
+/// auto phi = deepdot::make_feature_map("tensorsketch", k, 784, 4096, 42);
+/// arma::mat Z = phi->transform(X);   // X: 784 x n, unit-norm columns -> Z: 4096 x n
+/// @endcode
+class FeatureMap {
+ public:
+  virtual ~FeatureMap() = default;
+  FeatureMap(const FeatureMap&) = delete;
+  FeatureMap& operator=(const FeatureMap&) = delete;
+
+  /// d, the dimension of the input points.
+  arma::uword input_dim() const { return input_dim_; }
+  /// D, the number of features produced per point.
+  arma::uword output_dim() const { return output_dim_; }
+  std::uint64_t seed() const { return seed_; }
+  const Kernel& kernel() const { return kernel_; }
+
+  /// The canonical spec of the map (without kernel), e.g. "maclaurin:kk";
+  /// make_feature_map(spec(), kernel(), input_dim(), output_dim(), seed())
+  /// rebuilds the same map (before fit()).
+  virtual std::string spec() const = 0;
+
+  /// Learns data-dependent state from a sample (d x m, unit ball). No-op for
+  /// data-independent maps.
+  virtual void fit(const arma::mat& sample);
+  /// False until fit() for data-dependent maps.
+  virtual bool is_fitted() const { return true; }
+
+  /// X: d x n, every column in the unit ball; returns D x n.
+  /// Throws std::invalid_argument on a wrong d, non-finite data or a column
+  /// outside the unit ball, and std::logic_error if the map needs fit() first.
+  arma::mat transform(const arma::mat& X) const;
+  /// Single-precision version; computes in float where that is accurate
+  /// enough and in double otherwise.
+  arma::fmat transform(const arma::fmat& X) const;
+
+  /// Writes the complete state (every random parameter, not just the seed)
+  /// so that a restored map gives bit-identical features on any machine.
+  void save(std::ostream& out) const;
+  /// Reads a map written by save(). Throws std::invalid_argument on a corrupt,
+  /// truncated or foreign stream.
+  static std::unique_ptr<FeatureMap> load(std::istream& in);
+
+  /// Map-specific state, written after the common header by save().
+  virtual void save_state(detail::BinaryWriter& out) const = 0;
+  /// Restores what save_state() wrote; called on a freshly built map.
+  virtual void load_state(detail::BinaryReader& in) = 0;
+
+ protected:
+  FeatureMap(Kernel kernel, arma::uword input_dim, arma::uword output_dim, std::uint64_t seed);
+
+  /// X has been validated (d rows, finite, unit ball). Returns D x n.
+  virtual arma::mat transform_impl(const arma::mat& X) const = 0;
+  /// Default: convert to double, transform, convert back.
+  virtual arma::fmat transform_impl(const arma::fmat& X) const;
+
+ private:
+  Kernel kernel_;
+  arma::uword input_dim_, output_dim_;
+  std::uint64_t seed_;
+};
+
+/// Builds a feature map from its spec string; see docs/feature-maps.md.
+///   "taylor:P", "maclaurin", "maclaurin:kk", "maclaurin:importance", "tensorsketch",
+///   "srht", "fourier", "layerwise", "nystrom", ... (options after ':')
+/// input_dim = d, output_dim = D >= 1. Throws std::invalid_argument naming the
+/// spec and the rule broken.
+std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kernel& kernel,
+                                             arma::uword input_dim, arma::uword output_dim,
+                                             std::uint64_t seed);
+
+/// The names accepted by make_feature_map(), for help texts.
+std::string feature_map_names();
+
+}  // namespace deepdot

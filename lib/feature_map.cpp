@@ -1,0 +1,135 @@
+#include <deepdot/feature_map.hpp>
+
+#include <deepdot/gram.hpp>
+
+#include "binary_io.hpp"
+#include "check.hpp"
+#include "maps/registry.hpp"
+
+#include <cstring>
+#include <iterator>
+#include <istream>
+#include <ostream>
+#include <stdexcept>
+
+namespace deepdot {
+namespace {
+
+struct MapEntry {
+  const char* name;
+  detail::MapMaker make;
+};
+
+const MapEntry kMaps[] = {
+    {"taylor", detail::make_taylor_map},
+    {"maclaurin", detail::make_maclaurin_map},
+    {"tensorsketch", detail::make_tensorsketch_map},
+    {"srht", detail::make_srht_map},
+    {"fourier", detail::make_fourier_map},
+    {"layerwise", detail::make_layerwise_map},
+    {"nystrom", detail::make_nystrom_map},
+};
+
+constexpr char kMagic[8] = {'D', 'D', 'F', 'M', 'A', 'P', '\0', '\1'};
+constexpr std::uint64_t kFormatVersion = 1;
+
+}  // namespace
+
+FeatureMap::FeatureMap(Kernel kernel, arma::uword input_dim, arma::uword output_dim, std::uint64_t seed)
+    : kernel_(std::move(kernel)), input_dim_(input_dim), output_dim_(output_dim), seed_(seed) {}
+
+void FeatureMap::fit(const arma::mat& sample) {
+  if (sample.n_rows != input_dim_)
+    detail::fail("FeatureMap::fit()", "the sample has " + std::to_string(sample.n_rows) +
+                                          " rows but the map expects d = " + std::to_string(input_dim_));
+  check_unit_ball(sample, "FeatureMap::fit()");
+}
+
+template <typename eT>
+static void validate_input(const FeatureMap& map, const arma::Mat<eT>& X) {
+  const std::string where = "FeatureMap::transform() [" + map.spec() + "]";
+  if (X.n_rows != map.input_dim())
+    detail::fail(where, "X has " + std::to_string(X.n_rows) + " rows but the map expects d = " +
+                            std::to_string(map.input_dim()) + " (X must be d x n, one column per point)");
+  check_unit_ball(X, where);
+  if (!map.is_fitted())
+    throw std::logic_error(where + ": this map is data-dependent; call fit() on a sample first");
+}
+
+arma::mat FeatureMap::transform(const arma::mat& X) const {
+  validate_input(*this, X);
+  return transform_impl(X);
+}
+
+arma::fmat FeatureMap::transform(const arma::fmat& X) const {
+  validate_input(*this, X);
+  return transform_impl(X);
+}
+
+arma::fmat FeatureMap::transform_impl(const arma::fmat& X) const {
+  return arma::conv_to<arma::fmat>::from(transform_impl(arma::conv_to<arma::mat>::from(X)));
+}
+
+void FeatureMap::save(std::ostream& out) const {
+  detail::BinaryWriter w;
+  w.raw(kMagic, sizeof kMagic);
+  w.u64(kFormatVersion);
+  w.str(spec());
+  w.str(kernel_.spec());
+  w.u64(input_dim_);
+  w.u64(output_dim_);
+  w.u64(seed_);
+  w.u8(is_fitted() ? 1 : 0);
+  save_state(w);
+  out.write(w.buffer().data(), static_cast<std::streamsize>(w.buffer().size()));
+  if (!out) throw std::runtime_error("FeatureMap::save(): writing the stream failed");
+}
+
+std::unique_ptr<FeatureMap> FeatureMap::load(std::istream& in) {
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  detail::BinaryReader r(data.data(), data.size(), "FeatureMap::load()");
+  char magic[sizeof kMagic];
+  r.raw(magic, sizeof magic, "the magic bytes");
+  if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) r.error("not a deepdot feature map (wrong magic bytes)");
+  const std::uint64_t version = r.u64("the format version");
+  if (version != kFormatVersion)
+    r.error("format version " + std::to_string(version) + " is not supported (this library reads version " +
+            std::to_string(kFormatVersion) + ")");
+  const std::string spec = r.str("the map spec", 4096);
+  const std::string kernel_spec = r.str("the kernel spec", 1 << 20);
+  const std::uint64_t d = r.u64("the input dimension");
+  const std::uint64_t D = r.u64("the output dimension");
+  const std::uint64_t seed = r.u64("the seed");
+  r.u8("the fitted flag");
+  std::unique_ptr<FeatureMap> map;
+  try {
+    map = make_feature_map(spec, make_kernel(kernel_spec), d, D, seed);
+  } catch (const std::invalid_argument& e) {
+    r.error(std::string("the stored header does not describe a valid map: ") + e.what());
+  }
+  map->load_state(r);
+  if (r.remaining() != 0) r.error(std::to_string(r.remaining()) + " unexpected bytes after the map state");
+  return map;
+}
+
+std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kernel& kernel,
+                                             arma::uword input_dim, arma::uword output_dim,
+                                             std::uint64_t seed) {
+  const std::string where = "make_feature_map()";
+  if (input_dim == 0) detail::fail(where, "input_dim d must be >= 1, got 0");
+  if (output_dim == 0) detail::fail(where, "output_dim D must be >= 1, got 0");
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  const std::string options = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  for (const MapEntry& e : kMaps)
+    if (name == e.name) return e.make(options, kernel, input_dim, output_dim, seed);
+  detail::fail(where, "unknown feature map '" + spec + "'; expected one of " + feature_map_names());
+}
+
+std::string feature_map_names() {
+  std::string s;
+  for (const MapEntry& e : kMaps) s += (s.empty() ? "" : ", ") + std::string(e.name);
+  return s;
+}
+
+}  // namespace deepdot
