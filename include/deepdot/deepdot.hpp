@@ -9,4 +9,6 @@
 #include <deepdot/preprocess.hpp>
 #include <deepdot/labels.hpp>
 #include <deepdot/metrics.hpp>
+#include <deepdot/teacher.hpp>
+#include <deepdot/kernel_ridge.hpp>
 #include <deepdot/feature_map.hpp>

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what deepdot needs to build, test and run its main job on Debian 12
+# (as root, with apt-get), then configures the build directory. Safe to rerun:
+# it installs only what is missing and reconfigures only when needed.
+set -euo pipefail
+
+packages=(meson ninja-build g++ pkg-config libarmadillo-dev libopenblas-dev doctest-dev zlib1g-dev)
+# Extra packages can be requested by the caller (e.g. the sanitizer build's compiler runtime).
+packages+=(${DEEPDOT_EXTRA_PACKAGES:-})
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deepdot setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "deepdot setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,138 @@
+#include <deepdot/kernel_ridge.hpp>
+
+#include <deepdot/gram.hpp>
+#include <deepdot/labels.hpp>
+#include <deepdot/metrics.hpp>
+#include <deepdot/teacher.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+namespace {
+struct Problem {
+  deepdot::TeacherSample train, val, test;
+};
+Problem make_problem(arma::uword n, arma::uword outputs = 2) {
+  deepdot::TeacherConfig c;
+  c.input_dim = 6;
+  c.width = 20;
+  c.outputs = outputs;
+  c.noise = 0.05;
+  const deepdot::TeacherNetwork t(c, 3);
+  return {deepdot::draw_teacher_sample(t, n, 3, 1), deepdot::draw_teacher_sample(t, 80, 3, 2),
+          deepdot::draw_teacher_sample(t, 200, 3, 3)};
+}
+}  // namespace
+
+TEST_CASE("KernelRidge: the eigen solution equals a direct solve of (K + n lambda I) alpha = Y") {
+  const Problem p = make_problem(120);
+  const auto k = deepdot::make_kernel("recursive:2");
+  deepdot::KernelRidge ridge(k);
+  ridge.fit(p.train.X, p.train.targets);
+  const arma::mat K = deepdot::gram(k, p.train.X);
+  for (double lambda : {1e-4, 1e-2, 1.0}) {
+    ridge.set_lambda(lambda);
+    const arma::mat direct = arma::solve(K + 120.0 * lambda * arma::eye(120, 120), p.train.targets.t());
+    CHECK(arma::abs(ridge.dual_coefficients() - direct).max() < 1e-8 * (1.0 + arma::abs(direct).max()));
+    // Predictions are K(X*, X) alpha.
+    const arma::mat pred = ridge.predict(p.test.X);
+    const arma::mat expect = direct.t() * deepdot::gram(k, p.train.X, p.test.X);
+    CHECK(arma::abs(pred - expect).max() < 1e-8);
+    // RKHS norms are sqrt(alpha' K alpha).
+    const arma::vec norms = ridge.rkhs_norms();
+    for (arma::uword j = 0; j < 2; ++j)
+      CHECK(norms[j] == doctest::Approx(std::sqrt(arma::as_scalar(direct.col(j).t() * K * direct.col(j)))));
+  }
+}
+
+TEST_CASE("KernelRidge: the validation path equals independent fits at each lambda") {
+  const Problem p = make_problem(100);
+  const auto k = deepdot::make_kernel("recursive:1");
+  deepdot::KernelRidge ridge(k);
+  ridge.fit(p.train.X, p.train.targets);
+  const arma::vec grid = deepdot::default_lambda_grid(10);
+  const deepdot::RidgePath path = ridge.select_by_validation(grid, p.val.X, p.val.targets, deepdot::Criterion::mse);
+  REQUIRE(path.mse.n_elem == 10);
+  for (arma::uword l = 0; l < grid.n_elem; ++l) {
+    deepdot::KernelRidge fresh(k);
+    fresh.fit(p.train.X, p.train.targets);
+    fresh.set_lambda(grid[l]);
+    const double mse = deepdot::mean_squared_error(p.val.targets, fresh.predict(p.val.X));
+    CHECK(path.mse[l] == doctest::Approx(mse).epsilon(1e-8));
+    CHECK(arma::approx_equal(path.norms.col(l), fresh.rkhs_norms(), "reldiff", 1e-8));
+  }
+  CHECK(path.mse[path.best] == doctest::Approx(path.mse.min()));
+  CHECK(ridge.lambdas()[0] == grid[path.best]);
+}
+
+TEST_CASE("KernelRidge: the norm-ball form reaches ||f||_H = B when active, lambda = 0 inside") {
+  const Problem p = make_problem(150);
+  deepdot::KernelRidge ridge(deepdot::make_kernel("recursive:3"));
+  ridge.fit(p.train.X, p.train.targets);
+  const arma::vec interp = ridge.rkhs_norms(0.0);
+  for (double B : {0.05, 0.3, 1.0}) {
+    REQUIRE(B < interp.min());
+    ridge.set_norm_bound(B);
+    const arma::vec norms = ridge.rkhs_norms();
+    for (arma::uword j = 0; j < norms.n_elem; ++j) CHECK(std::abs(norms[j] - B) <= 1e-8 * B);
+    CHECK(ridge.lambdas().min() > 0.0);
+  }
+  // A ball larger than the interpolant's norm is inactive.
+  ridge.set_norm_bound(2.0 * interp.max());
+  CHECK(ridge.lambdas().max() == 0.0);
+  CHECK(arma::approx_equal(ridge.rkhs_norms(), interp, "reldiff", 1e-10));
+  // Radii on a grid: the path reports the lambdas and keeps the best.
+  const deepdot::NormBallPath path = ridge.select_norm_bound_by_validation(
+      arma::vec{0.1, 0.5, 1.0}, p.val.X, p.val.targets, deepdot::Criterion::mse);
+  CHECK(path.mse[path.best] == doctest::Approx(path.mse.min()));
+  CHECK(arma::all(path.lambdas.col(0) > path.lambdas.col(2)));  // a smaller ball needs a larger lambda
+}
+
+TEST_CASE("KernelRidge: classification one-vs-all beats chance and the linear kernel is weaker on a nonlinear teacher") {
+  deepdot::TeacherConfig c;
+  c.input_dim = 10;
+  c.intrinsic_dim = 4;
+  c.width = 50;
+  c.noise = 0.0;
+  const deepdot::TeacherNetwork t(c, 9);
+  const auto tr = deepdot::draw_teacher_sample(t, 600, 9, 1), va = deepdot::draw_teacher_sample(t, 200, 9, 2),
+             te = deepdot::draw_teacher_sample(t, 400, 9, 3);
+  deepdot::LabelEncoder enc;
+  enc.fit(tr.labels);
+  auto test_error = [&](const char* spec) {
+    deepdot::KernelRidge r(deepdot::make_kernel(spec));
+    r.fit(tr.X, enc.encode(tr.labels));
+    r.select_by_validation(deepdot::default_lambda_grid(), va.X, enc.encode(va.labels), deepdot::Criterion::error_rate);
+    return deepdot::error_rate(te.labels, enc.decode(r.predict(te.X)));
+  };
+  const double kernel_err = test_error("recursive:1");
+  const double linear_err = test_error("poly:1:1");
+  CHECK(kernel_err < 0.15);
+  CHECK(kernel_err < linear_err);
+}
+
+TEST_CASE("KernelRidge: every validation branch") {
+  deepdot::KernelRidge ridge(deepdot::make_kernel("recursive:1"));
+  CHECK_THROWS_AS(ridge.set_lambda(0.1), std::logic_error);
+  CHECK_THROWS_AS(ridge.predict(arma::mat(2, 2)), std::logic_error);
+  const Problem p = make_problem(30);
+  CHECK_THROWS_WITH_AS(ridge.fit(p.train.X, p.train.targets.cols(0, 9)), doctest::Contains("KernelRidge::fit()"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(ridge.fit(p.train.X * 2.0, p.train.targets), std::invalid_argument);
+  arma::mat bad = p.train.targets;
+  bad(0, 0) = arma::datum::nan;
+  CHECK_THROWS_WITH_AS(ridge.fit(p.train.X, bad), doctest::Contains("non-finite"), std::invalid_argument);
+  ridge.fit(p.train.X, p.train.targets);
+  CHECK_THROWS_WITH_AS(ridge.set_lambda(-1.0), doctest::Contains("lambda must be finite and >= 0"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ridge.set_norm_bound(0.0), doctest::Contains("B must be finite and > 0"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(ridge.predict(arma::mat(3, 2, arma::fill::zeros)), std::invalid_argument);
+  CHECK_THROWS_AS(ridge.select_by_validation(arma::vec(), p.val.X, p.val.targets, deepdot::Criterion::mse),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(ridge.select_by_validation(arma::vec{0.1}, p.val.X, p.val.targets.rows(0, 0),
+                                             deepdot::Criterion::mse),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::default_lambda_grid(1), std::invalid_argument);
+}
