@@ -12,3 +12,5 @@
 #include <deepdot/teacher.hpp>
 #include <deepdot/kernel_ridge.hpp>
 #include <deepdot/feature_map.hpp>
+#include <deepdot/approximation.hpp>
+#include <deepdot/idx.hpp>

@@ -1,0 +1,279 @@
+#include <deepdot/idx.hpp>
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace deepdot {
+namespace {
+
+// Deflate cannot expand data by more than about 1032:1, so a gzip file of C
+// bytes cannot hold more than this many decompressed bytes; headers claiming
+// more are rejected before anything is allocated.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+// Bytes read per gzread() call; the output buffer grows only with data that
+// has actually been decompressed.
+constexpr std::size_t kChunk = std::size_t(1) << 22;
+
+std::string hex32(std::uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08X", static_cast<unsigned>(v));
+  return buf;
+}
+
+/// A plain or gzipped file read sequentially through zlib (gzread passes plain
+/// files through unchanged), tracking the offset in the decompressed stream so
+/// that every error can say where it happened.
+class IdxSource {
+ public:
+  explicit IdxSource(const std::string& path) : path_(path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw std::invalid_argument("IDX file '" + path + "': cannot open it (no such file or not readable)");
+    if (!S_ISREG(st.st_mode)) throw std::invalid_argument("IDX file '" + path + "': not a regular file");
+    file_size_ = static_cast<std::uint64_t>(st.st_size);
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+      unsigned char m[2] = {0, 0};
+      gzip_ = std::fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+      std::fclose(f);
+    } else {
+      throw std::invalid_argument("IDX file '" + path + "': cannot open it for reading");
+    }
+    file_ = gzopen(path.c_str(), "rb");
+    if (file_ == nullptr) throw std::invalid_argument("IDX file '" + path + "': cannot open it for reading");
+    gzbuffer(file_, 1 << 17);
+  }
+  ~IdxSource() {
+    if (file_ != nullptr) gzclose(file_);
+  }
+  IdxSource(const IdxSource&) = delete;
+  IdxSource& operator=(const IdxSource&) = delete;
+
+  bool gzip() const { return gzip_; }
+  std::uint64_t file_size() const { return file_size_; }
+  std::uint64_t offset() const { return offset_; }
+
+  [[noreturn]] void error(const std::string& what) const { error_at(offset_, what); }
+  [[noreturn]] void error_at(std::uint64_t offset, const std::string& what) const {
+    throw std::invalid_argument("IDX file '" + path_ + "': at byte offset " + std::to_string(offset) +
+                                (gzip_ ? " of the decompressed data" : "") + ": " + what);
+  }
+
+  /// Reads up to n bytes; returns how many were read (fewer only at the end).
+  std::size_t read_some(unsigned char* out, std::size_t n) {
+    std::size_t done = 0;
+    while (done < n) {
+      const auto want = static_cast<unsigned>(std::min<std::size_t>(n - done, kChunk));
+      const int got = gzread(file_, out + done, want);
+      if (got < 0) {
+        int code = 0;
+        const char* msg = gzerror(file_, &code);
+        error(std::string("corrupt data (zlib: ") + (msg != nullptr ? msg : "unknown error") + ")");
+      }
+      if (got == 0) break;
+      done += static_cast<std::size_t>(got);
+      offset_ += static_cast<std::uint64_t>(got);
+    }
+    // gzread() stops quietly at a truncated gzip stream; gzerror() tells.
+    int code = 0;
+    gzerror(file_, &code);
+    if (code != Z_OK && code != Z_BUF_ERROR) error("corrupt gzip data");
+    if (done < n && code == Z_BUF_ERROR) error("the gzip stream is truncated");
+    return done;
+  }
+
+  void read_exact(unsigned char* out, std::size_t n, const std::string& what) {
+    const std::uint64_t start = offset_;
+    const std::size_t got = read_some(out, n);
+    if (got < n)
+      error("truncated while reading " + what + ": needed " + std::to_string(n) + " bytes from offset " +
+            std::to_string(start) + ", the file ended after " + std::to_string(got));
+  }
+
+  std::uint32_t read_be32(const std::string& what) {
+    unsigned char b[4];
+    read_exact(b, 4, what);
+    return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | b[3];
+  }
+
+  /// Reads `bytes` bytes of payload into a buffer that grows only with data
+  /// actually read, so a lying header cannot trigger a huge allocation.
+  std::vector<unsigned char> read_payload(std::uint64_t bytes, const std::string& what) {
+    std::vector<unsigned char> data;
+    const std::uint64_t start = offset_;
+    while (data.size() < bytes) {
+      const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - data.size(), kChunk));
+      const std::size_t old = data.size();
+      data.resize(old + step);
+      const std::size_t got = read_some(data.data() + old, step);
+      if (got < step)
+        error("truncated while reading " + what + ": the header promises " + std::to_string(bytes) +
+              " bytes from offset " + std::to_string(start) + ", the file ended after " +
+              std::to_string(old + got));
+    }
+    return data;
+  }
+
+  /// True if nothing follows the current position.
+  bool at_end() {
+    unsigned char b;
+    return read_some(&b, 1) == 0;
+  }
+
+ private:
+  std::string path_;
+  gzFile file_ = nullptr;
+  bool gzip_ = false;
+  std::uint64_t file_size_ = 0;
+  std::uint64_t offset_ = 0;
+};
+
+struct IdxHeader {
+  std::vector<std::uint64_t> dims;
+  std::uint64_t header_bytes = 0;
+};
+
+const char* describe_magic(std::uint32_t magic) {
+  switch (magic) {
+    case 0x00000801: return " (an IDX label file)";
+    case 0x00000803: return " (an IDX image file)";
+    default: break;
+  }
+  if ((magic >> 16) == 0x1f8b) return " (a gzip stream inside the gzip stream?)";
+  return "";
+}
+
+IdxHeader read_header(IdxSource& src, std::uint32_t expected_magic, const char* kind) {
+  const std::uint32_t magic = src.read_be32("the magic number");
+  if (magic != expected_magic) {
+    std::string msg = "wrong magic number " + hex32(magic) + describe_magic(magic) + ", expected " +
+                      hex32(expected_magic) + " for an IDX " + kind + " file";
+    if ((magic >> 16) == 0 && ((magic >> 8) & 0xFF) != 0x08 && (magic & 0xFF) == (expected_magic & 0xFF))
+      msg += " (element type " + hex32((magic >> 8) & 0xFF) + " is not supported; only unsigned bytes, 0x08)";
+    src.error_at(0, msg);
+  }
+  IdxHeader h;
+  const unsigned ndims = expected_magic & 0xFF;
+  for (unsigned i = 0; i < ndims; ++i) h.dims.push_back(src.read_be32("dimension " + std::to_string(i)));
+  h.header_bytes = 4 + 4 * std::uint64_t(ndims);
+  return h;
+}
+
+/// Checks that the first `count` of the n records of `record` bytes that the
+/// header claims can be in the file (and, when the whole file is read, that
+/// nothing follows them); returns count * record. Only what will be read has
+/// to be present, as for a gzip file, whose size is unknown until the end.
+std::uint64_t check_payload(IdxSource& src, std::uint64_t count, std::uint64_t n, std::uint64_t record,
+                            const std::string& what) {
+  const std::uint64_t limit = src.gzip() ? src.file_size() * kMaxDeflateRatio : src.file_size();
+  if (record != 0 && count > limit / record)
+    src.error("the header claims " + what + ", more data than a " + std::to_string(src.file_size()) +
+              "-byte " + (src.gzip() ? "gzip " : "") + "file can hold");
+  const std::uint64_t bytes = count * record;
+  if (!src.gzip()) {
+    const std::uint64_t available = src.file_size() - src.offset();
+    if (bytes > available)
+      src.error("truncated: the header claims " + what + " (" + std::to_string(bytes) + " bytes for the " +
+                std::to_string(count) + " requested), but only " + std::to_string(available) +
+                " bytes follow the header");
+    if (count == n && bytes < available)
+      src.error("the header claims " + what + " = " + std::to_string(bytes) + " bytes, but " +
+                std::to_string(available) + " bytes follow the header (trailing data: not an IDX file?)");
+  }
+  return bytes;
+}
+
+}  // namespace
+
+arma::mat read_idx_images(const std::string& path, arma::uword max_count) {
+  IdxSource src(path);
+  const IdxHeader h = read_header(src, 0x00000803, "image");
+  const std::uint64_t n = h.dims[0], rows = h.dims[1], cols = h.dims[2];
+  if (rows == 0 || cols == 0)
+    src.error("an image dimension is zero (" + std::to_string(rows) + " x " + std::to_string(cols) + ")");
+  const std::uint64_t d = rows * cols;  // both < 2^32: no overflow
+  const std::uint64_t count = std::min<std::uint64_t>(n, max_count);
+  const std::string claim = std::to_string(n) + " images of " + std::to_string(rows) + " x " + std::to_string(cols);
+  const std::uint64_t bytes = check_payload(src, count, n, d, claim);
+  const std::vector<unsigned char> data = src.read_payload(bytes, claim);
+  if (count == n && src.gzip() && !src.at_end())
+    src.error("unexpected trailing data after " + std::to_string(n) + " images");
+  arma::mat X(static_cast<arma::uword>(d), static_cast<arma::uword>(count));
+  double* out = X.memptr();
+  for (std::size_t i = 0; i < data.size(); ++i) out[i] = static_cast<double>(data[i]);
+  return X;
+}
+
+arma::ivec read_idx_labels(const std::string& path, arma::uword max_count) {
+  IdxSource src(path);
+  const IdxHeader h = read_header(src, 0x00000801, "label");
+  const std::uint64_t n = h.dims[0];
+  const std::uint64_t count = std::min<std::uint64_t>(n, max_count);
+  const std::string claim = std::to_string(n) + " labels";
+  const std::uint64_t bytes = check_payload(src, count, n, 1, claim);
+  const std::vector<unsigned char> data = src.read_payload(bytes, claim);
+  if (count == n && src.gzip() && !src.at_end())
+    src.error("unexpected trailing data after " + std::to_string(n) + " labels");
+  arma::ivec y(static_cast<arma::uword>(count));
+  for (std::size_t i = 0; i < data.size(); ++i) y[i] = static_cast<arma::sword>(data[i]);
+  return y;
+}
+
+std::string fashion_mnist_directory() {
+  const char* env = std::getenv("DEEPDOT_FASHION_MNIST_DIR");
+  if (env != nullptr && *env != '\0') return env;
+  return "/usr/share/datasets/fashion-mnist";
+}
+
+namespace {
+
+bool is_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/// The gzipped file if present, else the uncompressed one, else throws.
+std::string find_idx(const std::string& dir, const std::string& stem) {
+  const std::string base = dir + "/" + stem;
+  if (is_file(base + ".gz")) return base + ".gz";
+  if (is_file(base)) return base;
+  throw std::invalid_argument("load_fashion_mnist(): cannot find " + base + ".gz (nor " + stem +
+                              " uncompressed) in '" + dir +
+                              "'; install the data set with `apt-get install dataset-fashion-mnist`, or point "
+                              "DEEPDOT_FASHION_MNIST_DIR (or the directory argument) at a copy of the files");
+}
+
+}  // namespace
+
+LabelledImages load_fashion_mnist(const std::string& split, arma::uword max_count, const std::string& directory) {
+  std::string prefix;
+  if (split == "train") prefix = "train";
+  else if (split == "test" || split == "t10k") prefix = "t10k";
+  else
+    throw std::invalid_argument("load_fashion_mnist(): split must be \"train\" or \"test\", got \"" + split + "\"");
+  const std::string dir = directory.empty() ? fashion_mnist_directory() : directory;
+  const std::string images_path = find_idx(dir, prefix + "-images-idx3-ubyte");
+  const std::string labels_path = find_idx(dir, prefix + "-labels-idx1-ubyte");
+  LabelledImages out;
+  out.images = read_idx_images(images_path, max_count);
+  out.labels = read_idx_labels(labels_path, max_count);
+  if (out.images.n_rows != 784)
+    throw std::invalid_argument("load_fashion_mnist(): '" + images_path + "' holds images of " +
+                                std::to_string(out.images.n_rows) + " pixels, expected 28 x 28 = 784");
+  if (out.images.n_cols != out.labels.n_elem)
+    throw std::invalid_argument("load_fashion_mnist(): '" + images_path + "' gives " +
+                                std::to_string(out.images.n_cols) + " images but '" + labels_path + "' gives " +
+                                std::to_string(out.labels.n_elem) + " labels");
+  for (arma::uword i = 0; i < out.labels.n_elem; ++i)
+    if (out.labels[i] < 0 || out.labels[i] > 9)
+      throw std::invalid_argument("load_fashion_mnist(): '" + labels_path + "': label " + std::to_string(i) +
+                                  " is " + std::to_string(out.labels[i]) + ", outside 0..9");
+  return out;
+}
+
+}  // namespace deepdot

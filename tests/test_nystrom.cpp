@@ -1,0 +1,159 @@
+#include <deepdot/feature_map.hpp>
+
+#include <deepdot/approximation.hpp>
+#include <deepdot/gram.hpp>
+#include <deepdot/preprocess.hpp>
+#include <deepdot/random.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+using deepdot::make_feature_map;
+using deepdot::make_kernel;
+
+namespace {
+
+arma::mat ball_points(arma::uword d, arma::uword n, std::uint64_t seed, double rmin = 0.5) {
+  deepdot::Rng rng(seed);
+  arma::mat X = rng.normal_matrix(d, n);
+  deepdot::normalize_columns(X);
+  for (arma::uword j = 0; j < n; ++j) X.col(j) *= rmin + (1.0 - rmin) * rng.uniform();
+  return X;
+}
+
+std::string saved(const deepdot::FeatureMap& map) {
+  std::ostringstream out;
+  map.save(out);
+  return out.str();
+}
+
+std::unique_ptr<deepdot::FeatureMap> loaded(const std::string& bytes) {
+  std::istringstream in(bytes);
+  return deepdot::FeatureMap::load(in);
+}
+
+}  // namespace
+
+TEST_CASE("nystrom: exact on the sample when the landmarks are the whole sample") {
+  const arma::mat X = ball_points(8, 60, 1);
+  for (const char* kspec : {"recursive:1", "recursive:4", "gaussian:1", "arccos:1"}) {
+    INFO(std::string(kspec));
+    const auto kernel = make_kernel(kspec);
+    auto map = make_feature_map("nystrom", kernel, 8, 60, 3);
+    map->fit(X);
+    const auto e = deepdot::approximation_error(kernel, *map, X);
+    CHECK(e.relative_frobenius < 1e-8);
+    CHECK(e.max_abs_error < 1e-8);
+  }
+}
+
+TEST_CASE("nystrom: exact everywhere for a finite-rank kernel once the landmarks span its features") {
+  // poly:2 on d = 3 has a 10-dimensional feature space: 25 landmarks span it,
+  // K_mm has rank 10 and the pseudo-inverse cut removes the 15 null directions.
+  const auto kernel = make_kernel("poly:2:1");
+  auto map = make_feature_map("nystrom", kernel, 3, 25, 7);
+  map->fit(ball_points(3, 100, 2));
+  const arma::mat Y = ball_points(3, 40, 3);  // new points, not in the sample
+  const auto e = deepdot::approximation_error(kernel, *map, Y);
+  CHECK(e.relative_frobenius < 1e-7);
+  // The cut leaves exactly the 10 directions of the feature space.
+  const arma::vec sv = arma::svd(map->transform(Y));
+  CHECK(arma::accu(sv > 1e-6 * sv.max()) == 10);
+}
+
+TEST_CASE("nystrom: the error falls with D on held-out points") {
+  const arma::mat X = ball_points(10, 600, 4), Y = ball_points(10, 200, 5);
+  const auto kernel = make_kernel("recursive:2");
+  double previous = 1e9;
+  for (arma::uword D : {16u, 64u, 256u}) {
+    auto map = make_feature_map("nystrom", kernel, 10, D, 1);
+    map->fit(X);
+    const double e = deepdot::approximation_error(kernel, *map, Y).relative_frobenius_nonconstant;
+    MESSAGE("D = ", D, ": held-out nonconstant error ", e);
+    CHECK(e < 0.7 * previous);
+    previous = e;
+  }
+}
+
+TEST_CASE("nystrom: fitting is required, validated and deterministic") {
+  const auto kernel = make_kernel("recursive:1");
+  const arma::mat X = ball_points(5, 50, 6);
+  auto map = make_feature_map("nystrom", kernel, 5, 20, 9);
+  CHECK_FALSE(map->is_fitted());
+  CHECK_THROWS_AS(map->transform(X), std::logic_error);
+  CHECK_THROWS_WITH_AS(map->fit(X.cols(0, 18)), doctest::Contains("at least D points"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(map->fit(ball_points(4, 50, 6)), doctest::Contains("d = 5"), std::invalid_argument);
+  CHECK_THROWS_AS(map->fit(2.0 * X), std::invalid_argument);  // outside the unit ball
+  CHECK_FALSE(map->is_fitted());
+  map->fit(X);
+  CHECK(map->is_fitted());
+  const arma::mat Z = map->transform(X);
+  CHECK(Z.n_rows == 20);
+  CHECK(Z.n_cols == 50);
+
+  auto same = make_feature_map("nystrom", kernel, 5, 20, 9);
+  same->fit(X);
+  CHECK(arma::approx_equal(same->transform(X), Z, "absdiff", 0.0));
+  auto other = make_feature_map("nystrom", kernel, 5, 20, 10);
+  other->fit(X);
+  CHECK(arma::abs(other->transform(X) - Z).max() > 1e-3);
+
+  // Float input goes through double and agrees.
+  const arma::mat Zf = arma::conv_to<arma::mat>::from(map->transform(arma::conv_to<arma::fmat>::from(X)));
+  CHECK(arma::abs(Zf - Z).max() < 1e-4);
+}
+
+TEST_CASE("nystrom: save/load bit-exact, fitted or not; corrupt state rejected") {
+  const auto kernel = make_kernel("gaussian:0.7");
+  const arma::mat X = ball_points(4, 30, 8);
+  auto map = make_feature_map("nystrom:1e-8", kernel, 4, 12, 2);
+  CHECK(map->spec() == "nystrom:1e-08");
+
+  const auto unfitted = loaded(saved(*map));
+  CHECK_FALSE(unfitted->is_fitted());
+  CHECK(unfitted->spec() == map->spec());
+
+  map->fit(X);
+  const std::string bytes = saved(*map);
+  const auto back = loaded(bytes);
+  CHECK(back->is_fitted());
+  const arma::mat Z = map->transform(X), Zb = back->transform(X);
+  CHECK(std::memcmp(Z.memptr(), Zb.memptr(), Z.n_elem * sizeof(double)) == 0);
+  CHECK(saved(*back) == bytes);
+
+  for (std::size_t cut : {bytes.size() - 1, bytes.size() - 100, bytes.size() / 2}) {
+    CHECK_THROWS_AS(loaded(bytes.substr(0, cut)), std::invalid_argument);
+  }
+  // The whitening matrix is the last D x D doubles: make one NaN.
+  std::string bad = bytes;
+  const double nan = std::nan("");
+  std::memcpy(&bad[bad.size() - 8], &nan, 8);
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("whitening matrix has a non-finite"), std::invalid_argument);
+  // A landmark pushed outside the unit ball (first landmark entry, right
+  // after the fitted flag and the 16-byte shape).
+  bad = bytes;
+  const std::size_t landmarks = bytes.size() - (16 + 8 * 12 * 12) - (16 + 8 * 4 * 12);
+  const double big = 5.0;
+  std::memcpy(&bad[landmarks + 16], &big, 8);
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("outside the unit ball"), std::invalid_argument);
+  bad = bytes;
+  bad[landmarks - 1] = 7;  // the fitted flag
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("fitted flag"), std::invalid_argument);
+}
+
+TEST_CASE("nystrom: bad parameters") {
+  const auto kernel = make_kernel("recursive:1");
+  for (const char* spec : {"nystrom:abc", "nystrom:1", "nystrom:-0.1", "nystrom:nan", "nystrom:1e-3x"}) {
+    INFO(std::string(spec));
+    CHECK_THROWS_WITH_AS(make_feature_map(spec, kernel, 3, 4, 1), doctest::Contains("make_feature_map()"),
+                         std::invalid_argument);
+  }
+  CHECK_THROWS_WITH_AS(make_feature_map("nystrom:2", kernel, 3, 4, 1), doctest::Contains("[0, 1)"),
+                       std::invalid_argument);
+  CHECK(make_feature_map("nystrom:0", kernel, 3, 4, 1)->spec() == "nystrom:0");
+  CHECK(make_feature_map("nystrom:1e-10", kernel, 3, 4, 1)->spec() == "nystrom");
+}

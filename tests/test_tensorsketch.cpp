@@ -1,0 +1,150 @@
+#include <deepdot/feature_map.hpp>
+
+#include "sketch_test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+using deepdot::make_feature_map;
+using deepdot::make_kernel;
+using namespace sketch_test;
+
+TEST_CASE("tensorsketch: spec strings, shapes and the exact constant and linear part") {
+  const auto k = make_kernel("recursive:2");
+  CHECK(make_feature_map("tensorsketch", k, 8, 64, 1)->spec() == "tensorsketch");
+  CHECK(make_feature_map("tensorsketch:opt", k, 8, 64, 1)->spec() == "tensorsketch:opt");
+  const arma::mat X = unit_columns(8, 11, 1);  // odd: the last point has no FFT partner
+  const arma::vec a = k.coefficients(2);
+  for (arma::uword D : {1u, 2u, 17u, 64u, 1000u}) {
+    const arma::mat Z = make_feature_map("tensorsketch", k, 8, D, 1)->transform(X);
+    CHECK(Z.n_rows == D);
+    CHECK(Z.n_cols == 11);
+    CHECK(arma::approx_equal(Z.row(0), arma::rowvec(11, arma::fill::value(std::sqrt(a[0]))), "absdiff", 1e-15));
+    if (D >= 36) CHECK(arma::approx_equal(Z.rows(1, 8), std::sqrt(a[1]) * X, "absdiff", 1e-15));
+  }
+}
+
+TEST_CASE("tensorsketch: pairing two points per FFT gives the same features as one point at a time") {
+  const auto k = make_kernel("recursive:3");
+  const arma::mat X = unit_columns(9, 7, 4);
+  auto map = make_feature_map("tensorsketch", k, 9, 300, 5);
+  const arma::mat Z = map->transform(X);
+  for (arma::uword j = 0; j < X.n_cols; ++j)
+    CHECK(arma::approx_equal(map->transform(arma::mat(X.col(j))), arma::mat(Z.col(j)), "absdiff", 1e-13));
+  // A batch large enough to be split over threads gives the same columns.
+  const arma::mat B = unit_columns(9, 301, 6);
+  const arma::mat ZB = map->transform(B);
+  for (arma::uword j : {0u, 1u, 149u, 150u, 151u, 299u, 300u})
+    CHECK(arma::approx_equal(map->transform(arma::mat(B.col(j))), arma::mat(ZB.col(j)), "absdiff", 1e-13));
+}
+
+TEST_CASE("tensorsketch: matches a naive TensorSketch built from the stored hashes (odd sketch length)") {
+  // Kernel t^2 only (no exact part), d = 3, D = 5: one degree-2 sketch of length 5.
+  // TS(x)[b] = sum_{i,j: h1(i) + h2(j) = b mod 5} s1(i) s2(j) x_i x_j.
+  const auto k = make_kernel("poly:2:0");
+  auto map = make_feature_map("tensorsketch", k, 3, 5, 8);
+  const std::string bytes = saved(*map);
+  std::size_t p = state_offset(*map) + 1;
+  REQUIRE(get_u64(bytes, p) == 1);       // one degree
+  REQUIRE(get_u64(bytes, p + 8) == 2);   // ... which is 2
+  REQUIRE(get_u64(bytes, p + 24) == 5);  // with 5 features
+  p += 32;
+  REQUIRE(get_u64(bytes, p) == 6);  // d * n hashes
+  arma::umat h(3, 2);
+  for (arma::uword i = 0; i < 6; ++i) h[i] = get_u64(bytes, p + 8 + 8 * i);
+  const std::uint64_t sign_bits = get_u64(bytes, p + 56);
+  auto sign = [&](arma::uword j, arma::uword f) { return ((sign_bits >> (j + 3 * f)) & 1) ? 1.0 : -1.0; };
+  const arma::mat X = unit_columns(3, 6, 2);
+  const arma::mat Z = map->transform(X);
+  for (arma::uword c = 0; c < X.n_cols; ++c) {
+    arma::vec expected(5, arma::fill::zeros);
+    for (arma::uword i = 0; i < 3; ++i)
+      for (arma::uword j = 0; j < 3; ++j)
+        expected[(h(i, 0) + h(j, 1)) % 5] += sign(i, 0) * sign(j, 1) * X(i, c) * X(j, c);
+    CHECK(arma::approx_equal(Z.col(c), expected, "absdiff", 1e-13));
+  }
+}
+
+TEST_CASE("tensorsketch: unbiased (mean over 300 seeds within 4 standard errors of the represented kernel)") {
+  check_unbiased_default("tensorsketch", 300);
+}
+
+TEST_CASE("tensorsketch: relative Frobenius error falls like D^-1/2 (slower for heavy tails)") {
+  const arma::mat X = unit_columns(32, 150, 7);
+  const std::vector<double> dims{256, 512, 1024, 2048, 4096};
+  // Light tails: every needed degree fits the budget and the error is pure variance.
+  for (const char* kernel : {"recursive:1", "poly:3"}) {
+    for (const char* spec : {"tensorsketch", "tensorsketch:opt"}) {
+      std::vector<double> errs;
+      const double slope = error_slope(spec, make_kernel(kernel), X, dims, 2, &errs);
+      INFO(std::string(spec), " ", std::string(kernel), " slope ", slope, " errors ", errs[0], " .. ", errs.back());
+      CHECK(slope >= -0.65);
+      CHECK(slope <= -0.35);
+    }
+  }
+  // Heavy tail (recursive:4): each doubling of D buys more degrees as well as
+  // less variance, so the error still falls steadily but more slowly.
+  for (const char* spec : {"tensorsketch", "tensorsketch:opt"}) {
+    std::vector<double> errs;
+    const double slope = error_slope(spec, make_kernel("recursive:4"), X, dims, 2, &errs);
+    INFO(std::string(spec), " recursive:4 slope ", slope, " errors ", errs[0], " .. ", errs.back());
+    CHECK(slope >= -0.65);
+    CHECK(slope <= -0.15);
+    for (std::size_t i = 1; i < errs.size(); ++i) CHECK(errs[i] < errs[i - 1]);
+  }
+}
+
+TEST_CASE("tensorsketch: determinism, bit-exact save/load, corrupt state, float vs double") {
+  for (const char* spec : {"tensorsketch", "tensorsketch:opt"}) {
+    INFO(std::string(spec));
+    check_common_contract(spec, make_kernel("recursive:2"), 12, 300);
+    check_common_contract(spec, make_kernel("poly:4:0.5"), 5, 37);
+    const arma::mat X = unit_columns(6, 20, 1);
+    auto map = make_feature_map(spec, make_kernel("recursive:2"), 6, 100, 9);
+    if (!map->is_fitted()) map->fit(X);
+    check_corrupt_allocation(*map);
+    // A hash outside the sketch: the first hash of the first degree.
+    std::string b = saved(*map);
+    const std::size_t s = state_offset(*map);
+    const std::uint64_t degrees = get_u64(b, s + 1);
+    const std::size_t first_hash = s + 1 + 2 * 8 * (degrees + 1) + 8;
+    put_u64(b, first_hash, 1u << 20);
+    CHECK_THROWS_AS(loaded(b), std::invalid_argument);
+    b = saved(*map);
+    put_u64(b, first_hash - 8, 5);  // wrong number of hashes
+    CHECK_THROWS_AS(loaded(b), std::invalid_argument);
+  }
+}
+
+TEST_CASE("tensorsketch:opt needs fit() and beats or matches the default allocation on its sample") {
+  const arma::mat X = unit_columns(16, 200, 21);
+  auto unfitted = make_feature_map("tensorsketch:opt", make_kernel("recursive:2"), 16, 512, 1);
+  CHECK_FALSE(unfitted->is_fitted());
+  CHECK_THROWS_AS(unfitted->transform(X), std::logic_error);
+  CHECK_FALSE(loaded(saved(*unfitted))->is_fitted());
+  for (const char* kernel : {"recursive:2", "recursive:4"}) {
+    const auto k = make_kernel(kernel);
+    double opt = 0.0, plain = 0.0;
+    for (unsigned s = 0; s < 4; ++s) {
+      auto m = make_feature_map("tensorsketch:opt", k, 16, 1024, 100 + s);
+      m->fit(X);
+      opt += relative_error(k, X, m->transform(X));
+      plain += relative_error(k, X, make_feature_map("tensorsketch", k, 16, 1024, 100 + s)->transform(X));
+    }
+    INFO(std::string(kernel), " opt ", opt / 4, " default ", plain / 4);
+    CHECK(opt <= 1.1 * plain);
+  }
+}
+
+TEST_CASE("tensorsketch: bad options are rejected with a message naming the spec and the rule") {
+  for (const char* spec : {"tensorsketch:foo", "tensorsketch:opt:1", "tensorsketch:OPT"}) {
+    const std::string msg = make_error(spec, make_kernel("recursive:1"), 4, 16);
+    INFO(spec, ": ", msg);
+    CHECK(msg.rfind("make_feature_map(): ", 0) == 0);
+    CHECK(msg.find(spec) != std::string::npos);
+    CHECK(msg.find("'opt'") != std::string::npos);
+  }
+}
