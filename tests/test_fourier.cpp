@@ -115,11 +115,12 @@ TEST_CASE("fourier: the error falls like 1/sqrt(D)") {
     const double a0 = kernel.coefficients(1)[0];
     for (const char* spec : {"fourier", "fourier:phase", "fourier:orf"}) {
       std::vector<double> Ds, errs;
-      for (arma::uword D = 64; D <= 4096; D *= 4) {
+      for (arma::uword D = 64; D <= 2048; D *= 2) {
         double e = 0.0;
         for (std::uint64_t s = 0; s < 4; ++s) {
           const auto map = make_feature_map(spec, kernel, X.n_rows, D, 50 + s);
-          e += deepdot::approximation_error(K, map->transform(X), a0).relative_frobenius_nonconstant / 4;
+          const arma::mat Z = map->transform(X);
+          e += arma::norm(K - Z.t() * Z, "fro") / arma::norm(K - a0, "fro") / 4;
         }
         Ds.push_back(static_cast<double>(D));
         errs.push_back(e);
@@ -236,8 +237,12 @@ TEST_CASE("fourier: Fashion-MNIST target (DESIGN.md section 2), if the data is i
   for (const char* kspec : {"recursive:1", "recursive:2", "recursive:4"}) {
     const auto kernel = make_kernel(kspec);
     const auto map = make_feature_map("fourier", kernel, 784, 4096, 1);
-    const auto e = deepdot::approximation_error(kernel, *map, X);
-    MESSAGE(std::string(kspec), " relative Frobenius error of the non-constant part ", e.relative_frobenius_nonconstant);
-    CHECK(e.relative_frobenius_nonconstant <= 0.06);
+    // Frobenius only (approximation_error() would add two 2000 x 2000
+    // eigen-decompositions for the spectral norms).
+    const arma::mat K = deepdot::gram(kernel, X);
+    const arma::mat Z = map->transform(X);
+    const double e = arma::norm(K - Z.t() * Z, "fro") / arma::norm(K - kernel.coefficients(1)[0], "fro");
+    MESSAGE(std::string(kspec), " relative Frobenius error of the non-constant part ", e);
+    CHECK(e <= 0.06);
   }
 }
