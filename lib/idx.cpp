@@ -1,7 +1,8 @@
 #include <deepdot/idx.hpp>
 
-#include <zlib.h>
+#include "data_formats.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -13,12 +14,12 @@
 namespace deepdot {
 namespace {
 
-// Deflate cannot expand data by more than about 1032:1, so a gzip file of C
-// bytes cannot hold more than this many decompressed bytes; headers claiming
-// more are rejected before anything is allocated.
-constexpr std::uint64_t kMaxDeflateRatio = 1032;
-// Bytes read per gzread() call; the output buffer grows only with data that
-// has actually been decompressed.
+using detail::ByteSource;
+using detail::kMaxDeflateRatio;
+using detail::kMaxDimension;
+
+// Bytes read per call; the output buffer grows only with data that has
+// actually been read.
 constexpr std::size_t kChunk = std::size_t(1) << 22;
 
 std::string hex32(std::uint32_t v) {
@@ -27,111 +28,29 @@ std::string hex32(std::uint32_t v) {
   return buf;
 }
 
-/// A plain or gzipped file read sequentially through zlib (gzread passes plain
-/// files through unchanged), tracking the offset in the decompressed stream so
-/// that every error can say where it happened.
-class IdxSource {
- public:
-  explicit IdxSource(const std::string& path) : path_(path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw std::invalid_argument("IDX file '" + path + "': cannot open it (no such file or not readable)");
-    if (!S_ISREG(st.st_mode)) throw std::invalid_argument("IDX file '" + path + "': not a regular file");
-    file_size_ = static_cast<std::uint64_t>(st.st_size);
-    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
-      unsigned char m[2] = {0, 0};
-      gzip_ = std::fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-      std::fclose(f);
-    } else {
-      throw std::invalid_argument("IDX file '" + path + "': cannot open it for reading");
-    }
-    file_ = gzopen(path.c_str(), "rb");
-    if (file_ == nullptr) throw std::invalid_argument("IDX file '" + path + "': cannot open it for reading");
-    gzbuffer(file_, 1 << 17);
-  }
-  ~IdxSource() {
-    if (file_ != nullptr) gzclose(file_);
-  }
-  IdxSource(const IdxSource&) = delete;
-  IdxSource& operator=(const IdxSource&) = delete;
+std::uint32_t read_be32(ByteSource& src, const std::string& what) {
+  unsigned char b[4];
+  src.read_exact(b, 4, what);
+  return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | b[3];
+}
 
-  bool gzip() const { return gzip_; }
-  std::uint64_t file_size() const { return file_size_; }
-  std::uint64_t offset() const { return offset_; }
-
-  [[noreturn]] void error(const std::string& what) const { error_at(offset_, what); }
-  [[noreturn]] void error_at(std::uint64_t offset, const std::string& what) const {
-    throw std::invalid_argument("IDX file '" + path_ + "': at byte offset " + std::to_string(offset) +
-                                (gzip_ ? " of the decompressed data" : "") + ": " + what);
+/// Reads `bytes` bytes of payload into a buffer that grows only with data
+/// actually read, so a lying header cannot trigger a huge allocation.
+std::vector<unsigned char> read_payload(ByteSource& src, std::uint64_t bytes, const std::string& what) {
+  std::vector<unsigned char> data;
+  const std::uint64_t start = src.offset();
+  while (data.size() < bytes) {
+    const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - data.size(), kChunk));
+    const std::size_t old = data.size();
+    data.resize(old + step);
+    const std::size_t got = src.read(data.data() + old, step);
+    if (got < step)
+      src.error("truncated while reading " + what + ": the header promises " + std::to_string(bytes) +
+                " bytes from offset " + std::to_string(start) + ", the file ended after " +
+                std::to_string(old + got));
   }
-
-  /// Reads up to n bytes; returns how many were read (fewer only at the end).
-  std::size_t read_some(unsigned char* out, std::size_t n) {
-    std::size_t done = 0;
-    while (done < n) {
-      const auto want = static_cast<unsigned>(std::min<std::size_t>(n - done, kChunk));
-      const int got = gzread(file_, out + done, want);
-      if (got < 0) {
-        int code = 0;
-        const char* msg = gzerror(file_, &code);
-        error(std::string("corrupt data (zlib: ") + (msg != nullptr ? msg : "unknown error") + ")");
-      }
-      if (got == 0) break;
-      done += static_cast<std::size_t>(got);
-      offset_ += static_cast<std::uint64_t>(got);
-    }
-    // gzread() stops quietly at a truncated gzip stream; gzerror() tells.
-    int code = 0;
-    gzerror(file_, &code);
-    if (code != Z_OK && code != Z_BUF_ERROR) error("corrupt gzip data");
-    if (done < n && code == Z_BUF_ERROR) error("the gzip stream is truncated");
-    return done;
-  }
-
-  void read_exact(unsigned char* out, std::size_t n, const std::string& what) {
-    const std::uint64_t start = offset_;
-    const std::size_t got = read_some(out, n);
-    if (got < n)
-      error("truncated while reading " + what + ": needed " + std::to_string(n) + " bytes from offset " +
-            std::to_string(start) + ", the file ended after " + std::to_string(got));
-  }
-
-  std::uint32_t read_be32(const std::string& what) {
-    unsigned char b[4];
-    read_exact(b, 4, what);
-    return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | b[3];
-  }
-
-  /// Reads `bytes` bytes of payload into a buffer that grows only with data
-  /// actually read, so a lying header cannot trigger a huge allocation.
-  std::vector<unsigned char> read_payload(std::uint64_t bytes, const std::string& what) {
-    std::vector<unsigned char> data;
-    const std::uint64_t start = offset_;
-    while (data.size() < bytes) {
-      const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - data.size(), kChunk));
-      const std::size_t old = data.size();
-      data.resize(old + step);
-      const std::size_t got = read_some(data.data() + old, step);
-      if (got < step)
-        error("truncated while reading " + what + ": the header promises " + std::to_string(bytes) +
-              " bytes from offset " + std::to_string(start) + ", the file ended after " +
-              std::to_string(old + got));
-    }
-    return data;
-  }
-
-  /// True if nothing follows the current position.
-  bool at_end() {
-    unsigned char b;
-    return read_some(&b, 1) == 0;
-  }
-
- private:
-  std::string path_;
-  gzFile file_ = nullptr;
-  bool gzip_ = false;
-  std::uint64_t file_size_ = 0;
-  std::uint64_t offset_ = 0;
-};
+  return data;
+}
 
 struct IdxHeader {
   std::vector<std::uint64_t> dims;
@@ -148,8 +67,8 @@ const char* describe_magic(std::uint32_t magic) {
   return "";
 }
 
-IdxHeader read_header(IdxSource& src, std::uint32_t expected_magic, const char* kind) {
-  const std::uint32_t magic = src.read_be32("the magic number");
+IdxHeader read_header(ByteSource& src, std::uint32_t expected_magic, const char* kind) {
+  const std::uint32_t magic = read_be32(src, "the magic number");
   if (magic != expected_magic) {
     std::string msg = "wrong magic number " + hex32(magic) + describe_magic(magic) + ", expected " +
                       hex32(expected_magic) + " for an IDX " + kind + " file";
@@ -159,7 +78,7 @@ IdxHeader read_header(IdxSource& src, std::uint32_t expected_magic, const char* 
   }
   IdxHeader h;
   const unsigned ndims = expected_magic & 0xFF;
-  for (unsigned i = 0; i < ndims; ++i) h.dims.push_back(src.read_be32("dimension " + std::to_string(i)));
+  for (unsigned i = 0; i < ndims; ++i) h.dims.push_back(read_be32(src, "dimension " + std::to_string(i)));
   h.header_bytes = 4 + 4 * std::uint64_t(ndims);
   return h;
 }
@@ -168,15 +87,15 @@ IdxHeader read_header(IdxSource& src, std::uint32_t expected_magic, const char* 
 /// header claims can be in the file (and, when the whole file is read, that
 /// nothing follows them); returns count * record. Only what will be read has
 /// to be present, as for a gzip file, whose size is unknown until the end.
-std::uint64_t check_payload(IdxSource& src, std::uint64_t count, std::uint64_t n, std::uint64_t record,
+std::uint64_t check_payload(ByteSource& src, std::uint64_t count, std::uint64_t n, std::uint64_t record,
                             const std::string& what) {
-  const std::uint64_t limit = src.gzip() ? src.file_size() * kMaxDeflateRatio : src.file_size();
+  const std::uint64_t limit = src.gzip() ? src.raw_size() * kMaxDeflateRatio : src.raw_size();
   if (record != 0 && count > limit / record)
-    src.error("the header claims " + what + ", more data than a " + std::to_string(src.file_size()) +
+    src.error("the header claims " + what + ", more data than a " + std::to_string(src.raw_size()) +
               "-byte " + (src.gzip() ? "gzip " : "") + "file can hold");
   const std::uint64_t bytes = count * record;
   if (!src.gzip()) {
-    const std::uint64_t available = src.file_size() - src.offset();
+    const std::uint64_t available = src.raw_size() - src.offset();
     if (bytes > available)
       src.error("truncated: the header claims " + what + " (" + std::to_string(bytes) + " bytes for the " +
                 std::to_string(count) + " requested), but only " + std::to_string(available) +
@@ -190,17 +109,22 @@ std::uint64_t check_payload(IdxSource& src, std::uint64_t count, std::uint64_t n
 
 }  // namespace
 
-arma::mat read_idx_images(const std::string& path, arma::uword max_count) {
-  IdxSource src(path);
+namespace detail {
+
+arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count) {
+  src.set_kind("IDX file");
   const IdxHeader h = read_header(src, 0x00000803, "image");
   const std::uint64_t n = h.dims[0], rows = h.dims[1], cols = h.dims[2];
   if (rows == 0 || cols == 0)
     src.error("an image dimension is zero (" + std::to_string(rows) + " x " + std::to_string(cols) + ")");
   const std::uint64_t d = rows * cols;  // both < 2^32: no overflow
+  if (d > kMaxDimension)
+    src.error("images of " + std::to_string(rows) + " x " + std::to_string(cols) + " pixels, more than the limit of " +
+              std::to_string(kMaxDimension));
   const std::uint64_t count = std::min<std::uint64_t>(n, max_count);
   const std::string claim = std::to_string(n) + " images of " + std::to_string(rows) + " x " + std::to_string(cols);
   const std::uint64_t bytes = check_payload(src, count, n, d, claim);
-  const std::vector<unsigned char> data = src.read_payload(bytes, claim);
+  const std::vector<unsigned char> data = read_payload(src, bytes, claim);
   if (count == n && src.gzip() && !src.at_end())
     src.error("unexpected trailing data after " + std::to_string(n) + " images");
   arma::mat X(static_cast<arma::uword>(d), static_cast<arma::uword>(count));
@@ -209,19 +133,31 @@ arma::mat read_idx_images(const std::string& path, arma::uword max_count) {
   return X;
 }
 
-arma::ivec read_idx_labels(const std::string& path, arma::uword max_count) {
-  IdxSource src(path);
+arma::ivec parse_idx_labels(ByteSource& src, std::uint64_t max_count) {
+  src.set_kind("IDX file");
   const IdxHeader h = read_header(src, 0x00000801, "label");
   const std::uint64_t n = h.dims[0];
   const std::uint64_t count = std::min<std::uint64_t>(n, max_count);
   const std::string claim = std::to_string(n) + " labels";
   const std::uint64_t bytes = check_payload(src, count, n, 1, claim);
-  const std::vector<unsigned char> data = src.read_payload(bytes, claim);
+  const std::vector<unsigned char> data = read_payload(src, bytes, claim);
   if (count == n && src.gzip() && !src.at_end())
     src.error("unexpected trailing data after " + std::to_string(n) + " labels");
   arma::ivec y(static_cast<arma::uword>(count));
   for (std::size_t i = 0; i < data.size(); ++i) y[i] = static_cast<arma::sword>(data[i]);
   return y;
+}
+
+}  // namespace detail
+
+arma::mat read_idx_images(const std::string& path, arma::uword max_count) {
+  const auto src = ByteSource::file(path, "IDX file");
+  return detail::parse_idx_images(*src, max_count);
+}
+
+arma::ivec read_idx_labels(const std::string& path, arma::uword max_count) {
+  const auto src = ByteSource::file(path, "IDX file");
+  return detail::parse_idx_labels(*src, max_count);
 }
 
 std::string fashion_mnist_directory() {

@@ -4,7 +4,7 @@
 # it installs only what is missing and reconfigures only when needed.
 set -euo pipefail
 
-packages=(meson ninja-build g++ pkg-config libarmadillo-dev libopenblas-dev doctest-dev zlib1g-dev)
+packages=(meson ninja-build g++ pkg-config libarmadillo-dev libopenblas-dev doctest-dev zlib1g-dev gnuplot-nox)
 # Extra packages can be requested by the caller (e.g. the sanitizer build's compiler runtime).
 packages+=(${DEEPDOT_EXTRA_PACKAGES:-})
 

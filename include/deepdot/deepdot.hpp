@@ -14,3 +14,11 @@
 #include <deepdot/feature_map.hpp>
 #include <deepdot/approximation.hpp>
 #include <deepdot/idx.hpp>
+#include <deepdot/image.hpp>
+#include <deepdot/mnist.hpp>
+#include <deepdot/dataset.hpp>
+#include <deepdot/feature_ridge.hpp>
+#include <deepdot/model.hpp>
+#include <deepdot/trainer.hpp>
+#include <deepdot/linear_solver.hpp>
+#include <deepdot/kernel_svm.hpp>
