@@ -58,11 +58,13 @@ static void validate_input(const FeatureMap& map, const arma::Mat<eT>& X) {
 
 arma::mat FeatureMap::transform(const arma::mat& X) const {
   validate_input(*this, X);
+  if (X.n_cols == 0) return arma::mat(output_dim_, 0);  // an empty batch needs no map-specific code
   return transform_impl(X);
 }
 
 arma::fmat FeatureMap::transform(const arma::fmat& X) const {
   validate_input(*this, X);
+  if (X.n_cols == 0) return arma::fmat(output_dim_, 0);
   return transform_impl(X);
 }
 

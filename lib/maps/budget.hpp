@@ -40,6 +40,7 @@ struct ExactPart {
   /// Writes the exact features of X (d x n) into rows [0, exact_dim()) of Z.
   template <typename eT>
   void fill(const arma::Mat<eT>& X, arma::Mat<eT>& Z) const {
+    if (X.n_cols == 0) return;  // Armadillo's fill() on an empty row view binds a null reference
     arma::uword row = 0;
     if (constant) Z.row(row++).fill(static_cast<eT>(sqrt_a0));
     if (linear) Z.rows(row, row + input_dim - 1) = static_cast<eT>(sqrt_a1) * X;
