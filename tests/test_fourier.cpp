@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include "map_test_support.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -17,18 +19,11 @@
 
 using deepdot::make_feature_map;
 using deepdot::make_kernel;
+using map_test::ball_points;
+using map_test::loaded;
+using map_test::saved;
 
 namespace {
-
-/// d x n points with norms spread over [rmin, 1] (so the |x| < 1 factor of
-/// the features is exercised), fixed seed.
-arma::mat ball_points(arma::uword d, arma::uword n, std::uint64_t seed, double rmin = 0.3) {
-  deepdot::Rng rng(seed);
-  arma::mat X = rng.normal_matrix(d, n);
-  deepdot::normalize_columns(X);
-  for (arma::uword j = 0; j < n; ++j) X.col(j) *= rmin + (1.0 - rmin) * rng.uniform();
-  return X;
-}
 
 std::string error_of(const std::string& spec, const std::string& kernel, arma::uword D = 64) {
   try {
@@ -37,12 +32,6 @@ std::string error_of(const std::string& spec, const std::string& kernel, arma::u
     return e.what();
   }
   return "";
-}
-
-std::string saved(const deepdot::FeatureMap& map) {
-  std::ostringstream out;
-  map.save(out);
-  return out.str();
 }
 
 double slope(const std::vector<double>& x, const std::vector<double>& y) {

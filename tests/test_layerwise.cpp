@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include "map_test_support.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -16,29 +18,9 @@
 
 using deepdot::make_feature_map;
 using deepdot::make_kernel;
-
-namespace {
-
-arma::mat ball_points(arma::uword d, arma::uword n, std::uint64_t seed, double rmin = 0.3) {
-  deepdot::Rng rng(seed);
-  arma::mat X = rng.normal_matrix(d, n);
-  deepdot::normalize_columns(X);
-  for (arma::uword j = 0; j < n; ++j) X.col(j) *= rmin + (1.0 - rmin) * rng.uniform();
-  return X;
-}
-
-std::string saved(const deepdot::FeatureMap& map) {
-  std::ostringstream out;
-  map.save(out);
-  return out.str();
-}
-
-std::unique_ptr<deepdot::FeatureMap> loaded(const std::string& bytes) {
-  std::istringstream in(bytes);
-  return deepdot::FeatureMap::load(in);
-}
-
-}  // namespace
+using map_test::ball_points;
+using map_test::loaded;
+using map_test::saved;
 
 TEST_CASE("layerwise: unbiased (in the wide-hidden-layer limit), including points inside the ball") {
   arma::mat P = ball_points(4, 3, 7);

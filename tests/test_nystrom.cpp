@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include "map_test_support.hpp"
+
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -14,32 +16,12 @@
 
 using deepdot::make_feature_map;
 using deepdot::make_kernel;
-
-namespace {
-
-arma::mat ball_points(arma::uword d, arma::uword n, std::uint64_t seed, double rmin = 0.5) {
-  deepdot::Rng rng(seed);
-  arma::mat X = rng.normal_matrix(d, n);
-  deepdot::normalize_columns(X);
-  for (arma::uword j = 0; j < n; ++j) X.col(j) *= rmin + (1.0 - rmin) * rng.uniform();
-  return X;
-}
-
-std::string saved(const deepdot::FeatureMap& map) {
-  std::ostringstream out;
-  map.save(out);
-  return out.str();
-}
-
-std::unique_ptr<deepdot::FeatureMap> loaded(const std::string& bytes) {
-  std::istringstream in(bytes);
-  return deepdot::FeatureMap::load(in);
-}
-
-}  // namespace
+using map_test::ball_points;
+using map_test::loaded;
+using map_test::saved;
 
 TEST_CASE("nystrom: exact on the sample when the landmarks are the whole sample") {
-  const arma::mat X = ball_points(8, 60, 1);
+  const arma::mat X = ball_points(8, 60, 1, 0.5);
   for (const char* kspec : {"recursive:1", "recursive:4", "gaussian:1", "arccos:1"}) {
     INFO(std::string(kspec));
     const auto kernel = make_kernel(kspec);
@@ -56,8 +38,8 @@ TEST_CASE("nystrom: exact everywhere for a finite-rank kernel once the landmarks
   // K_mm has rank 10 and the pseudo-inverse cut removes the 15 null directions.
   const auto kernel = make_kernel("poly:2:1");
   auto map = make_feature_map("nystrom", kernel, 3, 25, 7);
-  map->fit(ball_points(3, 100, 2));
-  const arma::mat Y = ball_points(3, 40, 3);  // new points, not in the sample
+  map->fit(ball_points(3, 100, 2, 0.5));
+  const arma::mat Y = ball_points(3, 40, 3, 0.5);  // new points, not in the sample
   const auto e = deepdot::approximation_error(kernel, *map, Y);
   CHECK(e.relative_frobenius < 1e-7);
   // The cut leaves exactly the 10 directions of the feature space.
@@ -66,7 +48,7 @@ TEST_CASE("nystrom: exact everywhere for a finite-rank kernel once the landmarks
 }
 
 TEST_CASE("nystrom: the error falls with D on held-out points") {
-  const arma::mat X = ball_points(10, 600, 4), Y = ball_points(10, 200, 5);
+  const arma::mat X = ball_points(10, 600, 4, 0.5), Y = ball_points(10, 200, 5, 0.5);
   const auto kernel = make_kernel("recursive:2");
   double previous = 1e9;
   for (arma::uword D : {16u, 64u, 256u}) {
@@ -81,12 +63,12 @@ TEST_CASE("nystrom: the error falls with D on held-out points") {
 
 TEST_CASE("nystrom: fitting is required, validated and deterministic") {
   const auto kernel = make_kernel("recursive:1");
-  const arma::mat X = ball_points(5, 50, 6);
+  const arma::mat X = ball_points(5, 50, 6, 0.5);
   auto map = make_feature_map("nystrom", kernel, 5, 20, 9);
   CHECK_FALSE(map->is_fitted());
   CHECK_THROWS_AS(map->transform(X), std::logic_error);
   CHECK_THROWS_WITH_AS(map->fit(X.cols(0, 18)), doctest::Contains("at least D points"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(map->fit(ball_points(4, 50, 6)), doctest::Contains("d = 5"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(map->fit(ball_points(4, 50, 6, 0.5)), doctest::Contains("d = 5"), std::invalid_argument);
   CHECK_THROWS_AS(map->fit(2.0 * X), std::invalid_argument);  // outside the unit ball
   CHECK_FALSE(map->is_fitted());
   map->fit(X);
@@ -109,7 +91,7 @@ TEST_CASE("nystrom: fitting is required, validated and deterministic") {
 
 TEST_CASE("nystrom: save/load bit-exact, fitted or not; corrupt state rejected") {
   const auto kernel = make_kernel("gaussian:0.7");
-  const arma::mat X = ball_points(4, 30, 8);
+  const arma::mat X = ball_points(4, 30, 8, 0.5);
   auto map = make_feature_map("nystrom:1e-8", kernel, 4, 12, 2);
   CHECK(map->spec() == "nystrom:1e-08");
 
