@@ -184,6 +184,9 @@ int cmd_train(Args& args) {
     throw std::invalid_argument(data.source + ": --task classification needs integer labels");
 
   progress.stage("training (" + cfg.map + ", " + std::to_string(cfg.features) + " features)");
+  cfg.progress = [&progress](const std::string& stage, arma::uword done, arma::uword total) {
+    progress.trainer_event(stage, done, total);
+  };
   const auto t0 = Clock::now();
   const deepdot::Trainer trainer(cfg);
   const deepdot::Model model = classify ? trainer.fit(data.X, to_classes(data.y))

@@ -100,6 +100,13 @@ class Progress {
     std::cerr << "\rdeepdot: " << what << " [" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
               << i << "/" << n << (i == n ? "\n" : "") << std::flush;
   }
+  /// Adapter for TrainerConfig::progress: bars for counted stages, a line for the others.
+  void trainer_event(const std::string& stage, std::size_t done, std::size_t total) {
+    if (total > 1)
+      bar(stage, done, total);
+    else if (done == 0)
+      this->stage(stage);
+  }
   ~Progress() {
     if (enabled_ && open_) std::cerr << " done\n";
   }

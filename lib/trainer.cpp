@@ -47,6 +47,26 @@ Scores score(const arma::mat& P, const arma::mat& Y) {
 
 std::string to_text(arma::uword v) { return std::to_string(v); }
 
+void report(const TrainerConfig& c, const char* stage, arma::uword done, arma::uword total) {
+  if (c.progress) c.progress(stage, done, total);
+}
+
+/// Fits a data-dependent map on the first map_sample_size() training points, reporting it.
+void fit_map(const TrainerConfig& c, FeatureMap& map, const arma::mat& Xs, const arma::uvec& train);
+
+/// Points a data-dependent map is fitted on: map_sample, but never fewer than
+/// D (Nystroem draws D landmarks from them) unless the data are smaller.
+arma::uword map_sample_size(const TrainerConfig& c, arma::uword available) {
+  return std::min(available, std::max(c.map_sample, c.features));
+}
+
+void fit_map(const TrainerConfig& c, FeatureMap& map, const arma::mat& Xs, const arma::uvec& train) {
+  if (map.is_fitted()) return;
+  report(c, "fitting the map", 0, 1);
+  map.fit(Xs.cols(train.head(map_sample_size(c, train.n_elem))));
+  report(c, "fitting the map", 1, 1);
+}
+
 }  // namespace
 
 Trainer::Trainer(TrainerConfig config) : config_(std::move(config)) {
@@ -136,17 +156,19 @@ Model Trainer::fit_features_squared(const arma::mat& Xs, const arma::mat& Y, con
                                     const arma::uvec& val, ModelParts parts) const {
   const TrainerConfig& c = config_;
   std::shared_ptr<FeatureMap> map = make_feature_map(c.map, parts.kernel, Xs.n_rows, c.features, c.seed);
-  if (!map->is_fitted()) map->fit(Xs.cols(train.head(std::min<arma::uword>(train.n_elem, c.map_sample))));
+  fit_map(c, *map, Xs, train);
   FeatureRidge ridge(map->output_dim(), Y.n_rows, c.solver);
   // Features exist one batch at a time; only ZZ' and ZY' persist.
   auto accumulate = [&](const arma::uvec& idx) {
     for (arma::uword j0 = 0; j0 < idx.n_elem; j0 += c.batch_size) {
+      report(c, "features", j0, idx.n_elem);
       const arma::uvec cols = idx.subvec(j0, std::min(idx.n_elem, j0 + c.batch_size) - 1);
       if (c.precision == Precision::single_precision)
         ridge.accumulate(features_single(*map, Xs.cols(cols)), Y.cols(cols));
       else
         ridge.accumulate(map->transform(Xs.cols(cols)), Y.cols(cols));
     }
+    report(c, "features", idx.n_elem, idx.n_elem);
   };
   accumulate(train);
   const Criterion criterion = parts.classes.is_empty() ? Criterion::mse : Criterion::error_rate;
@@ -186,7 +208,9 @@ Model Trainer::fit_features_squared(const arma::mat& Xs, const arma::mat& Y, con
   parts.metadata.emplace_back("selection", selection);
   parts.metadata.emplace_back("solver", ridge.effective_solver() == RidgeSolver::eigen ? "eigen" : "cholesky");
   parts.mode = ModelMode::features;
+  report(c, "solving", 0, 1);
   parts.weights = ridge.weights();
+  report(c, "solving", 1, 1);
   parts.lambdas = ridge.lambdas();
   parts.training_size = ridge.count();
   parts.map = std::move(map);
@@ -197,17 +221,19 @@ Model Trainer::fit_features_iterative(const arma::mat& Xs, const arma::mat& Y, c
                                       const arma::uvec& val, ModelParts parts) const {
   const TrainerConfig& c = config_;
   std::shared_ptr<FeatureMap> map = make_feature_map(c.map, parts.kernel, Xs.n_rows, c.features, c.seed);
-  if (!map->is_fitted()) map->fit(Xs.cols(train.head(std::min<arma::uword>(train.n_elem, c.map_sample))));
+  fit_map(c, *map, Xs, train);
   // The iterative solvers need every feature vector at once (D x n floats).
   auto features_of = [&](const arma::uvec& idx) {
     arma::fmat Z(map->output_dim(), idx.n_elem);
     for (arma::uword j0 = 0; j0 < idx.n_elem; j0 += c.batch_size) {
+      report(c, "features", j0, idx.n_elem);
       const arma::uword j1 = std::min(idx.n_elem, j0 + c.batch_size) - 1;
       const arma::mat Xb = Xs.cols(idx.subvec(j0, j1));
       Z.cols(j0, j1) = c.precision == Precision::single_precision
                            ? features_single(*map, Xb)
                            : arma::conv_to<arma::fmat>::from(map->transform(Xb));
     }
+    report(c, "features", idx.n_elem, idx.n_elem);
     return Z;
   };
   LinearFit result;
@@ -216,6 +242,7 @@ Model Trainer::fit_features_iterative(const arma::mat& Xs, const arma::mat& Y, c
   {
     const arma::fmat Z = features_of(train);
     const arma::mat Yt = Y.cols(train);
+    report(c, "solving", 0, 1);
     if (c.norm_bound > 0.0) {
       result = fit_linear_ball(c.loss, Z, Yt, c.norm_bound, c.solver_options);
       selection = "norm ball B = " + format_double(c.norm_bound);
@@ -249,6 +276,7 @@ Model Trainer::fit_features_iterative(const arma::mat& Xs, const arma::mat& Y, c
       }
     }
   }
+  report(c, "solving", 1, 1);
   parts.metadata.emplace_back("selection", selection);
   parts.metadata.emplace_back("solver iterations", to_text(result.iterations));
   parts.metadata.emplace_back("solver optimality", format_double(result.optimality));
@@ -267,6 +295,7 @@ Model Trainer::fit_kernel_limit(const arma::mat& Xs, const arma::mat& Y, const a
   const bool by_mse = parts.classes.is_empty();
   const Criterion criterion = by_mse ? Criterion::mse : Criterion::error_rate;
   const arma::mat Xt = Xs.cols(train), Yt = Y.cols(train);
+  report(c, "kernel limit", 0, 1);
   std::string selection;
   arma::mat support, dual;
   arma::vec lambdas;
@@ -329,6 +358,7 @@ Model Trainer::fit_kernel_limit(const arma::mat& Xs, const arma::mat& Y, const a
     dual = svm.dual_coefficients();
     lambdas = svm.lambdas();
   }
+  report(c, "kernel limit", 1, 1);
   parts.metadata.emplace_back("selection", selection);
   parts.mode = ModelMode::kernel_limit;
   parts.training_size = support.n_cols;

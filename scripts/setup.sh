@@ -4,7 +4,9 @@
 # it installs only what is missing and reconfigures only when needed.
 set -euo pipefail
 
-packages=(meson ninja-build g++ pkg-config libarmadillo-dev libopenblas-dev doctest-dev zlib1g-dev gnuplot-nox)
+# dataset-fashion-mnist: the main job's data (70,000 images, about 30 MB).
+packages=(meson ninja-build g++ pkg-config libarmadillo-dev libopenblas-dev doctest-dev zlib1g-dev gnuplot-nox
+          dataset-fashion-mnist)
 # Extra packages can be requested by the caller (e.g. the sanitizer build's compiler runtime).
 packages+=(${DEEPDOT_EXTRA_PACKAGES:-})
 

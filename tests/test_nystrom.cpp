@@ -127,9 +127,74 @@ TEST_CASE("nystrom: save/load bit-exact, fitted or not; corrupt state rejected")
   CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("fitted flag"), std::invalid_argument);
 }
 
+TEST_CASE("nystrom: the Cholesky whitening gives the eigen whitening's kernel, up to a rotation") {
+  const auto kernel = make_kernel("recursive:2");
+  const arma::mat X = ball_points(10, 300, 11, 0.5), Y = ball_points(10, 80, 12, 0.5);
+  auto eig = make_feature_map("nystrom:eig", kernel, 10, 100, 4);
+  auto chol = make_feature_map("nystrom:chol", kernel, 10, 100, 4);
+  CHECK(eig->spec() == "nystrom:eig");
+  CHECK(chol->spec() == "nystrom:chol");
+  eig->fit(X);
+  chol->fit(X);
+  const arma::mat Ze = eig->transform(Y), Zc = chol->transform(Y);
+  // Same landmarks, so the same projected kernel Z'Z; the features themselves differ.
+  CHECK(arma::abs(Zc.t() * Zc - Ze.t() * Ze).max() < 1e-6);
+  CHECK(arma::abs(Zc - Ze).max() > 1e-2);
+  // The ridge eps = rcond trace(K) stays far below the kernel's own scale.
+  const double e = deepdot::approximation_error(kernel, *chol, Y).relative_frobenius;
+  CHECK(e == doctest::Approx(deepdot::approximation_error(kernel, *eig, Y).relative_frobenius).epsilon(1e-4));
+
+  // The Cholesky path transforms in single precision (STRMM) and agrees with double.
+  const arma::fmat Zf = chol->transform(arma::conv_to<arma::fmat>::from(Y));
+  CHECK(arma::norm(arma::conv_to<arma::mat>::from(Zf) - Zc, "fro") < 1e-4 * arma::norm(Zc, "fro"));
+
+  // Bit-exact round trip of the triangular state, in double and in float.
+  const auto back = loaded(saved(*chol));
+  CHECK(back->spec() == "nystrom:chol");
+  const arma::mat Zb = back->transform(Y);
+  CHECK(std::memcmp(Zb.memptr(), Zc.memptr(), Zc.n_elem * sizeof(double)) == 0);
+  const arma::fmat Zfb = back->transform(arma::conv_to<arma::fmat>::from(Y));
+  CHECK(std::memcmp(Zfb.memptr(), Zf.memptr(), Zf.n_elem * sizeof(float)) == 0);
+
+  // A stored factor must be lower triangular with a positive diagonal: entry
+  // (0, 1) sits D doubles into the factor's data, after its 16-byte shape.
+  const std::string bytes = saved(*chol);
+  const std::size_t factor = bytes.size() - 8 * 100 * 100;
+  std::string bad = bytes;
+  const double one = 1.0, minus = -1.0;
+  std::memcpy(&bad[factor + 8 * 100], &one, 8);
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("not lower triangular"), std::invalid_argument);
+  bad = bytes;
+  std::memcpy(&bad[factor], &minus, 8);
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("positive diagonal"), std::invalid_argument);
+  bad = bytes;
+  bad[factor - 16 - (16 + 8 * 10 * 100) - 1] = 3;  // the state flag
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("expected 0 (not fitted), 1 (eigen) or 2 (Cholesky)"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("nystrom: large D picks the Cholesky whitening by itself") {
+  // From 2048 landmarks on, the default spec is bit-identical to
+  // "nystrom:chol"; below it, it uses the eigen cut (which rotates the features).
+  const auto kernel = make_kernel("recursive:1");
+  const arma::mat X = ball_points(6, 2048, 13, 0.5);
+  auto map = make_feature_map("nystrom", kernel, 6, 2048, 1);
+  map->fit(X);
+  const arma::mat Z = map->transform(X.cols(0, 9));
+  auto forced = make_feature_map("nystrom:chol", kernel, 6, 2048, 1);
+  forced->fit(X);
+  CHECK(arma::approx_equal(forced->transform(X.cols(0, 9)), Z, "absdiff", 0.0));
+  auto small = make_feature_map("nystrom", kernel, 6, 2047, 1);
+  small->fit(X);
+  auto small_chol = make_feature_map("nystrom:chol", kernel, 6, 2047, 1);
+  small_chol->fit(X);
+  CHECK(arma::abs(small->transform(X.cols(0, 9)) - small_chol->transform(X.cols(0, 9))).max() > 1e-3);
+}
+
 TEST_CASE("nystrom: bad parameters") {
   const auto kernel = make_kernel("recursive:1");
-  for (const char* spec : {"nystrom:abc", "nystrom:1", "nystrom:-0.1", "nystrom:nan", "nystrom:1e-3x"}) {
+  for (const char* spec : {"nystrom:abc", "nystrom:1", "nystrom:-0.1", "nystrom:nan", "nystrom:1e-3x", "nystrom:chol:",
+                           "nystrom:eig:x", "nystrom:chol:eig", "nystrom:cholesky"}) {
     INFO(std::string(spec));
     CHECK_THROWS_WITH_AS(make_feature_map(spec, kernel, 3, 4, 1), doctest::Contains("make_feature_map()"),
                          std::invalid_argument);
@@ -138,4 +203,5 @@ TEST_CASE("nystrom: bad parameters") {
                        std::invalid_argument);
   CHECK(make_feature_map("nystrom:0", kernel, 3, 4, 1)->spec() == "nystrom:0");
   CHECK(make_feature_map("nystrom:1e-10", kernel, 3, 4, 1)->spec() == "nystrom");
+  CHECK(make_feature_map("nystrom:eig:1e-8", kernel, 3, 4, 1)->spec() == "nystrom:eig:1e-08");
 }

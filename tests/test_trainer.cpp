@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -216,4 +218,44 @@ TEST_CASE("Trainer: every validation branch") {
   exact.lambdas = {1e-3, 1e-2};
   exact.validation_fraction = 0.0;
   CHECK_THROWS_AS(deepdot::Trainer(exact).fit_regression(t.X, t.Y), std::invalid_argument);
+}
+
+TEST_CASE("Trainer: progress events cover every stage, in order, with consistent counts") {
+  const Toy t = make_toy(300, 9);
+  struct Event {
+    std::string stage;
+    arma::uword done, total;
+  };
+  auto run = [&](const std::string& map, deepdot::Loss loss) {
+    std::vector<Event> events;
+    deepdot::TrainerConfig c;
+    c.kernel = "recursive:1";
+    c.map = map;
+    c.features = 64;
+    c.loss = loss;
+    c.lambdas = {1e-3};
+    c.batch_size = 100;
+    c.progress = [&events](const std::string& s, arma::uword d, arma::uword n) { events.push_back({s, d, n}); };
+    deepdot::Trainer(c).fit(t.X, t.labels);
+    return events;
+  };
+  // A data-dependent map, the squared loss: map fit, 3 feature batches, solve.
+  std::vector<Event> e = run("nystrom", deepdot::Loss::squared);
+  REQUIRE(e.size() == 8);
+  CHECK((e[0].stage == "fitting the map" && e[0].done == 0 && e[1].done == 1));
+  for (arma::uword i = 0; i < 4; ++i) {
+    CHECK(e[2 + i].stage == "features");
+    CHECK(e[2 + i].done == 100 * i);
+    CHECK(e[2 + i].total == 300);
+  }
+  CHECK((e[6].stage == "solving" && e[6].done == 0 && e[7].stage == "solving" && e[7].done == 1));
+  // A data-free map with an iterative loss: no map stage; the solve brackets the end.
+  e = run("fourier:orf", deepdot::Loss::squared_hinge);
+  REQUIRE(e.size() == 6);
+  CHECK(e.front().stage == "features");
+  CHECK((e.back().stage == "solving" && e.back().done == 1));
+  // The kernel limit: one bracket.
+  e = run("exact", deepdot::Loss::hinge);
+  REQUIRE(e.size() == 2);
+  CHECK((e[0].stage == "kernel limit" && e[0].done == 0 && e[1].done == 1 && e[1].total == 1));
 }

@@ -53,9 +53,16 @@ struct TrainerConfig {
   RidgeSolver solver = RidgeSolver::automatic;
   /// Stopping rules of the iterative solvers (logistic, hinge losses).
   SolverOptions solver_options;
-  /// Points used to fit a data-dependent map (Nystroem, ...): the first
-  /// `map_sample` training points after the permutation.
+  /// Points used to fit a data-dependent map (Nystroem, ...): the
+  /// first max(map_sample, features) training points (after the permutation
+  /// when a validation split is drawn): Nystroem needs at least D of them.
   arma::uword map_sample = 10000;
+  /// Optional progress report, called from the training thread as
+  /// progress(stage, done, total): stages "fitting the map" (0/1, 1/1),
+  /// "features" (points mapped so far / points to map), "solving" and, in the
+  /// kernel limit, "kernel limit" (0/1 when a solve starts, 1/1 when it ends).
+  /// Apps draw bars from it; the library never prints.
+  std::function<void(const std::string& stage, arma::uword done, arma::uword total)> progress;
 };
 
 /// A batch source for streaming fits: fills X (d x b raw inputs) and Y

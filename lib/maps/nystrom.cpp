@@ -8,6 +8,15 @@
 // Then phi(x) = W K(L, x), so phi(x)'phi(y) = K(x, L) K_mm^+ K(L, y), the
 // projection of the kernel onto the span of the landmarks; it is exact when
 // that span contains the feature images of x and y (e.g. landmarks = sample).
+//
+// For large D the O(D^3) eigen-decomposition dominates (minutes at D = 16,384
+// here), so from kCholeskyFrom landmarks on, or with the option "chol", the
+// whitening is W = L^-1 with L L' = K_mm + eps I, eps = rcond * trace(K_mm)
+// (>= rcond * lambda_max): one D^3 / 3 factorisation, and the transform
+// solves L z = k(x) (TRSM, as cheap as a triangular product). W differs from the symmetric K_mm^-1/2 by an orthogonal factor,
+// so phi(x)'phi(y), and every rotation-invariant learner (l2-regularised linear
+// models), see the same kernel; only the treatment of the tiny eigenvalues
+// differs (a ridge eps instead of a cut). Option "eig" forces the cut.
 #include "registry.hpp"
 
 #include "../binary_io.hpp"
@@ -16,21 +25,43 @@
 #include <deepdot/gram.hpp>
 #include <deepdot/random.hpp>
 
+#include <cblas.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace deepdot::detail {
 namespace {
 
 constexpr const char* kWhere = "make_feature_map()";
 constexpr double kDefaultRcond = 1e-10;
+constexpr arma::uword kCholeskyFrom = 2048;  // landmarks; below, eig is cheap (< 1 s)
+
+enum class Whitening { automatic, eig, chol };
+
+// The state's first byte: not fitted, fitted with the eigen whitening W, or
+// fitted with the Cholesky factor L (then W = L^-1 is applied by solving).
+constexpr std::uint8_t kUnfitted = 0, kEigen = 1, kCholesky = 2;
+
+bool lower_triangular(const arma::mat& A) {
+  for (arma::uword j = 1; j < A.n_cols; ++j)
+    for (arma::uword i = 0; i < j; ++i)
+      if (A(i, j) != 0.0) return false;
+  return true;
+}
 
 class NystromMap final : public FeatureMap {
  public:
-  NystromMap(const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed, double rcond)
-      : FeatureMap(kernel, d, D, seed), rcond_(rcond) {}
+  NystromMap(const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed, double rcond, Whitening how)
+      : FeatureMap(kernel, d, D, seed), rcond_(rcond), how_(how) {}
 
   std::string spec() const override {
-    return rcond_ == kDefaultRcond ? "nystrom" : "nystrom:" + format_double(rcond_);
+    std::string s = "nystrom";
+    if (how_ == Whitening::eig) s += ":eig";
+    if (how_ == Whitening::chol) s += ":chol";
+    if (rcond_ != kDefaultRcond) s += ":" + format_double(rcond_);
+    return s;
   }
 
   /// sample: d x n with n >= D, unit ball. Picks D landmarks and whitens.
@@ -44,28 +75,34 @@ class NystromMap final : public FeatureMap {
     Rng rng(seed(), 1);
     const arma::uvec perm = rng.permutation(sample.n_cols);
     arma::mat L = sample.cols(perm.head(m));
-    arma::mat W = whitening(gram(kernel(), L), rcond_);
-    landmarks_ = std::move(L);
-    whitening_ = std::move(W);
-    fitted_ = true;
+    const arma::mat K = gram(kernel(), L);
+    const bool chol = how_ == Whitening::chol || (how_ == Whitening::automatic && m >= kCholeskyFrom);
+    arma::mat F;
+    if (chol && cholesky_factor(K, rcond_, F))
+      set_state(std::move(L), std::move(F), kCholesky);
+    else
+      set_state(std::move(L), eig_whitening(K, rcond_), kEigen);
   }
 
-  bool is_fitted() const override { return fitted_; }
+  bool is_fitted() const override { return state_ != kUnfitted; }
 
   void save_state(BinaryWriter& out) const override {
-    out.u8(fitted_ ? 1 : 0);
-    if (!fitted_) return;
+    out.u8(state_);
+    if (state_ == kUnfitted) return;
     out.mat(landmarks_);
-    out.mat(whitening_);
+    out.mat(factor_);
   }
 
   void load_state(BinaryReader& in) override {
     const std::uint8_t flag = in.u8("the Nystroem fitted flag");
-    if (flag > 1) in.error("the Nystroem fitted flag is " + std::to_string(flag) + ", expected 0 or 1");
-    if (flag == 0) {
-      fitted_ = false;
+    if (flag > kCholesky)
+      in.error("the Nystroem fitted flag is " + std::to_string(flag) + ", expected 0 (not fitted), 1 (eigen) or 2 (Cholesky)");
+    if (flag == kUnfitted) {
+      state_ = kUnfitted;
       landmarks_.reset();
-      whitening_.reset();
+      factor_.reset();
+      landmarks_f_.reset();
+      factor_f_.reset();
       return;
     }
     arma::mat L = in.mat<double>("the landmarks");
@@ -76,31 +113,66 @@ class NystromMap final : public FeatureMap {
     const double limit = unit_ball_tolerance<double>();
     for (arma::uword j = 0; j < L.n_cols; ++j)
       if (arma::norm(L.col(j)) > limit) in.error("landmark " + std::to_string(j) + " lies outside the unit ball");
-    arma::mat W = in.mat<double>("the whitening matrix");
-    if (W.n_rows != output_dim() || W.n_cols != output_dim())
-      in.error("the whitening matrix is " + std::to_string(W.n_rows) + " x " + std::to_string(W.n_cols) +
-               ", expected D x D = " + std::to_string(output_dim()) + " x " + std::to_string(output_dim()));
-    if (!W.is_finite()) in.error("the whitening matrix has a non-finite entry");
-    landmarks_ = std::move(L);
-    whitening_ = std::move(W);
-    fitted_ = true;
+    const std::string what = flag == kEigen ? "the whitening matrix" : "the Cholesky factor";
+    arma::mat F = in.mat<double>(what.c_str());
+    if (F.n_rows != output_dim() || F.n_cols != output_dim())
+      in.error(what + " is " + std::to_string(F.n_rows) + " x " + std::to_string(F.n_cols) + ", expected D x D = " +
+               std::to_string(output_dim()) + " x " + std::to_string(output_dim()));
+    if (!F.is_finite()) in.error(what + " has a non-finite entry");
+    if (flag == kCholesky && (!lower_triangular(F) || !arma::all(F.diag() > 0.0)))
+      in.error("the Cholesky factor is not lower triangular with a positive diagonal");
+    set_state(std::move(L), std::move(F), flag);
   }
 
  protected:
-  /// X: d x n; returns D x n = W K(L, X). The float version is the default
-  /// (through double): the whitening multiplies errors in K(L, X) by up to
-  /// (rcond lambda_max)^-1/2, far beyond single precision.
+  /// X: d x n; returns D x n = W K(L, X). With the eigen whitening the float
+  /// version goes through double: the cut can leave directions amplified by
+  /// up to (rcond lambda_max)^-1/2, far beyond single precision.
   arma::mat transform_impl(const arma::mat& X) const override {
     // X was validated by transform(); gram() would check it again against the
     // double tolerance, which float input converted to double can exceed.
     arma::mat T = landmarks_.t() * X;
     kernel().apply_inplace(T);
-    return whitening_ * T;
+    if (state_ == kEigen) return factor_ * T;
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, to_blas(T.n_rows),
+                to_blas(T.n_cols), 1.0, factor_.memptr(), to_blas(factor_.n_rows), T.memptr(), to_blas(T.n_rows));
+    return T;
+  }
+
+  /// The Cholesky path runs in single precision throughout (SGEMM, STRSM: the
+  /// D^2 n solve dominates): its ridge eps bounds the amplification by eps^-1/2.
+  arma::fmat transform_impl(const arma::fmat& X) const override {
+    if (state_ != kCholesky) return FeatureMap::transform_impl(X);
+    arma::fmat T = landmarks_f_.t() * X;
+    kernel().apply_inplace(T);
+    cblas_strsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, to_blas(T.n_rows),
+                to_blas(T.n_cols), 1.0f, factor_f_.memptr(), to_blas(factor_f_.n_rows), T.memptr(), to_blas(T.n_rows));
+    return T;
   }
 
  private:
+  static blasint to_blas(arma::uword v) { return static_cast<blasint>(v); }
+
+  void set_state(arma::mat L, arma::mat F, std::uint8_t state) {
+    landmarks_f_ = arma::conv_to<arma::fmat>::from(L);
+    factor_f_ = state == kCholesky ? arma::conv_to<arma::fmat>::from(F) : arma::fmat();
+    landmarks_ = std::move(L);
+    factor_ = std::move(F);
+    state_ = state;
+  }
+
+  /// C lower with C C' = K + eps I, eps = rcond trace(K) (with a floor that
+  /// keeps the pivots away from rounding level). False if the factorisation
+  /// fails anyway; the caller then falls back to the eigen cut.
+  static bool cholesky_factor(const arma::mat& K, double rcond, arma::mat& C) {
+    const double eps = std::max(rcond, 1e-12) * arma::trace(K);
+    if (!arma::chol(C, K + eps * arma::eye(K.n_rows, K.n_cols), "lower")) return false;
+    C = arma::trimatl(C);  // exact zeros above the diagonal, as the loader checks
+    return C.is_finite();
+  }
+
   /// K: m x m symmetric PSD; returns U diag(lambda^-1/2) U' over lambda > rcond lambda_max.
-  static arma::mat whitening(const arma::mat& K, double rcond) {
+  static arma::mat eig_whitening(const arma::mat& K, double rcond) {
     arma::vec lambda;
     arma::mat U;
     if (!arma::eig_sym(lambda, U, 0.5 * (K + K.t())))
@@ -113,9 +185,11 @@ class NystromMap final : public FeatureMap {
   }
 
   double rcond_;
-  bool fitted_ = false;
+  Whitening how_;
+  std::uint8_t state_ = kUnfitted;
   arma::mat landmarks_;  // d x D
-  arma::mat whitening_;  // D x D
+  arma::mat factor_;     // D x D: the whitening W (eigen) or the Cholesky factor (lower)
+  arma::fmat landmarks_f_, factor_f_;  // float copies for the float transform (Cholesky path)
 };
 
 }  // namespace
@@ -123,13 +197,22 @@ class NystromMap final : public FeatureMap {
 std::unique_ptr<FeatureMap> make_nystrom_map(const std::string& options, const Kernel& kernel, arma::uword d,
                                              arma::uword D, std::uint64_t seed) {
   double rcond = kDefaultRcond;
-  if (!options.empty()) {
-    const std::string spec = "'nystrom:" + options + "'";
-    rcond = parse_double(options, kWhere, spec + ": the relative eigenvalue cut RCOND");
+  Whitening how = Whitening::automatic;
+  std::string rest = options;
+  const std::string spec = "'nystrom:" + options + "'";
+  for (const char* word : {"eig", "chol"})
+    if (rest == word || rest.rfind(std::string(word) + ":", 0) == 0) {
+      how = rest[0] == 'e' ? Whitening::eig : Whitening::chol;
+      rest = rest.size() > std::strlen(word) ? rest.substr(std::strlen(word) + 1) : "";
+      if (rest.empty() && options.size() > std::strlen(word)) fail(kWhere, spec + ": RCOND is empty");
+      break;
+    }
+  if (!rest.empty()) {
+    rcond = parse_double(rest, kWhere, spec + ": the relative eigenvalue cut RCOND");
     if (!(rcond >= 0.0 && rcond < 1.0))
       fail(kWhere, spec + ": the relative eigenvalue cut RCOND must be in [0, 1), got " + format_double(rcond));
   }
-  return std::make_unique<NystromMap>(kernel, d, D, seed, rcond);
+  return std::make_unique<NystromMap>(kernel, d, D, seed, rcond, how);
 }
 
 }  // namespace deepdot::detail
