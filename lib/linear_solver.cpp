@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <exception>
 #include <memory>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -288,14 +290,47 @@ arma::vec squared_norms_of_columns(const arma::fmat& Z) {
 
 constexpr std::uint64_t kCdSeed = 20080705;  // fixed: fits are deterministic
 
+// One-vs-all outputs are independent problems. Dual CD runs them in fixed
+// groups of at most kOutputsPerGroup, the groups on parallel threads: within a
+// group a point's features are read once for all its outputs (the memory
+// traffic that dominates an epoch), across groups the cores share the work.
+// The grouping does not depend on the thread count, so neither do the results.
+constexpr arma::uword kOutputsPerGroup = 5;
+
+/// Threads for the output groups: the BLAS thread budget (which --threads and
+/// OPENBLAS_NUM_THREADS set), at most one per group.
+arma::uword group_threads(arma::uword groups) {
+  const int blas = openblas_get_num_threads();
+  return std::max<arma::uword>(1, std::min<arma::uword>(groups, blas > 0 ? static_cast<arma::uword>(blas) : 1));
+}
+
+/// Runs task(g) for g = 0..groups-1 on up to `threads` threads; rethrows the first exception.
+template <class Task>
+void run_groups(arma::uword groups, arma::uword threads, const Task& task) {
+  std::vector<std::exception_ptr> errors(groups);
+  auto worker = [&](arma::uword first) {
+    for (arma::uword g = first; g < groups; g += threads) {
+      try {
+        task(g);
+      } catch (...) {
+        errors[g] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (arma::uword t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 // The state of the iterative solvers, kept between solves of the lambda search.
 class IterativeSolver {
  public:
   IterativeSolver(Loss loss, const arma::fmat& Z, const arma::mat& Y, const SolverOptions& options)
       : loss_(loss), Z_(Z), Y_(Y), options_(options), W_(Z.n_rows, Y.n_rows, arma::fill::zeros) {
     if (uses_dual()) {
-      if (options.tolerance < kFloatFloor) ops64_ = std::make_unique<LinearCdOps<double>>(Z, Y.n_rows);
-      else ops32_ = std::make_unique<LinearCdOps<float>>(Z, Y.n_rows);
       diag_ = squared_norms_of_columns(Z);
       beta_.zeros(Y.n_rows, Y.n_cols);
     }
@@ -308,15 +343,21 @@ class IterativeSolver {
   // Solves at per-output lambdas (warm start from the previous solve).
   void solve(const arma::vec& lambdas) {
     if (uses_dual()) {
-      const bool sq = loss_ == Loss::squared_hinge;
-      const detail::DualCdResult r =
-          ops64_ ? detail::dual_cd(*ops64_, diag_, Y_, lambdas, sq, beta_, options_.tolerance, options_.max_iterations,
-                                   kCdSeed)
-                 : detail::dual_cd(*ops32_, diag_, Y_, lambdas, sq, beta_, options_.tolerance, options_.max_iterations,
-                                   kCdSeed);
-      W_ = ops64_ ? ops64_->W : arma::conv_to<arma::mat>::from(ops32_->W);
-      iterations_ += r.epochs;
-      optimality_ = r.violation;
+      const arma::uword c = Y_.n_rows, groups = (c + kOutputsPerGroup - 1) / kOutputsPerGroup;
+      std::vector<detail::DualCdResult> results(groups);
+      run_groups(groups, group_threads(groups), [&](arma::uword g) {
+        const arma::uword j0 = g * kOutputsPerGroup, j1 = std::min(c, j0 + kOutputsPerGroup) - 1;
+        results[g] = options_.tolerance < kFloatFloor ? solve_group<double>(j0, j1, lambdas)
+                                                      : solve_group<float>(j0, j1, lambdas);
+      });
+      arma::uword epochs = 0;
+      double violation = 0.0;
+      for (const auto& r : results) {
+        epochs = std::max(epochs, r.epochs);
+        violation = std::max(violation, r.violation);
+      }
+      iterations_ += epochs;
+      optimality_ = violation;
     } else {
       const detail::PrimalResult r = detail::fit_primal(loss_, Z_, Y_, lambdas, W_, options_.tolerance,
                                                         options_.max_iterations, detail::PrimalMethod::tron);
@@ -324,6 +365,19 @@ class IterativeSolver {
       optimality_ = r.optimality;
     }
   }
+  /// Dual CD on outputs j0..j1 (a disjoint slice of W_ and beta_ per group).
+  template <typename T>
+  detail::DualCdResult solve_group(arma::uword j0, arma::uword j1, const arma::vec& lambdas) {
+    LinearCdOps<T> ops(Z_, j1 - j0 + 1);
+    arma::mat beta = beta_.rows(j0, j1);
+    const detail::DualCdResult r =
+        detail::dual_cd(ops, diag_, Y_.rows(j0, j1), lambdas.subvec(j0, j1), loss_ == Loss::squared_hinge, beta,
+                        options_.tolerance, options_.max_iterations, kCdSeed);
+    beta_.rows(j0, j1) = beta;
+    W_.cols(j0, j1) = arma::conv_to<arma::mat>::from(ops.W);
+    return r;
+  }
+
   arma::vec norms() const {
     return joint() ? arma::vec(W_.n_cols, arma::fill::value(arma::norm(W_, "fro"))) : column_norms(W_);
   }
@@ -345,8 +399,6 @@ class IterativeSolver {
   const arma::mat& Y_;
   SolverOptions options_;
   arma::mat W_;
-  std::unique_ptr<LinearCdOps<float>> ops32_;
-  std::unique_ptr<LinearCdOps<double>> ops64_;
   arma::vec diag_;
   arma::mat beta_;
   arma::uword iterations_ = 0;

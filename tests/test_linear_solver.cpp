@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cblas.h>
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -226,6 +228,28 @@ TEST_CASE("fit_linear is deterministic") {
     const deepdot::LinearFit b = deepdot::fit_linear(loss, p.Z, p.Y, 1e-2);
     CHECK(arma::approx_equal(a.W, b.W, "absdiff", 0.0));
   }
+}
+
+TEST_CASE("fit_linear: one-vs-all outputs solved in parallel groups give the same fit on any thread count") {
+  // 12 outputs: three groups of at most 5, on 1 thread and on 3.
+  const Problem p = make_problem(20, 300, 12, 7);
+  const int before = openblas_get_num_threads();
+  for (auto loss : {deepdot::Loss::hinge, deepdot::Loss::squared_hinge}) {
+    openblas_set_num_threads(1);
+    const deepdot::LinearFit one = deepdot::fit_linear(loss, p.Z, p.Y, 1e-3);
+    openblas_set_num_threads(3);
+    const deepdot::LinearFit three = deepdot::fit_linear(loss, p.Z, p.Y, 1e-3);
+    CHECK(arma::approx_equal(one.W, three.W, "absdiff", 0.0));
+    CHECK(arma::approx_equal(one.dual, three.dual, "absdiff", 0.0));
+    CHECK(one.iterations == three.iterations);
+    // Each output is its own problem: solving it alone gives the same weights
+    // up to float rounding in the periodic refresh of W.
+    for (arma::uword j : {0u, 7u, 11u}) {
+      const deepdot::LinearFit alone = deepdot::fit_linear(loss, p.Z, p.Y.row(j), 1e-3);
+      CHECK(arma::norm(alone.W.col(0) - one.W.col(j)) < 1e-3 * arma::norm(one.W.col(j)));
+    }
+  }
+  openblas_set_num_threads(before);
 }
 
 TEST_CASE("fit_linear_ball: norm equals B when the constraint is active, and the lambda form agrees") {
