@@ -86,6 +86,14 @@ inline arma::vec dual_violation(const arma::mat& S, const arma::mat& Y, const ar
 /// epoch for all c outputs), and an output stops being updated once an epoch
 /// saw no projected gradient above `tolerance` for it.
 ///
+/// Shrinking (as in LIBLINEAR): a pair (output j, point i) whose alpha sits at
+/// a bound with a gradient pushing it further out than any projected gradient
+/// of output j's previous epoch is skipped from then on; a point skipped by
+/// every output of the group is not read at all, which is where the time
+/// goes once most points are settled (alpha = 0: margin beyond 1). When an
+/// output looks converged on its remaining pairs, its skipped pairs come back
+/// and it must pass one more full epoch, so the stopping rule is unchanged.
+///
 /// Ops provides, with coef = alpha o Y (c x n):
 ///   void scores(arma::uword i, double* out, const char* active)   out[j] = w_j' z_i where active[j]
 ///   void update(arma::uword i, const double* delta)   w_j += delta_j z_i (delta_j may be 0)
@@ -109,25 +117,44 @@ DualCdResult dual_cd(Ops& ops, const arma::vec& diag, const arma::mat& Y, const 
   for (arma::uword j = 0; j < c; ++j) alpha.row(j) *= C[j];
   ops.refresh(alpha % Y);
 
-  std::vector<char> active(c, 1);
+  std::vector<char> active(c, 1), use(c);
   std::vector<double> score(c), delta(c);
+  arma::Mat<char> shrunk(c, n, arma::fill::zeros);
+  std::vector<arma::uword> shrunk_count(c, 0);
+  // Shrinking thresholds from the previous epoch (LIBLINEAR's PGmax_old / PGmin_old).
+  std::vector<double> pg_max_old(c, inf), pg_min_old(c, -inf), pg_max(c), pg_min(c);
   arma::vec worst(c);
   Rng rng(seed, 0x5eedcdULL);
   DualCdResult result;
   for (arma::uword epoch = 0; epoch < max_epochs; ++epoch) {
     const arma::uvec order = rng.permutation(n);
     worst.zeros();
+    std::fill(pg_max.begin(), pg_max.end(), -inf);
+    std::fill(pg_min.begin(), pg_min.end(), inf);
     for (arma::uword t = 0; t < n; ++t) {
       const arma::uword i = order[t];
-      ops.scores(i, score.data(), active.data());
+      bool any = false;
+      for (arma::uword j = 0; j < c; ++j) {
+        use[j] = active[j] && !shrunk(j, i);
+        any = any || use[j];
+      }
+      if (!any) continue;
+      ops.scores(i, score.data(), use.data());
       bool moved = false;
       for (arma::uword j = 0; j < c; ++j) {
         delta[j] = 0.0;
-        if (!active[j]) continue;
+        if (!use[j]) continue;
         const double y = Y(j, i), a = alpha(j, i);
         const double G = y * score[j] - 1.0 + d[j] * a;
+        if ((a <= 0.0 && G > pg_max_old[j]) || (a >= U[j] && G < pg_min_old[j])) {
+          shrunk(j, i) = 1;
+          ++shrunk_count[j];
+          continue;
+        }
         const double PG = projected_gradient(G, a, U[j]);
         worst[j] = std::max(worst[j], std::abs(PG));
+        pg_max[j] = std::max(pg_max[j], PG);
+        pg_min[j] = std::min(pg_min[j], PG);
         if (PG == 0.0) continue;
         const double qii = diag[i] + d[j];
         if (!(qii > 0.0)) continue;  // a zero feature vector with the hinge: alpha_i has no effect on w
@@ -143,8 +170,21 @@ DualCdResult dual_cd(Ops& ops, const arma::vec& diag, const arma::mat& Y, const 
     result.epochs = epoch + 1;
     bool any = false;
     for (arma::uword j = 0; j < c; ++j) {
-      if (active[j] && worst[j] <= tolerance) active[j] = 0;
-      any = any || active[j];
+      if (!active[j]) continue;
+      if (worst[j] <= tolerance) {
+        if (shrunk_count[j] == 0) {
+          active[j] = 0;
+          continue;
+        }
+        shrunk.row(j).zeros();  // converged on the kept pairs: check all of them again
+        shrunk_count[j] = 0;
+        pg_max_old[j] = inf;
+        pg_min_old[j] = -inf;
+      } else {
+        pg_max_old[j] = pg_max[j] <= 0.0 ? inf : pg_max[j];
+        pg_min_old[j] = pg_min[j] >= 0.0 ? -inf : pg_min[j];
+      }
+      any = true;
     }
     if (!any) break;
     if (Ops::refresh_every > 0 && (epoch + 1) % Ops::refresh_every == 0) ops.refresh(alpha % Y);
