@@ -75,13 +75,14 @@ class NystromMap final : public FeatureMap {
     Rng rng(seed(), 1);
     const arma::uvec perm = rng.permutation(sample.n_cols);
     arma::mat L = sample.cols(perm.head(m));
-    const arma::mat K = gram(kernel(), L);
+    arma::mat K = gram(kernel(), L);
     const bool chol = how_ == Whitening::chol || (how_ == Whitening::automatic && m >= kCholeskyFrom);
     arma::mat F;
-    if (chol && cholesky_factor(K, rcond_, F))
+    if (chol && cholesky_factor(K, rcond_, F)) {
       set_state(std::move(L), std::move(F), kCholesky);
-    else
-      set_state(std::move(L), eig_whitening(K, rcond_), kEigen);
+      return;
+    }
+    set_state(std::move(L), eig_whitening(K, rcond_), kEigen);
   }
 
   bool is_fitted() const override { return state_ != kUnfitted; }
@@ -164,11 +165,18 @@ class NystromMap final : public FeatureMap {
   /// C lower with C C' = K + eps I, eps = rcond trace(K) (with a floor that
   /// keeps the pivots away from rounding level). False if the factorisation
   /// fails anyway; the caller then falls back to the eigen cut.
-  static bool cholesky_factor(const arma::mat& K, double rcond, arma::mat& C) {
+  static bool cholesky_factor(arma::mat& K, double rcond, arma::mat& C) {
+    // The ridge goes onto K in place (at D = 16,384 a D x D copy is 2 GiB)
+    // and comes off again if the factorisation fails (chol() leaves K as it was).
     const double eps = std::max(rcond, 1e-12) * arma::trace(K);
-    if (!arma::chol(C, K + eps * arma::eye(K.n_rows, K.n_cols), "lower")) return false;
-    C = arma::trimatl(C);  // exact zeros above the diagonal, as the loader checks
-    return C.is_finite();
+    K.diag() += eps;
+    if (!arma::chol(C, K, "lower") || !C.is_finite()) {
+      K.diag() -= eps;
+      return false;
+    }
+    for (arma::uword j = 1; j < C.n_cols; ++j)  // exact zeros above the diagonal, as the loader checks
+      std::fill(C.colptr(j), C.colptr(j) + j, 0.0);
+    return true;
   }
 
   /// K: m x m symmetric PSD; returns U diag(lambda^-1/2) U' over lambda > rcond lambda_max.
