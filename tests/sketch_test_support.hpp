@@ -217,6 +217,72 @@ inline double default_target(const deepdot::Kernel& k, arma::uword d, arma::uwor
   return v + alloc.represented(a, t);
 }
 
+/// The error of `family` and `family:opt` falls like D^-1/2 for light-tailed
+/// kernels (every needed degree fits the budget: pure variance) and steadily
+/// but more slowly for the heavy-tailed recursive:4, where each doubling of D
+/// buys more degrees as well as less variance.
+inline void check_error_rates(const std::string& family) {
+  const arma::mat X = unit_columns(32, 150, 7);
+  const std::vector<double> dims{256, 512, 1024, 2048, 4096};
+  for (const char* kernel : {"recursive:1", "poly:3"}) {
+    for (const std::string& spec : {family, family + ":opt"}) {
+      std::vector<double> errs;
+      const double slope = error_slope(spec, deepdot::make_kernel(kernel), X, dims, 2, &errs);
+      INFO(spec, " ", std::string(kernel), " slope ", slope, " errors ", errs[0], " .. ", errs.back());
+      CHECK(slope >= -0.65);
+      CHECK(slope <= -0.35);
+    }
+  }
+  for (const std::string& spec : {family, family + ":opt"}) {
+    std::vector<double> errs;
+    const double slope = error_slope(spec, deepdot::make_kernel("recursive:4"), X, dims, 2, &errs);
+    INFO(spec, " recursive:4 slope ", slope, " errors ", errs[0], " .. ", errs.back());
+    CHECK(slope >= -0.65);
+    CHECK(slope <= -0.15);
+    for (std::size_t i = 1; i < errs.size(); ++i) CHECK(errs[i] < errs[i - 1]);
+  }
+}
+
+/// `family:opt` needs fit(), and its fitted degree allocation beats or matches
+/// the default allocation on its own sample (mean over 4 seeds, 10% slack).
+inline void check_optimised_allocation(const std::string& family) {
+  const std::string opt_spec = family + ":opt";
+  const arma::mat X = unit_columns(16, 200, 21);
+  auto unfitted = deepdot::make_feature_map(opt_spec, deepdot::make_kernel("recursive:2"), 16, 512, 1);
+  CHECK_FALSE(unfitted->is_fitted());
+  CHECK_THROWS_AS(unfitted->transform(X), std::logic_error);
+  CHECK_FALSE(loaded(saved(*unfitted))->is_fitted());
+  for (const char* kernel : {"recursive:2", "recursive:4"}) {
+    const auto k = deepdot::make_kernel(kernel);
+    double opt = 0.0, plain = 0.0;
+    for (unsigned s = 0; s < 4; ++s) {
+      auto m = deepdot::make_feature_map(opt_spec, k, 16, 1024, 100 + s);
+      m->fit(X);
+      opt += relative_error(k, X, m->transform(X));
+      plain += relative_error(k, X, deepdot::make_feature_map(family, k, 16, 1024, 100 + s)->transform(X));
+    }
+    INFO(std::string(kernel), " opt ", opt / 4, " default ", plain / 4);
+    CHECK(opt <= 1.1 * plain);
+  }
+}
+
+/// Bad options of `family` are rejected with a message naming the spec and the rule.
+inline void check_bad_options(const std::string& family) {
+  for (const std::string suffix : {":foo", ":opt:1", ":OPT"}) {
+    const std::string spec = family + suffix;
+    std::string msg;
+    try {
+      deepdot::make_feature_map(spec, deepdot::make_kernel("recursive:1"), 4, 16, 1);
+    } catch (const std::invalid_argument& e) {
+      msg = e.what();
+    }
+    INFO(spec, ": ", msg);
+    CHECK(msg.rfind("make_feature_map(): ", 0) == 0);
+    CHECK(msg.find(spec) != std::string::npos);
+    CHECK(msg.find("'opt'") != std::string::npos);
+  }
+}
+
 /// Unbiasedness of a map with the default allocation ("tensorsketch", "srht"):
 /// the mean of <phi(x), phi(y)> over `seeds` maps is within 4 standard errors
 /// of default_target() (the kernel minus the truncated degrees).

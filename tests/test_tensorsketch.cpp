@@ -73,28 +73,7 @@ TEST_CASE("tensorsketch: unbiased (mean over 300 seeds within 4 standard errors 
 }
 
 TEST_CASE("tensorsketch: relative Frobenius error falls like D^-1/2 (slower for heavy tails)") {
-  const arma::mat X = unit_columns(32, 150, 7);
-  const std::vector<double> dims{256, 512, 1024, 2048, 4096};
-  // Light tails: every needed degree fits the budget and the error is pure variance.
-  for (const char* kernel : {"recursive:1", "poly:3"}) {
-    for (const char* spec : {"tensorsketch", "tensorsketch:opt"}) {
-      std::vector<double> errs;
-      const double slope = error_slope(spec, make_kernel(kernel), X, dims, 2, &errs);
-      INFO(std::string(spec), " ", std::string(kernel), " slope ", slope, " errors ", errs[0], " .. ", errs.back());
-      CHECK(slope >= -0.65);
-      CHECK(slope <= -0.35);
-    }
-  }
-  // Heavy tail (recursive:4): each doubling of D buys more degrees as well as
-  // less variance, so the error still falls steadily but more slowly.
-  for (const char* spec : {"tensorsketch", "tensorsketch:opt"}) {
-    std::vector<double> errs;
-    const double slope = error_slope(spec, make_kernel("recursive:4"), X, dims, 2, &errs);
-    INFO(std::string(spec), " recursive:4 slope ", slope, " errors ", errs[0], " .. ", errs.back());
-    CHECK(slope >= -0.65);
-    CHECK(slope <= -0.15);
-    for (std::size_t i = 1; i < errs.size(); ++i) CHECK(errs[i] < errs[i - 1]);
-  }
+  check_error_rates("tensorsketch");
 }
 
 TEST_CASE("tensorsketch: determinism, bit-exact save/load, corrupt state, float vs double") {
@@ -120,31 +99,9 @@ TEST_CASE("tensorsketch: determinism, bit-exact save/load, corrupt state, float 
 }
 
 TEST_CASE("tensorsketch:opt needs fit() and beats or matches the default allocation on its sample") {
-  const arma::mat X = unit_columns(16, 200, 21);
-  auto unfitted = make_feature_map("tensorsketch:opt", make_kernel("recursive:2"), 16, 512, 1);
-  CHECK_FALSE(unfitted->is_fitted());
-  CHECK_THROWS_AS(unfitted->transform(X), std::logic_error);
-  CHECK_FALSE(loaded(saved(*unfitted))->is_fitted());
-  for (const char* kernel : {"recursive:2", "recursive:4"}) {
-    const auto k = make_kernel(kernel);
-    double opt = 0.0, plain = 0.0;
-    for (unsigned s = 0; s < 4; ++s) {
-      auto m = make_feature_map("tensorsketch:opt", k, 16, 1024, 100 + s);
-      m->fit(X);
-      opt += relative_error(k, X, m->transform(X));
-      plain += relative_error(k, X, make_feature_map("tensorsketch", k, 16, 1024, 100 + s)->transform(X));
-    }
-    INFO(std::string(kernel), " opt ", opt / 4, " default ", plain / 4);
-    CHECK(opt <= 1.1 * plain);
-  }
+  check_optimised_allocation("tensorsketch");
 }
 
 TEST_CASE("tensorsketch: bad options are rejected with a message naming the spec and the rule") {
-  for (const char* spec : {"tensorsketch:foo", "tensorsketch:opt:1", "tensorsketch:OPT"}) {
-    const std::string msg = make_error(spec, make_kernel("recursive:1"), 4, 16);
-    INFO(spec, ": ", msg);
-    CHECK(msg.rfind("make_feature_map(): ", 0) == 0);
-    CHECK(msg.find(spec) != std::string::npos);
-    CHECK(msg.find("'opt'") != std::string::npos);
-  }
+  check_bad_options("tensorsketch");
 }
