@@ -68,6 +68,25 @@ Common common_options(cli::Args& args, const std::string& name) {
   return c;
 }
 
+bool start(cli::Args& args, const std::string& name, const char* usage, Common& common) {
+  if (args.help()) {
+    std::cout << usage << kCommonHelp;
+    return false;
+  }
+  common = common_options(args, name);
+  return true;
+}
+
+void add_list(cli::Report& report, const std::string& key, const std::vector<std::string>& items,
+              const std::string& bullet) {
+  std::string json = "[", text;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    json += (i ? "," : "") + cli::Report::quote(items[i]);
+    text += bullet + items[i] + "\n";
+  }
+  report.raw(key, json + "]", text);
+}
+
 void Table::add(std::vector<Cell> row) {
   if (row.size() != columns.size())
     throw std::logic_error("Table::add: " + std::to_string(row.size()) + " cells for " +

@@ -25,6 +25,10 @@ struct Common {
 /// --threads N; creates the output folder.
 Common common_options(cli::Args& args, const std::string& name);
 
+/// Parses the options of experiment `name` (argv[0] is the name); with
+/// --help prints `usage` and the common options and returns false.
+bool start(cli::Args& args, const std::string& name, const char* usage, Common& common);
+
 /// Help text of the options above, for the usage strings.
 extern const char* kCommonHelp;
 
@@ -82,6 +86,11 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
 
 /// A comma-separated list of positive integers, e.g. --features 256,1024.
 std::vector<unsigned long long> integer_list(cli::Args& args, const std::string& option, const std::string& fallback);
+
+/// Adds a list of sentences to the report: a JSON array, and one line each
+/// (after `bullet`) in the text rendering.
+void add_list(cli::Report& report, const std::string& key, const std::vector<std::string>& items,
+              const std::string& bullet);
 
 /// Writes <out>/<name>.json: the report as one JSON object; and prints the
 /// report on stdout (text, or the same JSON with --json).

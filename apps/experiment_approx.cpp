@@ -100,11 +100,8 @@ std::string grid_text(const Table& t, const std::vector<std::string>& maps, cons
 
 int run_approx(int argc, char** argv) {
   cli::Args args(argc, argv, {"quick", "json", "quiet"});
-  if (args.help()) {
-    std::cout << kUsage << kCommonHelp;
-    return 0;
-  }
-  const Common common = common_options(args, "approx");
+  Common common;
+  if (!start(args, "approx", kUsage, common)) return 0;
   const bool q = common.quick;
   const auto maps = split_list(args.str("maps", q ? "maclaurin,srht,fourier:orf,nystrom"
                                                   : "maclaurin:kk,maclaurin,maclaurin:opt,tensorsketch,tensorsketch:opt,"

@@ -161,11 +161,8 @@ std::string fmt(double v, const char* f = "%.2f") {
 
 int run_table1(int argc, char** argv) {
   cli::Args args(argc, argv, {"quick", "json", "quiet", "paper-sizes"});
-  if (args.help()) {
-    std::cout << kUsage << kCommonHelp;
-    return 0;
-  }
-  const Common common = common_options(args, "table1");
+  Common common;
+  if (!start(args, "table1", kUsage, common)) return 0;
   const bool paper = args.flag("paper-sizes");
   Sizes sizes{args.integer("train", common.quick ? 200 : paper ? 10000 : 2000),
               args.integer("validation", common.quick ? 100 : paper ? 2000 : 1000),
@@ -366,33 +363,18 @@ int run_table1(int argc, char** argv) {
       "nothing left to select, so our validation split only chooses logistic regression's lambda.",
       "Feature rows: the paper solved in the kernel limit only; the feature-map rows are ours (the paper's number "
       "beside them is its kernel-limit result)."};
-  std::ostringstream diff_json, diff_text;
-  diff_json << "[";
-  for (std::size_t i = 0; i < differences.size(); ++i) {
-    diff_json << (i ? "," : "") << cli::Report::quote(differences[i]);
-    diff_text << "  - " << differences[i] << "\n";
-  }
-  diff_json << "]";
-  std::ostringstream src_json, src_text;
-  src_json << "[";
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    src_json << (i ? "," : "") << cli::Report::quote(sources[i]);
-    src_text << "  " << sources[i] << "\n";
-  }
-  src_json << "]";
-
   cli::Report report;
   report.text("experiment", "table1");
   report.text("command", command_line(argc, argv));
   report.text("machine", machine_description());
-  report.raw("data", src_json.str(), src_text.str());
+  add_list(report, "data", sources, "  ");
   report.text("preprocessing", "deskew, centre, unit l2 norm (preprocess_like_paper); variations with seed " +
                                    std::to_string(common.seed));
   report.text("kernel method", "one-vs-all hinge, norm ball B = " + fmt(bound, "%g") + ", dual CD tolerance " +
                                    fmt(tolerance, "%g") + "; features mode: " + map + ", D = " +
                                    std::to_string(features));
   report.raw("table", table.json(), text.str());
-  report.raw("differences from the paper", diff_json.str(), diff_text.str());
+  add_list(report, "differences from the paper", differences, "  - ");
   report.number("seconds", total_seconds, 4);
   report.text("csv", common.out + "/table1.csv");
   report.text("plot", common.out + "/" + plot_status);

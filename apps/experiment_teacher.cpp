@@ -53,11 +53,8 @@ struct Curve {
 
 int run_teacher(int argc, char** argv) {
   cli::Args args(argc, argv, {"quick", "json", "quiet"});
-  if (args.help()) {
-    std::cout << kUsage << kCommonHelp;
-    return 0;
-  }
-  const Common common = common_options(args, "teacher");
+  Common common;
+  if (!start(args, "teacher", kUsage, common)) return 0;
   const bool q = common.quick;
   const auto ns = integer_list(args, "n", q ? "100,200,400" : "250,500,1000,2000,4000,8000,16000");
   const auto depths = integer_list(args, "depths", q ? "1,2" : "1,2,3");
