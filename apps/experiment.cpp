@@ -3,12 +3,14 @@
 
 #include <deepdot/version.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -130,6 +132,67 @@ void Table::write_csv(const std::string& path) const {
     out << "\n";
   }
   write_file(path, out.str());
+}
+
+namespace {
+
+// One CSV record from `in` (quoted fields may hold commas, quotes and newlines); false at the end.
+bool read_record(std::istream& in, std::vector<std::string>& fields) {
+  fields.clear();
+  std::string field;
+  bool quoted = false, any = false;
+  for (int ch; (ch = in.get()) != EOF;) {
+    any = true;
+    if (quoted) {
+      if (ch == '"') {
+        if (in.peek() == '"') field += static_cast<char>(in.get());
+        else quoted = false;
+      } else {
+        field += static_cast<char>(ch);
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      fields.push_back(field);
+      field.clear();
+    } else if (ch == '\n') {
+      break;
+    } else if (ch != '\r') {
+      field += static_cast<char>(ch);
+    }
+  }
+  if (!any) return false;
+  fields.push_back(field);
+  return true;
+}
+
+}  // namespace
+
+Table Table::read_csv(const std::string& path, const std::vector<std::string>& required) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument("--from-csv " + path + ": cannot open the file");
+  Table t;
+  if (!read_record(in, t.columns)) throw std::invalid_argument("--from-csv " + path + ": the file is empty");
+  for (const auto& r : required)
+    if (std::find(t.columns.begin(), t.columns.end(), r) == t.columns.end())
+      throw std::invalid_argument("--from-csv " + path + ": no column '" + r + "' (not a CSV of this experiment?)");
+  std::vector<std::string> fields;
+  for (std::size_t line = 2; read_record(in, fields); ++line) {
+    if (fields.size() == 1 && fields[0].empty()) continue;
+    if (fields.size() != t.columns.size())
+      throw std::invalid_argument("--from-csv " + path + ": line " + std::to_string(line) + " has " +
+                                  std::to_string(fields.size()) + " fields, the header " + std::to_string(t.columns.size()));
+    std::vector<Cell> row;
+    for (const auto& f : fields) {
+      char* end = nullptr;
+      const double v = std::strtod(f.c_str(), &end);
+      if (f.empty()) row.emplace_back(std::numeric_limits<double>::quiet_NaN());
+      else if (*end == '\0') row.emplace_back(v);
+      else row.emplace_back(f);
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
 }
 
 std::string Table::json() const {

@@ -59,6 +59,11 @@ struct Table {
   void write_csv(const std::string& path) const;
   /// The table as a JSON array of objects, one per row.
   std::string json() const;
+  /// Reads a CSV written by write_csv() (RFC 4180 quotes); cells that parse
+  /// as numbers become numbers, empty cells NaN. Throws std::invalid_argument
+  /// naming the file if it is missing, lacks one of `required` columns, or
+  /// has a row of the wrong length.
+  static Table read_csv(const std::string& path, const std::vector<std::string>& required);
 };
 
 /// Writes `text` to `path` atomically (temp file, then rename).

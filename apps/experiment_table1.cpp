@@ -41,6 +41,8 @@ options (defaults in brackets):
   --tolerance T      relative KKT tolerance of the dual coordinate descent [0.01]
   --max-epochs N     epochs per solve of the coordinate descent [1000]
   --lambdas LIST     logistic regression's lambda grid [1e-7,1e-6,1e-5,1e-4,1e-3]
+  --from-csv FILE    no fitting: redraw the tables and the plot from a table1.csv of an earlier run
+                     (give the options that run used, for the description)
 )";
 
 // Table 1 of the paper (DESIGN.md section 1): error in %, columns basic,
@@ -167,8 +169,8 @@ int run_table1(int argc, char** argv) {
   Sizes sizes{args.integer("train", common.quick ? 200 : paper ? 10000 : 2000),
               args.integer("validation", common.quick ? 100 : paper ? 2000 : 1000),
               args.integer("test", common.quick ? 300 : paper ? 50000 : 5000)};
-  const auto datasets = split_list(args.str("datasets", "mnist,fashion"), "datasets");
-  const auto variations = split_list(args.str("variations", "basic,rotation,background,rotation+background"), "variations");
+  auto datasets = split_list(args.str("datasets", "mnist,fashion"), "datasets");
+  auto variations = split_list(args.str("variations", "basic,rotation,background,rotation+background"), "variations");
   const auto depths = integer_list(args, "depths", "1,4");
   const double bound = args.real("bound", 100.0);
   const auto modes = split_list(args.str("modes", "exact,features"), "modes");
@@ -177,6 +179,7 @@ int run_table1(int argc, char** argv) {
   const double tolerance = args.real("tolerance", 0.01);
   const auto max_epochs = args.integer("max-epochs", 1000);
   const std::vector<double> lambdas = args.reals("lambdas", common.quick ? "1e-5,1e-3" : "1e-7,1e-6,1e-5,1e-4,1e-3");
+  const std::string from_csv = args.str("from-csv", "");
   args.reject_unknown();
   if (sizes.train < 20 || sizes.validation < 1 || sizes.test < 1)
     throw std::invalid_argument("--train must be >= 20 and --validation, --test >= 1");
@@ -212,6 +215,7 @@ int run_table1(int argc, char** argv) {
   std::ostringstream text;
   const auto t_all = std::chrono::steady_clock::now();
   for (const auto& dataset : datasets) {
+    if (!from_csv.empty()) break;
     progress.stage("loading " + dataset);
     const Pool pool = load_pool(dataset, sizes, common.seed);
     const Sizes& s = pool.sizes;
@@ -227,7 +231,7 @@ int run_table1(int argc, char** argv) {
       auto add = [&](const std::string& method, const std::string& kernel, const std::string& mode,
                      const std::string& m, double D, const std::string& loss, const Fitted& f) {
         table.add({dataset, variation, method, kernel, mode, m, D, loss, s.train, s.validation, s.test, f.error_pct,
-                   paper_error(method.substr(0, method.find(',')), variation), f.seconds, f.lambda_min, f.lambda_max});
+                   paper_error(method.substr(0, method.find(" (")), variation), f.seconds, f.lambda_min, f.lambda_max});
         progress.bar(dataset + " " + variation, ++done, total);
       };
       // Logistic regression on the pixels with a bias: poly:1:1 is (t + 1) / 2, whose exact
@@ -263,10 +267,30 @@ int run_table1(int argc, char** argv) {
           cfg.solver_options.tolerance = tolerance;
           cfg.solver_options.max_iterations = max_epochs;
           const Fitted f = fit_and_test(cfg, Xtr, ytr, Xte, yte);
-          add("recursive kernel k = " + std::to_string(k) + (mode == "exact" ? ", kernel limit" : ", " + map),
+          // No commas in method names: gnuplot reads the CSVs without quote handling.
+          add("recursive kernel k = " + std::to_string(k) + (mode == "exact" ? " (kernel limit)" : " (" + map + ")"),
               cfg.kernel, mode == "exact" ? "kernel limit" : "features", mode == "exact" ? "-" : map,
               mode == "exact" ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(features), "hinge", f);
         }
+    }
+  }
+  if (!from_csv.empty()) {
+    table = Table::read_csv(from_csv, table.columns);
+    datasets.clear();
+    variations.clear();
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+      std::string& m = table.rows[r][table.column("method")].text;
+      const auto comma = m.find(", ");  // runs before the names lost their commas wrote "k = 1, MAP"
+      if (comma != std::string::npos) m = m.substr(0, comma) + " (" + m.substr(comma + 2) + ")";
+      const std::string& d = table.text(r, "dataset");
+      if (std::find(datasets.begin(), datasets.end(), d) == datasets.end()) {
+        datasets.push_back(d);
+        sources.push_back(d + ": train " + fmt(table.number(r, "train"), "%.0f") + ", validation " +
+                          fmt(table.number(r, "validation"), "%.0f") + ", test " + fmt(table.number(r, "test"), "%.0f") +
+                          " (from " + from_csv + ")");
+      }
+      const std::string& v = table.text(r, "variation");
+      if (std::find(variations.begin(), variations.end(), v) == variations.end()) variations.push_back(v);
     }
   }
   const double total_seconds = seconds_since(t_all);
@@ -297,7 +321,7 @@ int run_table1(int argc, char** argv) {
           if (table.text(r, "dataset") == dataset && table.text(r, "variation") == v && table.text(r, "method") == m)
             ours = table.number(r, "test_error_pct");
         std::snprintf(line, sizeof line, " %9s | %7s", fmt(ours).c_str(),
-                      fmt(paper_error(m.substr(0, m.find(',')), v)).c_str());
+                      fmt(paper_error(m.substr(0, m.find(" (")), v)).c_str());
         text << line;
       }
       text << "\n";
@@ -317,18 +341,18 @@ int run_table1(int argc, char** argv) {
   }
 
   // Grouped bars per data set: one CSV per panel (gnuplot's histograms read whole columns).
-  std::string script = svg_preamble("table1", 1000, 420 * static_cast<int>(datasets.size())) +
+  std::string script = svg_preamble("table1", 900, 500 * static_cast<int>(datasets.size())) +
                        "set multiplot layout " + std::to_string(datasets.size()) + ",1\n"
                        "set style data histograms\nset style histogram clustered gap 1\n"
                        "set style fill solid 0.8 border -1\nset ylabel 'test error (%)'\nset yrange [0:*]\n"
-                       "set key outside right top\nset grid ytics\n";
+                       "set key below font ',10' maxrows 4\nset grid ytics\n";
   for (const auto& dataset : datasets) {
     std::ostringstream csv;
     csv << "variation,paper: logistic,paper: k=1,paper: k=4";
     for (const auto& m : methods) csv << ",ours: " << m;
     csv << "\n";
     for (const auto& v : variations) {
-      csv << v << "," << fmt(paper_error("logistic regression", v)) << ","
+      csv << (v == "rotation+background" ? "rot+back" : v) << "," << fmt(paper_error("logistic regression", v)) << ","
           << fmt(paper_error("recursive kernel k = 1", v)) << "," << fmt(paper_error("recursive kernel k = 4", v));
       for (const auto& m : methods) {
         std::string cell = "NaN";
@@ -340,7 +364,7 @@ int run_table1(int argc, char** argv) {
       csv << "\n";
     }
     write_file(common.out + "/table1-" + dataset + ".csv", csv.str());
-    script += "set title '" + dataset + ": ours (regenerated variations, see table1.json) vs the paper (MNIST variations)'\n"
+    script += "set title '" + dataset + " (ours, regenerated variations) beside the paper (MNIST variations)'\n"
               "plot for [i=2:" + std::to_string(4 + methods.size()) + "] 'table1-" + dataset +
               ".csv' using i:xtic(1) title columnhead(i)\n";
   }

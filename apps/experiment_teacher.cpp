@@ -41,7 +41,12 @@ options (defaults in brackets):
   --map SPEC         feature map [fourier:orf]
   --features D       its number of features [2048]
   --exact-max-n N    largest n for the kernel limit (n x n Gram, O(n^3) eigen-decomposition) [2000]
+  --from-csv FILE    no fitting: redraw the summaries and plots from a teacher.csv of an earlier run
+                     (give the options that run used, for the description)
 )";
+
+// "recursive kernel (MAP)" or "recursive kernel (kernel limit)": no commas, so gnuplot can read the CSV.
+std::string learner_name(const std::string& map) { return "recursive kernel (" + map + ")"; }
 
 struct Curve {
   std::string activation, learner;
@@ -70,6 +75,7 @@ int run_teacher(int argc, char** argv) {
   const std::string map = args.str("map", "fourier:orf");
   const auto features = args.integer("features", q ? 256 : 2048);
   const auto exact_max = args.integer("exact-max-n", q ? 400 : 2000);
+  const std::string from_csv = args.str("from-csv", "");
   args.reject_unknown();
   std::vector<Activation> activations;
   for (const auto& a : activation_names) activations.push_back(parse_activation(a));
@@ -98,6 +104,7 @@ int run_teacher(int argc, char** argv) {
   for (Activation act : activations)
     for (auto depth : depths)
       for (auto width : widths) {
+        if (!from_csv.empty()) break;
         TeacherConfig cfg = base;
         cfg.activation = act;
         cfg.hidden_layers = depth;
@@ -115,14 +122,13 @@ int run_teacher(int argc, char** argv) {
           arma::uword features;
         };
         const std::vector<Learner> learners = {
-            {"recursive kernel, " + map, "recursive:" + std::to_string(depth), map, features},
+            {learner_name(map), "recursive:" + std::to_string(depth), map, features},
             {"linear", "poly:1:1", "taylor:1", base.input_dim + 1},  // exact features: x / sqrt 2 and a bias
-            {"recursive kernel, kernel limit", "recursive:" + std::to_string(depth), "exact", 0}};
-        std::vector<Curve> local;
-        for (const auto& l : learners) local.push_back({activation_name(act), l.name, depth, width, {}, {}});
-        for (auto n : ns) {
-          for (std::size_t li = 0; li < learners.size(); ++li) {
-            const Learner& l = learners[li];
+            {learner_name("kernel limit"), "recursive:" + std::to_string(depth), "exact", 0}};
+        // Curve by curve, so that every curve is a contiguous block of the CSV (gnuplot draws lines
+        // only between consecutive rows).
+        for (const Learner& l : learners) {
+          for (auto n : ns) {
             if (l.map == "exact" && n > exact_max) continue;
             TrainerConfig tc;
             tc.kernel = l.kernel;
@@ -140,15 +146,44 @@ int run_teacher(int argc, char** argv) {
             table.add({activation_name(act), depth, width, n, l.name, l.kernel, l.map,
                        l.map == "exact" ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(l.features),
                        mse, excess, excess / target_var, noise_var, target_var, m.parts().lambdas.max(), secs});
-            local[li].n.push_back(static_cast<double>(n));
-            local[li].excess.push_back(excess / target_var);
             progress.bar(label, ++done, total);
           }
         }
-        for (auto& c : local)
-          if (!c.n.empty()) curves.push_back(std::move(c));
       }
+  if (!from_csv.empty()) {
+    table = Table::read_csv(from_csv, table.columns);
+    // Runs before the learner names lost their commas wrote "recursive kernel, MAP".
+    const std::size_t c = table.column("learner");
+    for (auto& row : table.rows) {
+      std::string& name = row[c].text;
+      const auto comma = name.find(", ");
+      if (comma != std::string::npos) name = learner_name(name.substr(comma + 2));
+    }
+  }
   const double total_seconds = seconds_since(t_all);
+  // Curve by curve (the order of the first appearance of each curve), n ascending within a curve.
+  {
+    auto key = [&](const std::vector<Cell>& r) {
+      return r[table.column("activation")].text + "|" + std::to_string(r[table.column("depth")].value) + "|" +
+             std::to_string(r[table.column("width")].value) + "|" + r[table.column("learner")].text;
+    };
+    std::vector<std::string> order;
+    for (const auto& r : table.rows)
+      if (std::find(order.begin(), order.end(), key(r)) == order.end()) order.push_back(key(r));
+    const std::size_t cn = table.column("n");
+    std::stable_sort(table.rows.begin(), table.rows.end(), [&](const auto& a, const auto& b) {
+      const auto ia = std::find(order.begin(), order.end(), key(a)), ib = std::find(order.begin(), order.end(), key(b));
+      return ia != ib ? ia < ib : a[cn].value < b[cn].value;
+    });
+    for (std::size_t i = 0; i < table.rows.size(); ++i) {
+      if (i == 0 || key(table.rows[i]) != key(table.rows[i - 1]))
+        curves.push_back({table.text(i, "activation"), table.text(i, "learner"),
+                          static_cast<unsigned long long>(table.number(i, "depth")),
+                          static_cast<unsigned long long>(table.number(i, "width")), {}, {}});
+      curves.back().n.push_back(table.number(i, "n"));
+      curves.back().excess.push_back(table.number(i, "relative_excess"));
+    }
+  }
   table.write_csv(common.out + "/teacher.csv");
 
   // Rates: slope of log(relative excess) against log n per curve.
@@ -193,15 +228,15 @@ int run_teacher(int argc, char** argv) {
   for (const auto& a : activation_names) {
     const std::string act = activation_name(parse_activation(a));
     const std::string name = "teacher-" + act;
-    std::string s = svg_preamble(name, 420 * static_cast<int>(depths.size()), 460) + "set multiplot layout 1," +
+    std::string s = svg_preamble(name, 420 * static_cast<int>(depths.size()), 560) + "set multiplot layout 1," +
                     std::to_string(depths.size()) + "\nset logscale xy\nset format y '10^{%L}'\n"
-                    "set xlabel 'training points n'\nset ylabel 'excess risk / Var f*'\nset key bottom left font ',9'\n"
+                    "set xlabel 'training points n'\nset ylabel 'excess risk / Var f*'\nset key below font ',9' maxrows 3\n"
                     "set grid\n";
     for (auto depth : depths) {
       s += "set title '" + act + ", depth " + std::to_string(depth) + "'\nplot ";
       int style = 0;
       bool first = true;
-      for (const std::string& learner : {std::string("recursive kernel, ") + map, std::string("recursive kernel, kernel limit"), std::string("linear")}) {
+      for (const std::string& learner : {learner_name(map), learner_name("kernel limit"), std::string("linear")}) {
         int colour = 0;
         for (auto width : widths) {
           ++colour;

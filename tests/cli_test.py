@@ -201,6 +201,13 @@ with open(os.path.join(tdir, "teacher.json")) as f:
 check("teacher.json holds the rows and the rates", len(saved.get("rows", [])) == 12 and any(k.startswith("rates") for k in saved))
 check("teacher writes its gnuplot script", os.path.exists(os.path.join(tdir, "teacher-erf.gp")))
 rates = read_csv(os.path.join(tdir, "teacher-rates.csv")) if code == 0 else []
+code, again, err = run_json("experiment", "teacher", "--from-csv", os.path.join(tdir, "teacher.csv"),
+                            "--out", os.path.join(tmp, "teacher-again"))
+check("teacher --from-csv redraws the same rows", code == 0 and again and tj and again.get("rows") == tj.get("rows"), err)
+code, _, err = run("experiment", "teacher", "--from-csv", os.path.join(tmp, "missing.csv"), "--out", os.path.join(tmp, "x"))
+check("teacher --from-csv with a missing file exits 2 naming it", code == 2 and "missing.csv" in err, err)
+code, _, err = run("experiment", "table1", "--from-csv", libsvm, "--out", os.path.join(tmp, "x"))
+check("table1 --from-csv with a foreign file exits 2", code == 2 and "--from-csv" in err, err)
 check("teacher-rates.csv: a fitted slope per curve", len(rates) == 6 and all(r["slope"] for r in rates), str(rates[:1]))
 
 fashion = os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") or \
@@ -231,8 +238,12 @@ if fashion:
     check("table1.csv: errors are percentages", rows and all(0 <= float(r["test_error_pct"]) <= 100 for r in rows))
     paper = {(r["variation"], r["method"]): r["paper_error_pct"] for r in rows}
     check("table1.csv quotes the paper beside ours", paper.get(("basic", "logistic regression")) == "9.53" and
-          paper.get(("rotation", "recursive kernel k = 1, kernel limit")) == "9.71", str(paper))
+          paper.get(("rotation", "recursive kernel k = 1 (kernel limit)")) == "9.71", str(paper))
     check("table1 JSON lists the differences from the paper", t1j and any(k.startswith("differences") for k in t1j))
+    code, again, err = run_json("experiment", "table1", "--from-csv", os.path.join(t1, "table1.csv"),
+                                "--out", os.path.join(tmp, "table1-again"))
+    check("table1 --from-csv redraws the same rows without fitting", code == 0 and again and t1j and
+          again.get("table") == t1j.get("table"), err)
 else:
     print("skip experiment approx and table1: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 
