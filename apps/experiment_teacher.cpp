@@ -230,7 +230,7 @@ int run_teacher(int argc, char** argv) {
     const std::string name = "teacher-" + act;
     std::string s = svg_preamble(name, 420 * static_cast<int>(depths.size()), 560) + "set multiplot layout 1," +
                     std::to_string(depths.size()) + "\nset logscale xy\nset format y '10^{%L}'\n"
-                    "set xlabel 'training points n'\nset ylabel 'excess risk / Var f*'\nset key below font ',9' maxrows 3\n"
+                    "set xlabel 'training points n'\nset ylabel 'excess risk / Var f*'\nset key below horizontal maxcols 3 font ',9'\n"
                     "set grid\n";
     for (auto depth : depths) {
       s += "set title '" + act + ", depth " + std::to_string(depth) + "'\nplot ";
