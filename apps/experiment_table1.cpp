@@ -200,7 +200,6 @@ int run_table1(int argc, char** argv) {
     if (k > 50) throw std::invalid_argument("--depths must be <= 50");
   for (const auto& d : datasets)
     if (d != "mnist" && d != "fashion") throw std::invalid_argument("--datasets: unknown data set '" + d + "' (mnist or fashion)");
-  make_kernel("recursive:1");
   make_feature_map(map, recursive_kernel(1), 784, features, 1);  // validates --map before hours of work
 
   cli::Progress progress(common.quiet);
@@ -248,7 +247,10 @@ int run_table1(int argc, char** argv) {
         for (double l : lambdas) {
           cfg.lambdas = arma::vec{l};
           const double e = error_rate(yva, Trainer(cfg).fit(Xtr, ytr).predict_labels(Xva));
-          if (e < best) best = e, best_lambda = l;
+          if (e < best) {
+            best = e;
+            best_lambda = l;
+          }
         }
         cfg.lambdas = arma::vec{best_lambda};
         Fitted f = fit_and_test(cfg, Xtr, ytr, Xte, yte);
