@@ -8,6 +8,7 @@
 #include <deepdot/trainer.hpp>
 
 #include "cli.hpp"
+#include "experiment.hpp"
 #include "report.hpp"
 
 #include <chrono>
@@ -42,6 +43,7 @@ commands:
   transform   write the features phi(x) of a data file (.npy or .csv)
   gram        write the exact kernel matrix of a data file, or of two files
   approx      compare feature maps' approximation errors over feature counts; CSV and a plot
+  experiment  reproducible experiments: table1 (the paper's Table 1), teacher, approx (docs/experiments.md)
   info        describe a model file or a data file
 
 data files: LIBSVM/SVMlight text, CSV, NumPy .npy, IDX (MNIST family, gzipped or not);
@@ -693,6 +695,7 @@ int main(int argc, char** argv) {
     std::cout << "deepdot " << deepdot::version << "\n";
     return 0;
   }
+  if (std::string(argv[1]) == "experiment") return deepdot_experiment_main(argc - 1, argv + 1);
   const auto it = commands.find(argv[1]);
   if (it == commands.end()) {
     std::cerr << "deepdot: unknown command '" << argv[1] << "'\n\n" << kMainUsage;

@@ -29,8 +29,9 @@ def check(name, ok, detail=""):
         print(f"FAIL {name} {detail}")
 
 
-def run(*args):
-    p = subprocess.run([DEEPDOT, *args], capture_output=True, text=True, timeout=300)
+def run(*args, env=None):
+    p = subprocess.run([DEEPDOT, *args], capture_output=True, text=True, timeout=300,
+                       env=None if env is None else {**os.environ, **env})
     return p.returncode, p.stdout, p.stderr
 
 
@@ -76,7 +77,7 @@ with open(csv, "w") as f:
 # --help and usage errors
 code, out, _ = run("--help")
 check("deepdot --help exits 0 and lists the commands", code == 0 and all(c in out for c in
-      ["train", "predict", "transform", "gram", "approx", "info"]))
+      ["train", "predict", "transform", "gram", "approx", "info", "experiment"]))
 for cmd in ["train", "predict", "transform", "gram", "approx", "info"]:
     code, out, _ = run(cmd, "--help")
     check(f"deepdot {cmd} --help", code == 0 and "usage: deepdot " + cmd in out, out[:200])
@@ -151,6 +152,100 @@ check("approx CSV has a header and 4 rows", len(rows) == 5 and rows[0].startswit
 if ap:
     errs = {(r["map"], r["D"]): r["rel_frobenius_nonconstant"] for r in ap["results"]}
     check("the error falls with D for fourier", errs[("fourier", 128)] < errs[("fourier", 32)], str(errs))
+
+# deepdot experiment: tiny runs write their tables (CSV, JSON) and plot scripts; bad options exit 2.
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1"}  # tiny BLAS calls; threads only contend with other jobs
+
+
+def read_csv(path):
+    import csv as csvmod
+    with open(path, newline="") as f:
+        return list(csvmod.DictReader(f))
+
+
+code, out, _ = run("experiment", "--help")
+check("experiment --help lists the experiments", code == 0 and all(e in out for e in ["table1", "teacher", "approx"]), out)
+code, _, err = run("experiment")
+check("experiment without a name exits 2", code == 2)
+code, _, err = run("experiment", "tabel1")
+check("an unknown experiment exits 2 and says so", code == 2 and "unknown experiment 'tabel1'" in err, err)
+for e in ["table1", "teacher", "approx"]:
+    code, out, _ = run("experiment", e, "--help")
+    check(f"experiment {e} --help", code == 0 and f"usage: deepdot experiment {e}" in out and "--quick" in out, out[:200])
+
+for args, needle in [(["table1", "--variations", "spin"], "--variations"), (["table1", "--datasets", "cifar"], "--datasets"),
+                     (["table1", "--bound", "0"], "--bound"), (["teacher", "--n", "0,100"], "--n"),
+                     (["teacher", "--activations", "sigmoid"], "sigmoid"), (["approx", "--features", "abc"], "--features"),
+                     (["approx", "--mpas", "srht"], "--mpas"), (["teacher", "--map", "bogus"], "bogus")]:
+    code, _, err = run("experiment", *args, "--out", os.path.join(tmp, "bad"), env=ONE_THREAD)
+    check(f"experiment {' '.join(args)} exits 2 naming {needle}", code == 2 and needle in err, f"status {code}: {err}")
+
+code, _, err = run("experiment", "table1", "--quick", "--datasets", "mnist", "--out", os.path.join(tmp, "nomnist"),
+                   env={**ONE_THREAD, "DEEPDOT_MNIST_DIR": os.path.join(tmp, "no-such-dir")})
+check("table1 without the MNIST digits exits 2 saying how to get them", code == 2 and "get-mnist.sh" in err, err)
+code, _, err = run("experiment", "approx", "--quick", "--out", os.path.join(tmp, "nofashion"),
+                   env={**ONE_THREAD, "DEEPDOT_FASHION_MNIST_DIR": os.path.join(tmp, "no-such-dir")})
+check("approx without Fashion-MNIST exits 2 saying how to install it", code == 2 and
+      "apt-get install dataset-fashion-mnist" in err, err)
+
+# teacher needs no data files.
+tdir = os.path.join(tmp, "teacher")
+code, tj, err = run_json("experiment", "teacher", "--quick", "--n", "60,120", "--depths", "1", "--widths", "10,20",
+                         "--activations", "erf", "--test", "200", "--features", "64", "--out", tdir)
+check("experiment teacher exits 0 with JSON", code == 0 and tj is not None, err)
+rows = read_csv(os.path.join(tdir, "teacher.csv")) if code == 0 else []
+check("teacher.csv: 2 sizes x 2 widths x 3 learners", len(rows) == 12, str(len(rows)))
+check("teacher.csv: finite, nonnegative excess risks", rows and all(float(r["excess_mse"]) >= 0 for r in rows), str(rows[:1]))
+with open(os.path.join(tdir, "teacher.json")) as f:
+    saved = json.load(f)
+check("teacher.json holds the rows and the rates", len(saved.get("rows", [])) == 12 and any(k.startswith("rates") for k in saved))
+check("teacher writes its gnuplot script", os.path.exists(os.path.join(tdir, "teacher-erf.gp")))
+rates = read_csv(os.path.join(tdir, "teacher-rates.csv")) if code == 0 else []
+code, again, err = run_json("experiment", "teacher", "--from-csv", os.path.join(tdir, "teacher.csv"),
+                            "--out", os.path.join(tmp, "teacher-again"))
+check("teacher --from-csv redraws the same rows", code == 0 and again and tj and again.get("rows") == tj.get("rows"), err)
+code, _, err = run("experiment", "teacher", "--from-csv", os.path.join(tmp, "missing.csv"), "--out", os.path.join(tmp, "x"))
+check("teacher --from-csv with a missing file exits 2 naming it", code == 2 and "missing.csv" in err, err)
+code, _, err = run("experiment", "table1", "--from-csv", libsvm, "--out", os.path.join(tmp, "x"))
+check("table1 --from-csv with a foreign file exits 2", code == 2 and "--from-csv" in err, err)
+check("teacher-rates.csv: a fitted slope per curve", len(rates) == 6 and all(r["slope"] for r in rates), str(rates[:1]))
+
+fashion = os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") or \
+    "DEEPDOT_FASHION_MNIST_DIR" in os.environ
+if fashion:
+    adir = os.path.join(tmp, "approx")
+    code, aj, err = run_json("experiment", "approx", "--quick", "--maps", "srht,fourier:orf", "--depths", "1",
+                             "--features", "32,256", "--n", "100", "--fit", "64", "--accuracy-maps", "fourier:orf",
+                             "--accuracy-depths", "1", "--accuracy-features", "32", "--train", "200", "--test", "200",
+                             "--out", adir)
+    check("experiment approx exits 0 with JSON", code == 0 and aj is not None, err)
+    rows = read_csv(os.path.join(adir, "approx.csv")) if code == 0 else []
+    check("approx.csv: 2 maps x 2 D", len(rows) == 4, str(rows))
+    e = {(r["map"], r["D"]): float(r["rel_frobenius_nonconstant"]) for r in rows}
+    check("approx: the error of fourier:orf falls with D", e.get(("fourier:orf", "256"), 1) < e.get(("fourier:orf", "32"), 0), str(e))
+    acc = read_csv(os.path.join(adir, "approx-accuracy.csv")) if code == 0 else []
+    check("approx-accuracy.csv: one row, accuracy above chance", len(acc) == 1 and float(acc[0]["test_accuracy"]) > 0.3, str(acc))
+    check("approx writes its JSON and plot scripts", all(os.path.exists(os.path.join(adir, f)) for f in
+          ["approx.json", "approx-error.gp", "approx-time.gp", "approx-accuracy.gp"]))
+
+    t1 = os.path.join(tmp, "table1")
+    code, t1j, err = run_json("experiment", "table1", "--quick", "--datasets", "fashion", "--variations", "basic,rotation",
+                              "--depths", "1", "--train", "100", "--validation", "50", "--test", "100",
+                              "--features", "64", "--out", t1)
+    check("experiment table1 exits 0 with JSON", code == 0 and t1j is not None, err)
+    rows = read_csv(os.path.join(t1, "table1.csv")) if code == 0 else []
+    check("table1.csv: 2 variations x (logistic + kernel limit + features)", len(rows) == 6, str(len(rows)))
+    check("table1.csv: errors are percentages", rows and all(0 <= float(r["test_error_pct"]) <= 100 for r in rows))
+    paper = {(r["variation"], r["method"]): r["paper_error_pct"] for r in rows}
+    check("table1.csv quotes the paper beside ours", paper.get(("basic", "logistic regression")) == "9.53" and
+          paper.get(("rotation", "recursive kernel k = 1 (kernel limit)")) == "9.71", str(paper))
+    check("table1 JSON lists the differences from the paper", t1j and any(k.startswith("differences") for k in t1j))
+    code, again, err = run_json("experiment", "table1", "--from-csv", os.path.join(t1, "table1.csv"),
+                                "--out", os.path.join(tmp, "table1-again"))
+    check("table1 --from-csv redraws the same rows without fitting", code == 0 and again and t1j and
+          again.get("table") == t1j.get("table"), err)
+else:
+    print("skip experiment approx and table1: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
 
 # Model files: truncated and foreign files are rejected with status 2 and no crash.
 with open(model, "rb") as f:
