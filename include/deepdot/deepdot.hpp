@@ -22,3 +22,4 @@
 #include <deepdot/trainer.hpp>
 #include <deepdot/linear_solver.hpp>
 #include <deepdot/kernel_svm.hpp>
+#include <deepdot/perf.hpp>

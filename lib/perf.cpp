@@ -1,0 +1,105 @@
+#include <deepdot/perf.hpp>
+
+#include "check.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+namespace deepdot {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void require_sizes(const char* where, arma::uword a, arma::uword b, arma::uword c, int repeats) {
+  if (a == 0 || b == 0 || c == 0)
+    detail::fail(where, "every size must be >= 1, got " + std::to_string(a) + ", " + std::to_string(b) + ", " +
+                            std::to_string(c));
+  if (repeats < 1) detail::fail(where, "repeats must be >= 1, got " + std::to_string(repeats));
+}
+
+// Best of `repeats` timed calls after one untimed warm-up (thread start-up,
+// page faults of the output), which is what a long-running loop sees.
+template <typename F>
+double best_of(int repeats, F&& body) {
+  body();
+  double best = 1e300;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = Clock::now();
+    body();
+    best = std::min(best, since(t0));
+  }
+  return best;
+}
+
+template <typename eT>
+double gemm_seconds(arma::uword m, arma::uword k, arma::uword n, int repeats) {
+  const arma::Mat<eT> A(m, k, arma::fill::randu), B(k, n, arma::fill::randu);
+  arma::Mat<eT> C(m, n);
+  return best_of(repeats, [&] { C = A * B; });
+}
+
+// "kB" figures of /proc/self/status, in bytes.
+double status_bytes(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.compare(0, key.size(), key) == 0 && line.size() > key.size() && line[key.size()] == ':')
+      return 1024.0 * std::stod(line.substr(key.size() + 1));
+  return 0.0;
+}
+
+}  // namespace
+
+double gemm_flops(double m, double k, double n) { return 2.0 * m * k * n; }
+double syrk_flops(double n, double k) { return n * (n + 1.0) * k; }
+double cholesky_flops(double n) { return n * n * n / 3.0; }
+
+double sgemm_seconds(arma::uword m, arma::uword k, arma::uword n, int repeats) {
+  require_sizes("sgemm_seconds()", m, k, n, repeats);
+  return gemm_seconds<float>(m, k, n, repeats);
+}
+
+double dgemm_seconds(arma::uword m, arma::uword k, arma::uword n, int repeats) {
+  require_sizes("dgemm_seconds()", m, k, n, repeats);
+  return gemm_seconds<double>(m, k, n, repeats);
+}
+
+double syrk_seconds(arma::uword n, arma::uword k, bool single, int repeats) {
+  require_sizes("syrk_seconds()", n, k, 1, repeats);
+  const auto N = static_cast<blasint>(n), K = static_cast<blasint>(k);
+  if (single) {
+    const arma::fmat A(n, k, arma::fill::randu);
+    arma::fmat C(n, n, arma::fill::zeros);
+    return best_of(repeats, [&] {
+      cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, N, K, 1.0f, A.memptr(), N, 1.0f, C.memptr(), N);
+    });
+  }
+  const arma::mat A(n, k, arma::fill::randu);
+  arma::mat C(n, n, arma::fill::zeros);
+  return best_of(repeats, [&] {
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, N, K, 1.0, A.memptr(), N, 1.0, C.memptr(), N);
+  });
+}
+
+double cholesky_seconds(arma::uword n, int repeats) {
+  require_sizes("cholesky_seconds()", n, 1, 1, repeats);
+  // A well-conditioned SPD matrix: a random Gram matrix plus n on the diagonal.
+  const arma::mat B(n, n, arma::fill::randu);
+  arma::mat A = B.t() * B;
+  A.diag() += static_cast<double>(n);
+  arma::mat R;
+  return best_of(repeats, [&] {
+    if (!arma::chol(R, A)) throw std::runtime_error("cholesky_seconds(): the factorisation failed");
+  });
+}
+
+double peak_rss_bytes() { return status_bytes("VmHWM"); }
+double current_rss_bytes() { return status_bytes("VmRSS"); }
+
+}  // namespace deepdot
