@@ -132,23 +132,54 @@ arma::mat FeatureRidge::solve_eigen(const arma::vec& mus) const {
   return U_ * scaled;
 }
 
-arma::mat FeatureRidge::solve_cholesky(const arma::vec& mus) const {
+extern "C" {
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, std::size_t uplo_len);
+void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, double* b,
+             const int* ldb, int* info, std::size_t uplo_len);
+}
+
+void FeatureRidge::mirror_upper() {
+  // Blocked transpose of the upper triangle into the lower one: tiles keep
+  // both the read rows and the written columns in cache.
+  const arma::uword D = dim();
+  constexpr arma::uword kTile = 64;
+  double* g = G_.memptr();
+  for (arma::uword j0 = 0; j0 < D; j0 += kTile)
+    for (arma::uword i0 = j0; i0 < D; i0 += kTile) {
+      const arma::uword j1 = std::min(D, j0 + kTile), i1 = std::min(D, i0 + kTile);
+      for (arma::uword j = j0; j < j1; ++j)
+        for (arma::uword i = std::max(i0, j + 1); i < i1; ++i) g[i + j * D] = g[j + i * D];
+    }
+}
+
+arma::mat FeatureRidge::solve_cholesky(const arma::vec& mus) {
+  // In place, so the solve needs no second D x D matrix: the accumulator
+  // lives in the upper triangle of G_, the lower triangle is free. Mirror the
+  // upper triangle into it, let dpotrf('L') factorise the lower triangle and
+  // the diagonal, solve, and restore the diagonal; the upper triangle is
+  // never touched.
   arma::mat W(dim(), outputs());
   arma::uvec done(outputs(), arma::fill::zeros);
+  const arma::vec diagonal = G_.diag();
+  const int D = static_cast<int>(dim());
   for (arma::uword j = 0; j < outputs(); ++j) {
     if (done[j]) continue;
     // One factorisation serves every output that shares this lambda.
-    arma::uvec same = arma::find(mus == mus[j]);
-    arma::mat A = arma::symmatu(G_);
-    A.diag() += mus[j];
-    arma::mat R;
-    if (!arma::chol(R, A))
+    const arma::uvec same = arma::find(mus == mus[j]);
+    mirror_upper();
+    G_.diag() += mus[j];
+    int info = 0;
+    dpotrf_("L", &D, G_.memptr(), &D, &info, 1);
+    arma::mat rhs = C_.cols(same);
+    if (info == 0) {
+      const int nrhs = static_cast<int>(same.n_elem);
+      dpotrs_("L", &D, &nrhs, G_.memptr(), &D, rhs.memptr(), &D, &info, 1);
+    }
+    G_.diag() = diagonal;
+    if (info != 0)
       throw std::runtime_error("FeatureRidge: Cholesky factorisation of ZZ' + n lambda I failed (lambda = " +
                                format_double(mus[j] / static_cast<double>(count_)) + ")");
-    A.reset();
-    const arma::mat rhs = C_.cols(same);
-    const arma::mat half = arma::solve(arma::trimatl(R.t()), rhs, arma::solve_opts::fast);
-    W.cols(same) = arma::solve(arma::trimatu(R), half, arma::solve_opts::fast);
+    W.cols(same) = rhs;
     done.elem(same).ones();
   }
   return W;

@@ -124,7 +124,8 @@ class FeatureRidge {
   void require_data(const char* where) const;
   void decompose();
   arma::mat solve_eigen(const arma::vec& mus) const;     // mus = n lambda per output
-  arma::mat solve_cholesky(const arma::vec& mus) const;
+  arma::mat solve_cholesky(const arma::vec& mus);        // in place in G_'s lower triangle
+  void mirror_upper();                                   // G_'s lower triangle <- its upper one
   arma::mat solve_for(const arma::vec& lambdas);
   arma::vec lambdas_for_bound(double B, const char* where);
   void score_path(const std::vector<arma::mat>& weights, const FeatureBatches& validation, arma::vec& mse,
