@@ -158,6 +158,8 @@ class FourierMap final : public FeatureMap {
     return s.empty() ? "fourier" : "fourier:" + s.substr(1);
   }
 
+  std::vector<GemmShape> gemm_shapes() const override { return {{frequencies_, input_dim(), true}}; }
+
   void save_state(BinaryWriter& out) const override {
     out.u64(frequencies_);
     out.mat(s_);
@@ -192,7 +194,7 @@ class FourierMap final : public FeatureMap {
   arma::mat transform_impl(const arma::mat& X) const override { return features(X, W_, c_, b_); }
   arma::fmat transform_impl(const arma::fmat& X) const override {
     // The fast elementwise path needs every c_j q <= 700 (fast_exp_neg's range; q <= 1).
-    if (!opt_.pair || singles_ > 0 || cmax_ > 700.0) return features(X, Wf_, cf_, bf_);
+    if (!opt_.pair || cmax_ > 700.0) return features(X, Wf_, cf_, bf_);
     return features_fast(X);
   }
 
@@ -282,6 +284,9 @@ class FourierMap final : public FeatureMap {
         if (constant_) z[0] = static_cast<float>(const0_);
         pair_features(P.colptr(i), cf_.memptr(), q, pair_scale_, z + off, z + off + pairs_, pairs_,
                       cmax_ * q <= 0.01);
+        // The odd feature left over when D - constant is odd: a random phase.
+        for (arma::uword j = pairs_; j < frequencies_; ++j)
+          z[off + pairs_ + j] = static_cast<float>(single_scale_ * std::exp(-cf_[j] * q) * std::cos(P(j, i) + bf_[j]));
       }
     };
     const arma::uword threads =
