@@ -185,10 +185,14 @@ arma::mat FeatureRidge::solve_cholesky(const arma::vec& mus) {
   return W;
 }
 
-arma::mat FeatureRidge::solve_for(const arma::vec& lambdas) {
+arma::mat FeatureRidge::solve_for(const arma::vec& lambdas, bool path) {
   const arma::vec mus = lambdas * static_cast<double>(count_);
-  // lambda = 0 is the pseudo-inverse solution, which only the eigen back end gives.
-  if (effective_solver() == RidgeSolver::eigen || decomposed_ || lambdas.min() == 0.0) {
+  // lambda = 0 is the pseudo-inverse solution, which only the eigen back end
+  // gives. One lambda alone (not part of a path) is cheaper by Cholesky
+  // whatever D is, unless the decomposition is already there or was asked for.
+  const bool eigen = solver_ == RidgeSolver::automatic ? path && effective_solver() == RidgeSolver::eigen
+                                                       : solver_ == RidgeSolver::eigen;
+  if (eigen || decomposed_ || lambdas.min() == 0.0) {
     decompose();
     return solve_eigen(mus);
   }
@@ -207,7 +211,7 @@ void FeatureRidge::set_lambdas(const arma::vec& lambdas) {
     fail(where, "need one lambda per output (" + std::to_string(outputs()) + "), got " + std::to_string(lambdas.n_elem));
   for (double l : lambdas)
     if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "lambda must be finite and >= 0, got " + format_double(l));
-  W_ = solve_for(lambdas);
+  W_ = solve_for(lambdas, false);
   lambdas_ = lambdas;
 }
 
@@ -267,7 +271,7 @@ std::vector<arma::mat> FeatureRidge::path_weights(const arma::vec& lambdas) {
     if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "every lambda must be finite and >= 0, got " + format_double(l));
   std::vector<arma::mat> out;
   out.reserve(lambdas.n_elem);
-  for (double l : lambdas) out.push_back(solve_for(arma::vec(outputs(), arma::fill::value(l))));
+  for (double l : lambdas) out.push_back(solve_for(arma::vec(outputs(), arma::fill::value(l)), true));
   return out;
 }
 

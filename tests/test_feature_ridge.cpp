@@ -245,3 +245,36 @@ TEST_CASE("FeatureRidge: every validation branch") {
   c.set_lambda(0.0);
   CHECK(rel(c.weights(), arma::pinv(Z * Z.t()) * Z * y.t()) < 1e-8);
 }
+
+TEST_CASE("FeatureRidge: the in-place Cholesky solve leaves the accumulated ZZ' intact") {
+  const Data a = make_data(60, 150, 3, 21), b = make_data(60, 90, 3, 22);
+  deepdot::FeatureRidge r(60, 3, deepdot::RidgeSolver::cholesky), all(60, 3, deepdot::RidgeSolver::eigen);
+  r.accumulate(a.Z, a.Y);
+  const arma::mat before = r.gram();
+  r.set_lambdas(arma::vec{1e-3, 1e-2, 1e-3});  // two distinct lambdas: two factorisations in G's lower triangle
+  CHECK(arma::approx_equal(r.gram(), before, "absdiff", 0.0));
+  // Accumulating after a solve continues from the same statistics.
+  r.accumulate(b.Z, b.Y);
+  const Data ab{arma::join_rows(a.Z, b.Z), arma::join_rows(a.Y, b.Y)};
+  all.accumulate(ab.Z, ab.Y);
+  CHECK(rel(r.gram(), all.gram()) < 1e-13);
+  r.set_lambda(1e-3);
+  all.set_lambda(1e-3);
+  CHECK(rel(r.weights(), all.weights()) < 1e-8);
+  CHECK(rel(r.weights(), direct_solve(ab, 1e-3)) < 1e-8);
+}
+
+TEST_CASE("FeatureRidge: automatic solves one lambda by Cholesky and paths by eigen, with the same answers") {
+  const Data d = make_data(50, 200, 2, 23);
+  deepdot::FeatureRidge autom(50, 2), eig(50, 2, deepdot::RidgeSolver::eigen);
+  autom.accumulate(d.Z, d.Y);
+  eig.accumulate(d.Z, d.Y);
+  REQUIRE(autom.effective_solver() == deepdot::RidgeSolver::eigen);  // D <= the limit: paths use eigen
+  autom.set_lambda(1e-2);
+  eig.set_lambda(1e-2);
+  CHECK(rel(autom.weights(), eig.weights()) < 1e-9);
+  CHECK(rel(autom.weights(), direct_solve(d, 1e-2)) < 1e-9);
+  const auto path = autom.path_weights(arma::vec{1e-4, 1e-1});
+  CHECK(rel(path[0], direct_solve(d, 1e-4)) < 1e-7);
+  CHECK(rel(path[1], direct_solve(d, 1e-1)) < 1e-9);
+}

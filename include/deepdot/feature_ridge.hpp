@@ -14,7 +14,7 @@ namespace deepdot {
 
 /// How FeatureRidge solves (ZZ' + n lambda I) W = ZY'.
 enum class RidgeSolver {
-  automatic,  ///< eigen for D <= feature_ridge_eigen_limit, Cholesky above (see docs/models.md)
+  automatic,  ///< one lambda: Cholesky; paths: eigen for D <= feature_ridge_eigen_limit, Cholesky above (docs/models.md)
   eigen,      ///< one eigen-decomposition of ZZ' serves every lambda (O(D^3), about 9x a Cholesky)
   cholesky,   ///< one Cholesky factorisation per distinct lambda (O(D^3 / 3) each)
 };
@@ -75,7 +75,9 @@ class FeatureRidge {
   arma::uword dim() const { return G_.n_rows; }
   arma::uword outputs() const { return C_.n_cols; }
   RidgeSolver solver() const { return solver_; }
-  /// The back end actually used by set_lambda(): eigen or cholesky.
+  /// The back end of lambda paths (path_weights(), select_by_validation()):
+  /// eigen or cholesky. A single lambda (set_lambda()) is solved by Cholesky
+  /// under RidgeSolver::automatic unless the decomposition is already held.
   RidgeSolver effective_solver() const;
 
   /// The same lambda >= 0 for every output (0: the minimum-norm least-squares
@@ -126,7 +128,7 @@ class FeatureRidge {
   arma::mat solve_eigen(const arma::vec& mus) const;     // mus = n lambda per output
   arma::mat solve_cholesky(const arma::vec& mus);        // in place in G_'s lower triangle
   void mirror_upper();                                   // G_'s lower triangle <- its upper one
-  arma::mat solve_for(const arma::vec& lambdas);
+  arma::mat solve_for(const arma::vec& lambdas, bool path);  // path: one of several lambdas
   arma::vec lambdas_for_bound(double B, const char* where);
   void score_path(const std::vector<arma::mat>& weights, const FeatureBatches& validation, arma::vec& mse,
                   arma::vec& error_rate, const char* where) const;
