@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+extern "C" void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, std::size_t uplo_len);
+
 namespace deepdot {
 namespace {
 
@@ -93,10 +95,20 @@ double cholesky_seconds(arma::uword n, int repeats) {
   const arma::mat B(n, n, arma::fill::randu);
   arma::mat A = B.t() * B;
   A.diag() += static_cast<double>(n);
-  arma::mat R;
-  return best_of(repeats, [&] {
-    if (!arma::chol(R, A)) throw std::runtime_error("cholesky_seconds(): the factorisation failed");
-  });
+  // LAPACK's dpotrf in place on a fresh copy each time; only the factorisation is timed.
+  const int N = static_cast<int>(n);
+  arma::mat W;
+  double best = 1e300;
+  for (int r = 0; r <= repeats; ++r) {  // r = 0: warm-up
+    W = A;
+    int info = 0;
+    const auto t0 = Clock::now();
+    dpotrf_("U", &N, W.memptr(), &N, &info, 1);
+    const double t = since(t0);
+    if (info != 0) throw std::runtime_error("cholesky_seconds(): the factorisation failed");
+    if (r > 0) best = std::min(best, t);
+  }
+  return best;
 }
 
 double peak_rss_bytes() { return status_bytes("VmHWM"); }

@@ -16,6 +16,7 @@ namespace deepdot {
 struct GemmShape {
   arma::uword rows = 0;
   arma::uword inner = 0;
+  bool single = true;  ///< SGEMM (true) or DGEMM (false)
 };
 
 /// Flops of a GEMM m x k times k x n (2 m k n).

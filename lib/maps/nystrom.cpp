@@ -52,6 +52,12 @@ class NystromMap final : public FeatureMap {
 
   bool is_fitted() const override { return fitted_; }
 
+  // In double even for float input (see transform_impl below).
+  std::vector<GemmShape> gemm_shapes() const override {
+    if (!fitted_) return {};
+    return {{output_dim(), input_dim(), false}, {output_dim(), output_dim(), false}};
+  }
+
   void save_state(BinaryWriter& out) const override {
     out.u8(fitted_ ? 1 : 0);
     if (!fitted_) return;
