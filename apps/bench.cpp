@@ -32,8 +32,8 @@ of this machine measured in the same run:
   feature maps     points per second of the float transform; for GEMM-shaped maps the GEMMs
                    of the map's own shapes (FeatureMap::gemm_shapes) timed alone, and the
                    fraction time(GEMMs) / time(map)
-  accumulation     FeatureRidge::accumulate of float batches (ZZ', ZY') against one SYRK of
-                   the same shape (double, what it calls) and the float SYRK
+  accumulation     FeatureRidge::accumulate of float batches (ZZ', ZY'): exact (DSYRK)
+                   against one DSYRK of the same shape, single (SGEMM blocks) against SSYRK
   solver           FeatureRidge::set_lambda (in-place Cholesky of D x D) against one Cholesky
   exact ridge      KernelRidge single-lambda fit (Gram + mixed-precision Cholesky) against
                    the SYRK of the Gram plus a double Cholesky of n x n
@@ -53,6 +53,8 @@ options (defaults in brackets):
                    the float map and the squared-loss accumulator, solve once, and report the
                    peak resident memory against 1.2 x (D^2 x 8 + batch buffers)
   --map SPEC       the map of the end-to-end and --stream runs [fourier:orf]
+  --accumulate A   --stream: single (SGEMM blocks, float sums per batch) | exact (DSYRK) [single]
+  --lambda X       --stream: the ridge lambda [1e-4]
   --threads N      bound the BLAS threads
   --json           one JSON object on stdout
 )";
@@ -158,6 +160,9 @@ int run_stream(Args& args, bool json) {
   const std::string kernel_spec = args.str("kernel", "recursive:2");
   const std::string map_spec = args.str("map", "fourier:orf");
   const double lambda = args.real("lambda", 1e-4);
+  const std::string acc_name = args.str("accumulate", "single");
+  if (acc_name != "single" && acc_name != "exact") throw std::invalid_argument("--accumulate must be single or exact");
+  const auto accumulation = acc_name == "single" ? deepdot::Accumulation::single : deepdot::Accumulation::exact;
   const arma::uword c = 10;  // outputs, as for ten classes
   args.reject_unknown();
   if (N < 2 || d < 1 || D < 1 || b < 1) throw std::invalid_argument("--stream needs N >= 2, --d, --D, --batch >= 1");
@@ -166,7 +171,7 @@ int run_stream(Args& args, bool json) {
   const auto map = deepdot::make_feature_map(map_spec, deepdot::make_kernel(kernel_spec), d, D, 7);
   if (!map->is_fitted()) map->fit(unit_points(d, std::max<arma::uword>(D, 2 * b), 99));
   const double rss_map = deepdot::current_rss_bytes();
-  deepdot::FeatureRidge ridge(D, c, deepdot::RidgeSolver::cholesky);
+  deepdot::FeatureRidge ridge(D, c, deepdot::RidgeSolver::cholesky, accumulation);
   deepdot::Rng teacher_rng(5);
   const arma::mat teacher = teacher_rng.normal_matrix(c, d);  // targets: a fixed linear teacher
 
@@ -197,10 +202,12 @@ int run_stream(Args& args, bool json) {
   const double peak = deepdot::peak_rss_bytes();
 
   // Batch-sized arrays alive at once: X (double) and its float copy, the float
-  // features, their double copy inside accumulate(), the map's float
-  // projections (at most D x b) and the targets.
-  const double bd = static_cast<double>(b);
-  const double batch_bytes = bd * (static_cast<double>(d) * (8 + 4) + static_cast<double>(D) * (4 + 8 + 4) + c * 8.0);
+  // features, the map's float projections (at most D x b), the targets, and
+  // inside accumulate() either the double copy of the features (exact) or the
+  // D x 512 float scratch (single).
+  const double bd = static_cast<double>(b), Dd = static_cast<double>(D);
+  const double batch_bytes = bd * (static_cast<double>(d) * (8 + 4) + Dd * (4 + 4) + c * 8.0) +
+                             (accumulation == deepdot::Accumulation::exact ? bd * Dd * 8.0 : Dd * 512 * 4.0);
   const double gram_bytes = static_cast<double>(D) * static_cast<double>(D) * 8.0;
   const double bound = 1.2 * (gram_bytes + batch_bytes);
 
@@ -211,6 +218,7 @@ int run_stream(Args& args, bool json) {
   rep.integer("D", D);
   rep.integer("batch", b);
   rep.text("map", map_spec + " of " + kernel_spec);
+  rep.text("accumulation", acc_name);
   rep.number("seconds_total", total, 4);
   rep.number("seconds_map", t_map, 4);
   rep.number("seconds_accumulate", t_acc, 4);
@@ -305,6 +313,18 @@ int main(int argc, char** argv) {
       std::snprintf(note, sizeof note, "(SSYRK %.4f s: %.0f%%)", ssyrk, 100.0 * ssyrk / r.seconds);
       r.note = note;
       rows.push_back(r);
+
+      deepdot::FeatureRidge single(D, 10, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::single);
+      single.accumulate(Zb, Yb);  // warm-up
+      Row f;
+      f.section = "accumulate";
+      f.name = "FeatureRidge single";
+      f.seconds = best_time(repeats, [&] { single.accumulate(Zb, Yb); });
+      f.rate = deepdot::syrk_flops(static_cast<double>(D), static_cast<double>(Zb.n_cols)) / f.seconds / 1e9;
+      f.rate_unit = "GFLOP/s";
+      f.limit_seconds = ssyrk;
+      f.limit_name = "SSYRK " + std::to_string(D) + "x" + std::to_string(Zb.n_cols);
+      rows.push_back(f);
 
       Row s;
       s.section = "solver";

@@ -58,7 +58,8 @@ arma::uword truth_index(const arma::mat& Y, arma::uword i) {
 
 }  // namespace
 
-FeatureRidge::FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver) : solver_(solver) {
+FeatureRidge::FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver, Accumulation accumulation)
+    : solver_(solver), accumulation_(accumulation) {
   if (dim == 0) fail("FeatureRidge", "the feature dimension D must be >= 1, got 0");
   if (outputs == 0) fail("FeatureRidge", "the number of outputs c must be >= 1, got 0");
   G_.zeros(dim, dim);
@@ -71,32 +72,74 @@ RidgeSolver FeatureRidge::effective_solver() const {
   return dim() <= feature_ridge_eigen_limit ? RidgeSolver::eigen : RidgeSolver::cholesky;
 }
 
+void FeatureRidge::check_batch(const char* where, arma::uword rows, arma::uword cols, const arma::mat& Y) const {
+  if (rows != dim()) fail(where, "Z is " + shape(rows, cols) + " but must be D x b with D = " + std::to_string(dim()));
+  if (Y.n_rows != outputs() || Y.n_cols != cols)
+    fail(where, "Y is " + shape(Y.n_rows, Y.n_cols) + " but must be c x b = " + shape(outputs(), cols) +
+                    " (one column per column of Z)");
+  if (cols == 0) fail(where, "the batch is empty (b = 0)");
+  detail::require_finite(Y, where, "Y");
+}
+
+void FeatureRidge::count_batch(const arma::mat& Y) {
+  yy_ += arma::sum(arma::square(Y), 1);
+  count_ += Y.n_cols;
+  decomposed_ = false;
+  lambdas_.reset();
+  W_.reset();
+}
+
 void FeatureRidge::accumulate(const arma::fmat& Z, const arma::mat& Y) {
-  // Converting a batch costs b x D doubles; the double syrk then sees exactly
-  // the float features, so accuracy does not depend on the batch size.
-  accumulate(arma::conv_to<arma::mat>::from(Z), Y);
+  if (accumulation_ == Accumulation::exact) {
+    // Converting a batch costs b x D doubles; the double syrk then sees exactly
+    // the float features, so accuracy does not depend on the batch size.
+    accumulate(arma::conv_to<arma::mat>::from(Z), Y);
+    return;
+  }
+  const char* where = "FeatureRidge::accumulate()";
+  check_batch(where, Z.n_rows, Z.n_cols, Y);
+  detail::require_finite(Z, where, "Z");
+  accumulate_single(Z);
+  // ZY' in double, a few columns at a time (no double copy of the whole batch).
+  constexpr arma::uword kColumns = 256;
+  for (arma::uword j0 = 0; j0 < Z.n_cols; j0 += kColumns) {
+    const arma::uword j1 = std::min(Z.n_cols, j0 + kColumns) - 1;
+    C_ += arma::conv_to<arma::mat>::from(Z.cols(j0, j1)) * Y.cols(j0, j1).t();
+  }
+  count_batch(Y);
+}
+
+void FeatureRidge::accumulate_single(const arma::fmat& Z) {
+  // Column block [j0, j1) of the upper triangle of ZZ' is Z(0:j1, :) Z(j0:j1, :)':
+  // one SGEMM into a j1 x 512 float scratch (8 MB at D = 4096), then added
+  // into the double accumulator. The float sums span one batch only.
+  constexpr arma::uword kBlock = 512;
+  const arma::uword D = dim();
+  const auto b = static_cast<blasint>(Z.n_cols), ld = static_cast<blasint>(D);
+  arma::fmat T;
+  for (arma::uword j0 = 0; j0 < D; j0 += kBlock) {
+    const arma::uword j1 = std::min(D, j0 + kBlock);
+    T.set_size(j1, j1 - j0);
+    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(j1), static_cast<blasint>(j1 - j0), b,
+                1.0f, Z.memptr(), ld, Z.memptr() + j0, ld, 0.0f, T.memptr(), static_cast<blasint>(j1));
+    for (arma::uword c = j0; c < j1; ++c) {
+      double* g = G_.colptr(c);
+      const float* t = T.colptr(c - j0);
+      for (arma::uword r = 0; r <= c; ++r) g[r] += static_cast<double>(t[r]);
+    }
+  }
 }
 
 void FeatureRidge::accumulate(const arma::mat& Z, const arma::mat& Y) {
   const char* where = "FeatureRidge::accumulate()";
-  if (Z.n_rows != dim())
-    fail(where, "Z is " + shape(Z.n_rows, Z.n_cols) + " but must be D x b with D = " + std::to_string(dim()));
-  if (Y.n_rows != outputs() || Y.n_cols != Z.n_cols)
-    fail(where, "Y is " + shape(Y.n_rows, Y.n_cols) + " but must be c x b = " + shape(outputs(), Z.n_cols) +
-                    " (one column per column of Z)");
-  if (Z.n_cols == 0) fail(where, "the batch is empty (b = 0)");
+  check_batch(where, Z.n_rows, Z.n_cols, Y);
   detail::require_finite(Z, where, "Z");
-  detail::require_finite(Y, where, "Y");
   // Upper triangle of G += Z Z' by a rank-b update: half the flops of a GEMM
   // and no D x D temporary.
   const auto D = static_cast<blasint>(dim()), b = static_cast<blasint>(Z.n_cols);
   cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, D, b, 1.0, Z.memptr(), D, 1.0, G_.memptr(), D);
   C_ += Z * Y.t();
-  yy_ += arma::sum(arma::square(Y), 1);
-  count_ += Z.n_cols;
-  decomposed_ = false;
-  lambdas_.reset();
-  W_.reset();
+  count_batch(Y);
 }
 
 arma::mat FeatureRidge::gram() const { return arma::symmatu(G_); }

@@ -278,3 +278,30 @@ TEST_CASE("FeatureRidge: automatic solves one lambda by Cholesky and paths by ei
   CHECK(rel(path[0], direct_solve(d, 1e-4)) < 1e-7);
   CHECK(rel(path[1], direct_solve(d, 1e-1)) < 1e-9);
 }
+
+TEST_CASE("FeatureRidge: single-precision accumulation agrees with the exact one to float rounding") {
+  // D = 600 spans two column blocks of 512, one of them partial.
+  const Data d = make_data(600, 700, 2, 31);
+  const arma::fmat Zf = arma::conv_to<arma::fmat>::from(d.Z);
+  deepdot::FeatureRidge exact(600, 2, deepdot::RidgeSolver::cholesky),
+      single(600, 2, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::single);
+  CHECK(single.accumulation() == deepdot::Accumulation::single);
+  for (arma::uword j0 = 0; j0 < 700; j0 += 350) {
+    exact.accumulate(arma::fmat(Zf.cols(j0, j0 + 349)), d.Y.cols(j0, j0 + 349));
+    single.accumulate(arma::fmat(Zf.cols(j0, j0 + 349)), d.Y.cols(j0, j0 + 349));
+  }
+  const double gerr = rel(single.gram(), exact.gram());
+  CHECK(gerr < 1e-5);
+  CHECK(gerr > 0.0);  // it really multiplied in float
+  CHECK(rel(single.cross(), exact.cross()) < 1e-14);  // ZY' stays in double
+  CHECK(single.count() == 700);
+  exact.set_lambda(1e-2);
+  single.set_lambda(1e-2);
+  CHECK(rel(single.weights(), exact.weights()) < 1e-3);
+  CHECK_THROWS_WITH_AS(single.accumulate(arma::fmat(599, 3, arma::fill::zeros), arma::mat(2, 3)),
+                       doctest::Contains("FeatureRidge::accumulate(): Z is 599 x 3"), std::invalid_argument);
+  arma::fmat bad(600, 2, arma::fill::zeros);
+  bad(5, 1) = std::nanf("");
+  CHECK_THROWS_WITH_AS(single.accumulate(bad, arma::mat(2, 2, arma::fill::zeros)), doctest::Contains("non-finite"),
+                       std::invalid_argument);
+}
