@@ -25,25 +25,11 @@ void require_sizes(const char* where, arma::uword a, arma::uword b, arma::uword 
   if (repeats < 1) detail::fail(where, "repeats must be >= 1, got " + std::to_string(repeats));
 }
 
-// Best of `repeats` timed calls after one untimed warm-up (thread start-up,
-// page faults of the output), which is what a long-running loop sees.
-template <typename F>
-double best_of(int repeats, F&& body) {
-  body();
-  double best = 1e300;
-  for (int r = 0; r < repeats; ++r) {
-    const auto t0 = Clock::now();
-    body();
-    best = std::min(best, since(t0));
-  }
-  return best;
-}
-
 template <typename eT>
 double gemm_seconds(arma::uword m, arma::uword k, arma::uword n, int repeats) {
   const arma::Mat<eT> A(m, k, arma::fill::randu), B(k, n, arma::fill::randu);
   arma::Mat<eT> C(m, n);
-  return best_of(repeats, [&] { C = A * B; });
+  return best_seconds(repeats, [&] { C = A * B; });
 }
 
 // "kB" figures of /proc/self/status, in bytes.
@@ -78,13 +64,13 @@ double syrk_seconds(arma::uword n, arma::uword k, bool single, int repeats) {
   if (single) {
     const arma::fmat A(n, k, arma::fill::randu);
     arma::fmat C(n, n, arma::fill::zeros);
-    return best_of(repeats, [&] {
+    return best_seconds(repeats, [&] {
       cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, N, K, 1.0f, A.memptr(), N, 1.0f, C.memptr(), N);
     });
   }
   const arma::mat A(n, k, arma::fill::randu);
   arma::mat C(n, n, arma::fill::zeros);
-  return best_of(repeats, [&] {
+  return best_seconds(repeats, [&] {
     cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, N, K, 1.0, A.memptr(), N, 1.0, C.memptr(), N);
   });
 }
@@ -107,6 +93,18 @@ double cholesky_seconds(arma::uword n, int repeats) {
     const double t = since(t0);
     if (info != 0) throw std::runtime_error("cholesky_seconds(): the factorisation failed");
     if (r > 0) best = std::min(best, t);
+  }
+  return best;
+}
+
+double best_seconds(int repeats, const std::function<void()>& body, bool warm_up) {
+  if (repeats < 1) detail::fail("best_seconds()", "repeats must be >= 1, got " + std::to_string(repeats));
+  if (warm_up) body();
+  double best = 1e300;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = Clock::now();
+    body();
+    best = std::min(best, since(t0));
   }
   return best;
 }

@@ -9,21 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
-packages=(python3-sklearn python3-numpy libsvm-tools)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "compare-peers: installing ${missing[*]}" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "compare-peers: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-    sudo=sudo
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# The build's packages plus the peers, through the project's installer (root or sudo; only what is missing).
+DEEPDOT_EXTRA_PACKAGES="python3-sklearn python3-numpy libsvm-tools ${DEEPDOT_EXTRA_PACKAGES:-}" bash scripts/setup.sh
 [ -d /usr/share/datasets/fashion-mnist ] || { echo "compare-peers: Fashion-MNIST missing (bash scripts/setup.sh installs dataset-fashion-mnist)" >&2; exit 1; }
 
 if [ ! -x "$BUILD_DIR/apps/deepdot" ]; then

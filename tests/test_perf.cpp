@@ -45,3 +45,15 @@ TEST_CASE("perf: the peak resident memory follows a large touched allocation") {
   CHECK(after >= now);
   CHECK(block[bytes - 1] == 1);
 }
+
+TEST_CASE("perf: best_seconds runs the body repeats times, plus one warm-up when asked") {
+  int calls = 0;
+  const double t = deepdot::best_seconds(3, [&] { ++calls; });
+  CHECK(calls == 4);
+  CHECK(t >= 0.0);
+  calls = 0;
+  deepdot::best_seconds(2, [&] { ++calls; }, false);
+  CHECK(calls == 2);
+  CHECK_THROWS_WITH_AS(deepdot::best_seconds(0, [] {}), doctest::Contains("best_seconds(): repeats must be >= 1"),
+                       std::invalid_argument);
+}

@@ -8,6 +8,7 @@
 #include <armadillo>
 
 #include <cstddef>
+#include <functional>
 
 namespace deepdot {
 
@@ -40,6 +41,12 @@ double syrk_seconds(arma::uword n, arma::uword k, bool single, int repeats = 3);
 /// Seconds of the fastest of `repeats` double Cholesky factorisations of an
 /// n x n symmetric positive definite matrix.
 double cholesky_seconds(arma::uword n, int repeats = 2);
+
+/// Seconds of the fastest of `repeats` calls of `body`, after one untimed
+/// warm-up call when `warm_up` is set (thread start-up, first-touch page
+/// faults: what a long-running loop does not see). Throws
+/// std::invalid_argument when repeats < 1.
+double best_seconds(int repeats, const std::function<void()>& body, bool warm_up = true);
 
 /// Peak resident memory of this process so far (VmHWM in /proc/self/status),
 /// in bytes; 0 where the file does not exist.
