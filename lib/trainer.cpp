@@ -137,7 +137,7 @@ Model Trainer::fit_features_squared(const arma::mat& Xs, const arma::mat& Y, con
   const TrainerConfig& c = config_;
   std::shared_ptr<FeatureMap> map = make_feature_map(c.map, parts.kernel, Xs.n_rows, c.features, c.seed);
   if (!map->is_fitted()) map->fit(Xs.cols(train.head(std::min<arma::uword>(train.n_elem, c.map_sample))));
-  FeatureRidge ridge(map->output_dim(), Y.n_rows, c.solver);
+  FeatureRidge ridge(map->output_dim(), Y.n_rows, c.solver, c.accumulation);
   // Features exist one batch at a time; only ZZ' and ZY' persist.
   auto accumulate = [&](const arma::uvec& idx) {
     for (arma::uword j0 = 0; j0 < idx.n_elem; j0 += c.batch_size) {
@@ -388,7 +388,7 @@ Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, con
     const arma::mat Xs = scaler.transform(Xb);
     // Data-dependent maps learn from the first batch only: nothing else is kept.
     if (!map->is_fitted()) map->fit(Xs);
-    if (!ridge) ridge = std::make_unique<FeatureRidge>(map->output_dim(), T.n_rows, c.solver);
+    if (!ridge) ridge = std::make_unique<FeatureRidge>(map->output_dim(), T.n_rows, c.solver, c.accumulation);
     if (T.n_rows != ridge->outputs())
       fail(at, "Y has " + to_text(T.n_rows) + " rows but earlier batches had " + to_text(ridge->outputs()));
     for (arma::uword j0 = 0; j0 < Xs.n_cols; j0 += c.batch_size) {
