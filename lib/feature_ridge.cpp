@@ -237,8 +237,10 @@ arma::mat FeatureRidge::solve_for(const arma::vec& lambdas, bool path) {
                                                        : solver_ == RidgeSolver::eigen;
   if (eigen || decomposed_ || lambdas.min() == 0.0) {
     decompose();
+    solved_with_ = RidgeSolver::eigen;
     return solve_eigen(mus);
   }
+  solved_with_ = RidgeSolver::cholesky;
   return solve_cholesky(mus);
 }
 
@@ -276,6 +278,7 @@ void FeatureRidge::set_norm_bound(double B) {
   const char* where = "FeatureRidge::set_norm_bound()";
   require_data(where);
   const arma::vec l = lambdas_for_bound(B, where);
+  solved_with_ = RidgeSolver::eigen;
   W_ = solve_eigen(l * static_cast<double>(count_));
   lambdas_ = l;
 }
@@ -397,6 +400,7 @@ NormBallPath FeatureRidge::select_norm_bound_by_validation(const arma::vec& boun
     path.lambdas.col(l) = lambdas_for_bound(bounds[l], where);
     weights.push_back(solve_eigen(path.lambdas.col(l) * static_cast<double>(count_)));
   }
+  solved_with_ = RidgeSolver::eigen;
   score_path(weights, validation, path.mse, path.error_rate, where);
   const arma::vec& score = criterion == Criterion::mse ? path.mse : path.error_rate;
   for (arma::uword l = 1; l < bounds.n_elem; ++l)

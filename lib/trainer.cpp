@@ -184,7 +184,7 @@ Model Trainer::fit_features_squared(const arma::mat& Xs, const arma::mat& Y, con
     parts.metadata.emplace_back("gcv", format_double(path.gcv[path.best]));
   }
   parts.metadata.emplace_back("selection", selection);
-  parts.metadata.emplace_back("solver", ridge.effective_solver() == RidgeSolver::eigen ? "eigen" : "cholesky");
+  parts.metadata.emplace_back("solver", ridge.solved_with() == RidgeSolver::eigen ? "eigen" : "cholesky");
   parts.mode = ModelMode::features;
   parts.weights = ridge.weights();
   parts.lambdas = ridge.lambdas();

@@ -270,11 +270,15 @@ TEST_CASE("FeatureRidge: automatic solves one lambda by Cholesky and paths by ei
   autom.accumulate(d.Z, d.Y);
   eig.accumulate(d.Z, d.Y);
   REQUIRE(autom.effective_solver() == deepdot::RidgeSolver::eigen);  // D <= the limit: paths use eigen
+  CHECK(autom.solved_with() == deepdot::RidgeSolver::automatic);  // nothing solved yet
   autom.set_lambda(1e-2);
   eig.set_lambda(1e-2);
+  CHECK(autom.solved_with() == deepdot::RidgeSolver::cholesky);
+  CHECK(eig.solved_with() == deepdot::RidgeSolver::eigen);
   CHECK(rel(autom.weights(), eig.weights()) < 1e-9);
   CHECK(rel(autom.weights(), direct_solve(d, 1e-2)) < 1e-9);
   const auto path = autom.path_weights(arma::vec{1e-4, 1e-1});
+  CHECK(autom.solved_with() == deepdot::RidgeSolver::eigen);
   CHECK(rel(path[0], direct_solve(d, 1e-4)) < 1e-7);
   CHECK(rel(path[1], direct_solve(d, 1e-1)) < 1e-9);
 }

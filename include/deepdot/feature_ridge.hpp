@@ -90,6 +90,8 @@ class FeatureRidge {
   /// eigen or cholesky. A single lambda (set_lambda()) is solved by Cholesky
   /// under RidgeSolver::automatic unless the decomposition is already held.
   RidgeSolver effective_solver() const;
+  /// The back end of the last solve (eigen or cholesky); automatic before any.
+  RidgeSolver solved_with() const { return solved_with_; }
 
   /// The same lambda >= 0 for every output (0: the minimum-norm least-squares
   /// solution, computed through the eigen back end).
@@ -150,6 +152,7 @@ class FeatureRidge {
 
   RidgeSolver solver_;
   Accumulation accumulation_;
+  RidgeSolver solved_with_ = RidgeSolver::automatic;
   arma::mat G_;        // D x D, upper triangle accumulated (dsyrk)
   arma::mat C_;        // D x c, ZY'
   arma::vec yy_;       // c, sum of squared targets per output (for GCV residuals)
