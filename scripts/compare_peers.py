@@ -22,6 +22,7 @@ import csv
 import gzip
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -53,16 +54,32 @@ def recursive(T, k):
     return (k - (k - 1) * T) / ((k + 1) - k * T)
 
 
+CPU = [0.0]  # CPU seconds (user + system, all threads) of the last run()
+
+
 def run(cmd, log):
-    """Runs one whole process; returns (wall seconds, stdout)."""
+    """Runs one whole process; returns (wall seconds, stdout) and leaves its CPU
+    seconds in CPU[0]: on a shared machine the wall clock also counts the time
+    other jobs held the cores, the CPU time does not."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - t0
-    log.write("$ " + " ".join(cmd) + f"\n# {seconds:.3f} s, exit {p.returncode}\n{p.stdout}{p.stderr}\n")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    log.write("$ " + " ".join(cmd) + f"\n# {seconds:.3f} s wall, {CPU[0]:.3f} s CPU, exit {p.returncode}\n"
+              f"{p.stdout}{p.stderr}\n")
     log.flush()
     if p.returncode != 0:
         sys.exit(f"compare-peers: failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
     return seconds, p.stdout
+
+
+def timed(cmd, log, clock):
+    """run() that also adds the process's CPU seconds to clock[0]."""
+    seconds, out = run(cmd, log)
+    clock[0] += CPU[0]
+    return seconds, out
 
 
 # The peers' programs: small scripts written into the work directory, each a
@@ -149,12 +166,15 @@ def main():
     log = open(w("commands.log"), "w")
     rows = []
 
-    def add(part, what, deepdot_s, peer_s, deepdot_q, peer_q, quality, note=""):
+    def add(part, what, deepdot_s, peer_s, deepdot_cpu, peer_cpu, deepdot_q, peer_q, quality, note=""):
         rows.append({"part": part, "what": what, "deepdot_seconds": round(deepdot_s, 3),
                      "peer_seconds": round(peer_s, 3), "speedup": round(peer_s / deepdot_s, 2),
+                     "deepdot_cpu_seconds": round(deepdot_cpu, 3), "peer_cpu_seconds": round(peer_cpu, 3),
+                     "cpu_ratio": round(peer_cpu / deepdot_cpu, 2),
                      "quality": quality, "deepdot_quality": deepdot_q, "peer_quality": peer_q, "note": note})
         r = rows[-1]
-        print(f"  {part:9s} {what:44s} deepdot {deepdot_s:8.2f} s  peer {peer_s:8.2f} s  x{r['speedup']:6.2f}   "
+        print(f"  {part:9s} {what:44s} deepdot {deepdot_s:8.2f} s  peer {peer_s:8.2f} s  x{r['speedup']:6.2f}  "
+              f"(CPU {deepdot_cpu:.2f} vs {peer_cpu:.2f} s: x{r['cpu_ratio']:.2f})   "
               f"{quality}: {deepdot_q} vs {peer_q}  {note}", flush=True)
 
     parts = set(a.parts.split(","))
@@ -166,19 +186,21 @@ def main():
         X, _ = fashion("train", n)
         np.save(w("sketch_x.npy"), X)
         for degree in (2, 3):
-            t_dd, t_sk, e_dd, e_sk = [], [], [], []
+            t_dd, t_sk, e_dd, e_sk, c_dd, c_sk = [], [], [], [], [0.0], [0.0]
             for seed in range(1 if q else 3):
-                t, _ = run([dd, "transform", "--data", w("sketch_x.npy"), "--kernel", f"poly:{degree}:1",
+                t, _ = timed([dd, "transform", "--data", w("sketch_x.npy"), "--kernel", f"poly:{degree}:1",
                             "--map", "tensorsketch", "--features", str(D), "--seed", str(seed + 1),
-                            "--precision", "float", "--out", w("z_dd.npy"), "--quiet"], log)
+                            "--precision", "float", "--out", w("z_dd.npy"), "--quiet"], log, c_dd)
                 t_dd.append(t)
-                t, _ = run([py, w("peer_sketch.py"), w("sketch_x.npy"), str(degree), str(D), w("z_sk.npy"), str(seed)], log)
+                t, _ = timed([py, w("peer_sketch.py"), w("sketch_x.npy"), str(degree), str(D), w("z_sk.npy"), str(seed)], log,
+                             c_sk)
                 t_sk.append(t)
                 Xm = X[:m]
                 K = Xm @ Xm.T
                 e_dd.append(relative_frobenius(((K + 1.0) / 2.0) ** degree, np.load(w("z_dd.npy"))[:m].astype(np.float64)))
                 e_sk.append(relative_frobenius((K + 1.0) ** degree, np.load(w("z_sk.npy"))[:m]))
             add("sketch", f"poly degree {degree}, n={n}, D={D}", float(np.median(t_dd)), float(np.median(t_sk)),
+                c_dd[0] / len(t_dd), c_sk[0] / len(t_sk),
                 round(float(np.mean(e_dd)), 4), round(float(np.mean(e_sk)), 4), "rel. Frobenius error",
                 f"median of {len(t_dd)} runs")
 
@@ -192,24 +214,26 @@ def main():
         Xt, yt = fashion("test", nt)
         for name, arr in (("fm_x.npy", X), ("fm_y.npy", y), ("fm_xt.npy", Xt), ("fm_yt.npy", yt)):
             np.save(w(name), arr)
-        t_sk, out = run([py, w("peer_nystroem.py"), w("fm_x.npy"), w("fm_y.npy"), w("fm_xt.npy"), w("fm_yt.npy"),
-                         str(depth), str(D_sk), str(lam)], log)
+        c_sk = [0.0]
+        t_sk, out = timed([py, w("peer_nystroem.py"), w("fm_x.npy"), w("fm_y.npy"), w("fm_xt.npy"), w("fm_yt.npy"),
+                           str(depth), str(D_sk), str(lam)], log, c_sk)
         acc_sk = json.loads(out)["accuracy"]
         best = None
         for D in Ds:
-            t1, _ = run([dd, "train", "--data", w("fm_x.npy"), "--labels", w("fm_y.npy"), "--kernel", f"recursive:{depth}",
-                         "--map", "fourier:orf", "--features", str(D), "--lambda", str(lam), "--validation", "0",
-                         "--model", w("fm.ddm"), "--quiet"], log)
-            t2, out = run([dd, "predict", "--model", w("fm.ddm"), "--data", w("fm_xt.npy"), "--labels", w("fm_yt.npy"),
-                           "--json", "--quiet"], log)
+            c_dd = [0.0]
+            t1, _ = timed([dd, "train", "--data", w("fm_x.npy"), "--labels", w("fm_y.npy"), "--kernel", f"recursive:{depth}",
+                           "--map", "fourier:orf", "--features", str(D), "--lambda", str(lam), "--validation", "0",
+                           "--model", w("fm.ddm"), "--quiet"], log, c_dd)
+            t2, out = timed([dd, "predict", "--model", w("fm.ddm"), "--data", w("fm_xt.npy"), "--labels", w("fm_yt.npy"),
+                             "--json", "--quiet"], log, c_dd)
             acc = json.loads(out)["accuracy"]
-            add("nystroem", f"recursive:{depth} n={n} fourier:orf D={D} (sk D={D_sk})", t1 + t2, t_sk,
+            add("nystroem", f"recursive:{depth} n={n} fourier:orf D={D} (sk D={D_sk})", t1 + t2, t_sk, c_dd[0], c_sk[0],
                 round(acc, 4), round(acc_sk, 4), "test accuracy")
             if acc >= acc_sk and (best is None or t1 + t2 < best[0]):
-                best = (t1 + t2, D, acc)
+                best = (t1 + t2, D, acc, c_dd[0])
         if best:
             print(f"  nystroem  fastest deepdot run at or above sklearn's accuracy: D={best[1]}, "
-                  f"x{t_sk / best[0]:.2f} faster", flush=True)
+                  f"x{t_sk / best[0]:.2f} faster (CPU time x{c_sk[0] / best[3]:.2f})", flush=True)
         else:
             print("  nystroem  no deepdot run reached sklearn's accuracy", flush=True)
 
@@ -223,19 +247,22 @@ def main():
             X, y = fashion("train", n)
             np.save(w("kr_x.npy"), X)
             np.save(w("kr_y.npy"), y)
-            t1, _ = run([dd, "train", "--data", w("kr_x.npy"), "--labels", w("kr_y.npy"), "--kernel", f"recursive:{depth}",
-                         "--map", "exact", "--lambda", str(lam), "--validation", "0", "--model", w("kr.ddm"), "--quiet"], log)
-            t2, _ = run([dd, "predict", "--model", w("kr.ddm"), "--data", w("kr_xt.npy"), "--out", w("kr_dd.npy"),
-                         "--scores", "--quiet"], log)
-            t_sk, _ = run([py, w("peer_kernel_ridge.py"), w("kr_x.npy"), w("kr_y.npy"), w("kr_xt.npy"), str(depth), str(lam),
-                           w("kr_sk.npy")], log)
+            c_dd, c_sk = [0.0], [0.0]
+            t1, _ = timed([dd, "train", "--data", w("kr_x.npy"), "--labels", w("kr_y.npy"), "--kernel", f"recursive:{depth}",
+                           "--map", "exact", "--lambda", str(lam), "--validation", "0", "--model", w("kr.ddm"), "--quiet"],
+                          log, c_dd)
+            t2, _ = timed([dd, "predict", "--model", w("kr.ddm"), "--data", w("kr_xt.npy"), "--out", w("kr_dd.npy"),
+                           "--scores", "--quiet"], log, c_dd)
+            t_sk, _ = timed([py, w("peer_kernel_ridge.py"), w("kr_x.npy"), w("kr_y.npy"), w("kr_xt.npy"), str(depth),
+                             str(lam), w("kr_sk.npy")], log, c_sk)
             P_dd, P_sk = np.load(w("kr_dd.npy")), np.load(w("kr_sk.npy"))
             if P_dd.shape != P_sk.shape:
                 P_dd = P_dd.T
             diff = float(np.abs(P_dd - P_sk).max() / np.abs(P_sk).max())
             agree = float(np.mean(P_dd.argmax(1) == P_sk.argmax(1)))
             acc_dd, acc_sk = float(np.mean(P_dd.argmax(1) == yt)), float(np.mean(P_sk.argmax(1) == yt))
-            add("ridge", f"exact ridge recursive:{depth} n={n}", t1 + t2, t_sk, round(acc_dd, 4), round(acc_sk, 4),
+            add("ridge", f"exact ridge recursive:{depth} n={n}", t1 + t2, t_sk, c_dd[0], c_sk[0], round(acc_dd, 4),
+                round(acc_sk, 4),
                 "test accuracy", f"max score diff {diff:.1e} (relative), labels agree {agree:.4f}")
 
     # 3b. Exact hinge against LIBSVM with a precomputed kernel.
@@ -251,16 +278,17 @@ def main():
         write_libsvm_kernel(w("svm_train.kern"), recursive(X @ X.T, depth), y)
         write_libsvm_kernel(w("svm_test.kern"), recursive(Xt @ X.T, depth), yt)
         C = 1.0 / (2.0 * n * lam)
-        t1, _ = run(["svm-train", "-q", "-t", "4", "-c", repr(C), w("svm_train.kern"), w("svm.model")], log)
-        t2, _ = run(["svm-predict", w("svm_test.kern"), w("svm.model"), w("svm.pred")], log)
+        c_dd, c_sv = [0.0], [0.0]
+        t1, _ = timed(["svm-train", "-q", "-t", "4", "-c", repr(C), w("svm_train.kern"), w("svm.model")], log, c_sv)
+        t2, _ = timed(["svm-predict", w("svm_test.kern"), w("svm.model"), w("svm.pred")], log, c_sv)
         acc_sv = float(np.mean(np.loadtxt(w("svm.pred")).astype(np.int64) == yt))
-        t3, _ = run([dd, "train", "--data", w("svm_x.npy"), "--labels", w("svm_y.npy"), "--kernel", f"recursive:{depth}",
-                     "--map", "exact", "--loss", "hinge", "--lambda", str(lam), "--validation", "0",
-                     "--model", w("svm.ddm"), "--quiet"], log)
-        t4, out = run([dd, "predict", "--model", w("svm.ddm"), "--data", w("svm_xt.npy"), "--labels", w("svm_yt.npy"),
-                       "--json", "--quiet"], log)
+        t3, _ = timed([dd, "train", "--data", w("svm_x.npy"), "--labels", w("svm_y.npy"), "--kernel", f"recursive:{depth}",
+                       "--map", "exact", "--loss", "hinge", "--lambda", str(lam), "--validation", "0",
+                       "--model", w("svm.ddm"), "--quiet"], log, c_dd)
+        t4, out = timed([dd, "predict", "--model", w("svm.ddm"), "--data", w("svm_xt.npy"), "--labels", w("svm_yt.npy"),
+                         "--json", "--quiet"], log, c_dd)
         acc_dd = json.loads(out)["accuracy"]
-        add("svm", f"exact hinge recursive:{depth} n={n} (C={C:.4g})", t3 + t4, t1 + t2, round(acc_dd, 4),
+        add("svm", f"exact hinge recursive:{depth} n={n} (C={C:.4g})", t3 + t4, t1 + t2, c_dd[0], c_sv[0], round(acc_dd, 4),
             round(acc_sv, 4), "test accuracy", "LIBSVM: one-vs-one with bias; deepdot: one-vs-all without")
 
     with open(w("results.json"), "w") as f:
