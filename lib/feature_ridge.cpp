@@ -58,7 +58,8 @@ arma::uword truth_index(const arma::mat& Y, arma::uword i) {
 
 }  // namespace
 
-FeatureRidge::FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver) : solver_(solver) {
+FeatureRidge::FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver, Accumulation accumulation)
+    : solver_(solver), accumulation_(accumulation) {
   if (dim == 0) fail("FeatureRidge", "the feature dimension D must be >= 1, got 0");
   if (outputs == 0) fail("FeatureRidge", "the number of outputs c must be >= 1, got 0");
   G_.zeros(dim, dim);
@@ -71,32 +72,74 @@ RidgeSolver FeatureRidge::effective_solver() const {
   return dim() <= feature_ridge_eigen_limit ? RidgeSolver::eigen : RidgeSolver::cholesky;
 }
 
+void FeatureRidge::check_batch(const char* where, arma::uword rows, arma::uword cols, const arma::mat& Y) const {
+  if (rows != dim()) fail(where, "Z is " + shape(rows, cols) + " but must be D x b with D = " + std::to_string(dim()));
+  if (Y.n_rows != outputs() || Y.n_cols != cols)
+    fail(where, "Y is " + shape(Y.n_rows, Y.n_cols) + " but must be c x b = " + shape(outputs(), cols) +
+                    " (one column per column of Z)");
+  if (cols == 0) fail(where, "the batch is empty (b = 0)");
+  detail::require_finite(Y, where, "Y");
+}
+
+void FeatureRidge::count_batch(const arma::mat& Y) {
+  yy_ += arma::sum(arma::square(Y), 1);
+  count_ += Y.n_cols;
+  decomposed_ = false;
+  lambdas_.reset();
+  W_.reset();
+}
+
 void FeatureRidge::accumulate(const arma::fmat& Z, const arma::mat& Y) {
-  // Converting a batch costs b x D doubles; the double syrk then sees exactly
-  // the float features, so accuracy does not depend on the batch size.
-  accumulate(arma::conv_to<arma::mat>::from(Z), Y);
+  if (accumulation_ == Accumulation::exact) {
+    // Converting a batch costs b x D doubles; the double syrk then sees exactly
+    // the float features, so accuracy does not depend on the batch size.
+    accumulate(arma::conv_to<arma::mat>::from(Z), Y);
+    return;
+  }
+  const char* where = "FeatureRidge::accumulate()";
+  check_batch(where, Z.n_rows, Z.n_cols, Y);
+  detail::require_finite(Z, where, "Z");
+  accumulate_single(Z);
+  // ZY' in double, a few columns at a time (no double copy of the whole batch).
+  constexpr arma::uword kColumns = 256;
+  for (arma::uword j0 = 0; j0 < Z.n_cols; j0 += kColumns) {
+    const arma::uword j1 = std::min(Z.n_cols, j0 + kColumns) - 1;
+    C_ += arma::conv_to<arma::mat>::from(Z.cols(j0, j1)) * Y.cols(j0, j1).t();
+  }
+  count_batch(Y);
+}
+
+void FeatureRidge::accumulate_single(const arma::fmat& Z) {
+  // Column block [j0, j1) of the upper triangle of ZZ' is Z(0:j1, :) Z(j0:j1, :)':
+  // one SGEMM into a j1 x 512 float scratch (8 MB at D = 4096), then added
+  // into the double accumulator. The float sums span one batch only.
+  constexpr arma::uword kBlock = 512;
+  const arma::uword D = dim();
+  const auto b = static_cast<blasint>(Z.n_cols), ld = static_cast<blasint>(D);
+  arma::fmat T;
+  for (arma::uword j0 = 0; j0 < D; j0 += kBlock) {
+    const arma::uword j1 = std::min(D, j0 + kBlock);
+    T.set_size(j1, j1 - j0);
+    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(j1), static_cast<blasint>(j1 - j0), b,
+                1.0f, Z.memptr(), ld, Z.memptr() + j0, ld, 0.0f, T.memptr(), static_cast<blasint>(j1));
+    for (arma::uword c = j0; c < j1; ++c) {
+      double* g = G_.colptr(c);
+      const float* t = T.colptr(c - j0);
+      for (arma::uword r = 0; r <= c; ++r) g[r] += static_cast<double>(t[r]);
+    }
+  }
 }
 
 void FeatureRidge::accumulate(const arma::mat& Z, const arma::mat& Y) {
   const char* where = "FeatureRidge::accumulate()";
-  if (Z.n_rows != dim())
-    fail(where, "Z is " + shape(Z.n_rows, Z.n_cols) + " but must be D x b with D = " + std::to_string(dim()));
-  if (Y.n_rows != outputs() || Y.n_cols != Z.n_cols)
-    fail(where, "Y is " + shape(Y.n_rows, Y.n_cols) + " but must be c x b = " + shape(outputs(), Z.n_cols) +
-                    " (one column per column of Z)");
-  if (Z.n_cols == 0) fail(where, "the batch is empty (b = 0)");
+  check_batch(where, Z.n_rows, Z.n_cols, Y);
   detail::require_finite(Z, where, "Z");
-  detail::require_finite(Y, where, "Y");
   // Upper triangle of G += Z Z' by a rank-b update: half the flops of a GEMM
   // and no D x D temporary.
   const auto D = static_cast<blasint>(dim()), b = static_cast<blasint>(Z.n_cols);
   cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, D, b, 1.0, Z.memptr(), D, 1.0, G_.memptr(), D);
   C_ += Z * Y.t();
-  yy_ += arma::sum(arma::square(Y), 1);
-  count_ += Z.n_cols;
-  decomposed_ = false;
-  lambdas_.reset();
-  W_.reset();
+  count_batch(Y);
 }
 
 arma::mat FeatureRidge::gram() const { return arma::symmatu(G_); }
@@ -132,35 +175,72 @@ arma::mat FeatureRidge::solve_eigen(const arma::vec& mus) const {
   return U_ * scaled;
 }
 
-arma::mat FeatureRidge::solve_cholesky(const arma::vec& mus) const {
+extern "C" {
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, std::size_t uplo_len);
+void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, double* b,
+             const int* ldb, int* info, std::size_t uplo_len);
+}
+
+void FeatureRidge::mirror_upper() {
+  // Blocked transpose of the upper triangle into the lower one: tiles keep
+  // both the read rows and the written columns in cache.
+  const arma::uword D = dim();
+  constexpr arma::uword kTile = 64;
+  double* g = G_.memptr();
+  for (arma::uword j0 = 0; j0 < D; j0 += kTile)
+    for (arma::uword i0 = j0; i0 < D; i0 += kTile) {
+      const arma::uword j1 = std::min(D, j0 + kTile), i1 = std::min(D, i0 + kTile);
+      for (arma::uword j = j0; j < j1; ++j)
+        for (arma::uword i = std::max(i0, j + 1); i < i1; ++i) g[i + j * D] = g[j + i * D];
+    }
+}
+
+arma::mat FeatureRidge::solve_cholesky(const arma::vec& mus) {
+  // In place, so the solve needs no second D x D matrix: the accumulator
+  // lives in the upper triangle of G_, the lower triangle is free. Mirror the
+  // upper triangle into it, let dpotrf('L') factorise the lower triangle and
+  // the diagonal, solve, and restore the diagonal; the upper triangle is
+  // never touched.
   arma::mat W(dim(), outputs());
   arma::uvec done(outputs(), arma::fill::zeros);
+  const arma::vec diagonal = G_.diag();
+  const int D = static_cast<int>(dim());
   for (arma::uword j = 0; j < outputs(); ++j) {
     if (done[j]) continue;
     // One factorisation serves every output that shares this lambda.
-    arma::uvec same = arma::find(mus == mus[j]);
-    arma::mat A = arma::symmatu(G_);
-    A.diag() += mus[j];
-    arma::mat R;
-    if (!arma::chol(R, A))
+    const arma::uvec same = arma::find(mus == mus[j]);
+    mirror_upper();
+    G_.diag() += mus[j];
+    int info = 0;
+    dpotrf_("L", &D, G_.memptr(), &D, &info, 1);
+    arma::mat rhs = C_.cols(same);
+    if (info == 0) {
+      const int nrhs = static_cast<int>(same.n_elem);
+      dpotrs_("L", &D, &nrhs, G_.memptr(), &D, rhs.memptr(), &D, &info, 1);
+    }
+    G_.diag() = diagonal;
+    if (info != 0)
       throw std::runtime_error("FeatureRidge: Cholesky factorisation of ZZ' + n lambda I failed (lambda = " +
                                format_double(mus[j] / static_cast<double>(count_)) + ")");
-    A.reset();
-    const arma::mat rhs = C_.cols(same);
-    const arma::mat half = arma::solve(arma::trimatl(R.t()), rhs, arma::solve_opts::fast);
-    W.cols(same) = arma::solve(arma::trimatu(R), half, arma::solve_opts::fast);
+    W.cols(same) = rhs;
     done.elem(same).ones();
   }
   return W;
 }
 
-arma::mat FeatureRidge::solve_for(const arma::vec& lambdas) {
+arma::mat FeatureRidge::solve_for(const arma::vec& lambdas, bool path) {
   const arma::vec mus = lambdas * static_cast<double>(count_);
-  // lambda = 0 is the pseudo-inverse solution, which only the eigen back end gives.
-  if (effective_solver() == RidgeSolver::eigen || decomposed_ || lambdas.min() == 0.0) {
+  // lambda = 0 is the pseudo-inverse solution, which only the eigen back end
+  // gives. One lambda alone (not part of a path) is cheaper by Cholesky
+  // whatever D is, unless the decomposition is already there or was asked for.
+  const bool eigen = solver_ == RidgeSolver::automatic ? path && effective_solver() == RidgeSolver::eigen
+                                                       : solver_ == RidgeSolver::eigen;
+  if (eigen || decomposed_ || lambdas.min() == 0.0) {
     decompose();
+    solved_with_ = RidgeSolver::eigen;
     return solve_eigen(mus);
   }
+  solved_with_ = RidgeSolver::cholesky;
   return solve_cholesky(mus);
 }
 
@@ -176,7 +256,7 @@ void FeatureRidge::set_lambdas(const arma::vec& lambdas) {
     fail(where, "need one lambda per output (" + std::to_string(outputs()) + "), got " + std::to_string(lambdas.n_elem));
   for (double l : lambdas)
     if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "lambda must be finite and >= 0, got " + format_double(l));
-  W_ = solve_for(lambdas);
+  W_ = solve_for(lambdas, false);
   lambdas_ = lambdas;
 }
 
@@ -198,6 +278,7 @@ void FeatureRidge::set_norm_bound(double B) {
   const char* where = "FeatureRidge::set_norm_bound()";
   require_data(where);
   const arma::vec l = lambdas_for_bound(B, where);
+  solved_with_ = RidgeSolver::eigen;
   W_ = solve_eigen(l * static_cast<double>(count_));
   lambdas_ = l;
 }
@@ -236,7 +317,7 @@ std::vector<arma::mat> FeatureRidge::path_weights(const arma::vec& lambdas) {
     if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "every lambda must be finite and >= 0, got " + format_double(l));
   std::vector<arma::mat> out;
   out.reserve(lambdas.n_elem);
-  for (double l : lambdas) out.push_back(solve_for(arma::vec(outputs(), arma::fill::value(l))));
+  for (double l : lambdas) out.push_back(solve_for(arma::vec(outputs(), arma::fill::value(l)), true));
   return out;
 }
 
@@ -319,6 +400,7 @@ NormBallPath FeatureRidge::select_norm_bound_by_validation(const arma::vec& boun
     path.lambdas.col(l) = lambdas_for_bound(bounds[l], where);
     weights.push_back(solve_eigen(path.lambdas.col(l) * static_cast<double>(count_)));
   }
+  solved_with_ = RidgeSolver::eigen;
   score_path(weights, validation, path.mse, path.error_rate, where);
   const arma::vec& score = criterion == Criterion::mse ? path.mse : path.error_rate;
   for (arma::uword l = 1; l < bounds.n_elem; ++l)

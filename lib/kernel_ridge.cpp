@@ -24,25 +24,80 @@ void KernelRidge::require_fitted(const char* where) const {
   if (X_.n_cols == 0) throw std::logic_error(std::string(where) + ": call fit() first");
 }
 
-void KernelRidge::fit(const arma::mat& X, const arma::mat& Y) {
-  const char* where = "KernelRidge::fit()";
+void KernelRidge::check_training_data(const char* where, const arma::mat& X, const arma::mat& Y) const {
   if (X.n_cols == 0) fail(where, "X has no columns; need at least one training point");
   if (Y.n_cols != X.n_cols)
     fail(where, "X has " + std::to_string(X.n_cols) + " columns (points) but Y has " + std::to_string(Y.n_cols) +
                     "; Y must be c x n with one column per point");
   if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
   detail::require_finite(Y, where, "Y");
-  arma::mat K = gram(kernel_, X);  // validates X (finite, unit ball)
+}
+
+void KernelRidge::decompose(arma::mat K, const char* where) {
   if (!arma::eig_sym(eigval_, U_, K))
     throw std::runtime_error(std::string(where) + ": the eigen-decomposition of the Gram matrix failed");
   K.reset();
   const double top = std::max(eigval_.max(), 0.0);
-  cut_ = top * static_cast<double>(X.n_cols) * std::numeric_limits<double>::epsilon();
+  cut_ = top * static_cast<double>(X_.n_cols) * std::numeric_limits<double>::epsilon();
   eigval_.transform([](double s) { return std::max(s, 0.0); });
+  Q_ = U_.t() * Y_.t();
+}
+
+void KernelRidge::decompose_if_needed(const char* where) {
+  if (!decomposed()) decompose(gram(kernel_, X_), where);
+}
+
+void KernelRidge::fit(const arma::mat& X, const arma::mat& Y) {
+  const char* where = "KernelRidge::fit()";
+  check_training_data(where, X, Y);
+  arma::mat K = gram(kernel_, X);  // validates X (finite, unit ball)
   X_ = X;
-  Q_ = U_.t() * Y.t();
+  Y_ = Y;
+  eigval_.reset();
+  decompose(std::move(K), where);
   lambdas_.set_size(Y.n_rows);
   set_lambda(1e-3);
+}
+
+extern "C" void dsposv_(const char* uplo, const int* n, const int* nrhs, double* a, const int* lda, const double* b,
+                        const int* ldb, double* x, const int* ldx, double* work, float* swork, int* iter, int* info,
+                        std::size_t uplo_len);
+
+void KernelRidge::fit(const arma::mat& X, const arma::mat& Y, double lambda) {
+  const char* where = "KernelRidge::fit()";
+  if (!(lambda > 0.0) || !std::isfinite(lambda))
+    fail(where, "the single-lambda fit needs a finite lambda > 0, got " + format_double(lambda) +
+                    " (use fit(X, Y) and set_lambda(0) for the minimum-norm interpolant)");
+  check_training_data(where, X, Y);
+  arma::mat K = gram(kernel_, X);
+  X_ = X;
+  Y_ = Y;
+  eigval_.reset();
+  U_.reset();
+  Q_.reset();
+  lambdas_ = arma::vec(Y.n_rows, arma::fill::value(lambda));
+  const int n = static_cast<int>(X.n_cols), c = static_cast<int>(Y.n_rows);
+  K.diag() += static_cast<double>(n) * lambda;
+  const arma::mat B = Y.t();  // n x c
+  alpha_.set_size(X.n_cols, Y.n_rows);
+  // Mixed precision: the factorisation runs in float (twice the speed of
+  // double on this hardware) and iterative refinement in double restores the
+  // double-precision solution; K + n lambda I is well conditioned for any
+  // useful lambda, so refinement converges in a few steps.
+  arma::vec work(static_cast<arma::uword>(n) * c);
+  arma::fvec swork(static_cast<arma::uword>(n) * (n + c));
+  int iter = 0, info = 0;
+  dsposv_("L", &n, &c, K.memptr(), &n, B.memptr(), &n, alpha_.memptr(), &n, work.memptr(), swork.memptr(), &iter,
+          &info, 1);
+  swork.reset();
+  if (info != 0 || iter < 0) {
+    // The float factorisation failed or refinement did not converge (iter < 0):
+    // K + n lambda I is too ill-conditioned for this route (a lambda at
+    // rounding level), and the eigen path copes by clipping the null space.
+    K.reset();
+    decompose(gram(kernel_, X_), where);
+    update_coefficients();
+  }
 }
 
 arma::vec KernelRidge::shrinkage(double mu) const {
@@ -59,15 +114,23 @@ void KernelRidge::update_coefficients() {
 }
 
 void KernelRidge::set_lambda(double lambda) {
-  require_fitted("KernelRidge::set_lambda()");
-  if (!(lambda >= 0.0) || !std::isfinite(lambda))
-    fail("KernelRidge::set_lambda()", "lambda must be finite and >= 0, got " + format_double(lambda));
+  const char* where = "KernelRidge::set_lambda()";
+  require_fitted(where);
+  if (!(lambda >= 0.0) || !std::isfinite(lambda)) fail(where, "lambda must be finite and >= 0, got " + format_double(lambda));
+  // After a single-lambda fit the solution at that lambda is already there.
+  if (!decomposed() && arma::all(lambdas_ == lambda)) return;
+  decompose_if_needed(where);
   lambdas_.fill(lambda);
   update_coefficients();
 }
 
 arma::vec KernelRidge::rkhs_norms(double lambda) const {
   require_fitted("KernelRidge::rkhs_norms()");
+  if (!decomposed()) {
+    if (arma::all(lambdas_ == lambda)) return rkhs_norms();
+    throw std::logic_error("KernelRidge::rkhs_norms(): the norm at lambda = " + format_double(lambda) +
+                           " needs the eigen-decomposition; call set_lambda() first");
+  }
   // ||f||^2 = alpha' K alpha = sum_i s_i q_i^2 / (s_i + mu)^2.
   const arma::vec w = shrinkage(static_cast<double>(X_.n_cols) * lambda);
   arma::vec norms(Q_.n_cols);
@@ -78,6 +141,16 @@ arma::vec KernelRidge::rkhs_norms(double lambda) const {
 
 arma::vec KernelRidge::rkhs_norms() const {
   require_fitted("KernelRidge::rkhs_norms()");
+  if (!decomposed()) {
+    // (K + n lambda I) alpha = y gives alpha' K alpha = alpha' y - n lambda alpha' alpha.
+    const double n = static_cast<double>(X_.n_cols);
+    arma::vec norms(alpha_.n_cols);
+    for (arma::uword j = 0; j < alpha_.n_cols; ++j) {
+      const double sq = arma::dot(alpha_.col(j), Y_.row(j)) - n * lambdas_[j] * arma::dot(alpha_.col(j), alpha_.col(j));
+      norms[j] = std::sqrt(std::max(sq, 0.0));
+    }
+    return norms;
+  }
   arma::vec norms(Q_.n_cols);
   for (arma::uword j = 0; j < Q_.n_cols; ++j) {
     const arma::vec w = shrinkage(static_cast<double>(X_.n_cols) * lambdas_[j]);
@@ -88,6 +161,7 @@ arma::vec KernelRidge::rkhs_norms() const {
 
 void KernelRidge::set_norm_bound(double B) {
   require_fitted("KernelRidge::set_norm_bound()");
+  decompose_if_needed("KernelRidge::set_norm_bound()");
   lambdas_ = lambdas_for_bound(B);
   update_coefficients();
 }
@@ -150,9 +224,9 @@ arma::mat KernelRidge::predict(const arma::mat& X) const {
 }
 
 void KernelRidge::check_validation_data(const char* where, const arma::mat& Xv, const arma::mat& Yv) const {
-  if (Xv.n_rows != X_.n_rows || Xv.n_cols != Yv.n_cols || Yv.n_rows != Q_.n_cols || Xv.n_cols == 0)
+  if (Xv.n_rows != X_.n_rows || Xv.n_cols != Yv.n_cols || Yv.n_rows != Y_.n_rows || Xv.n_cols == 0)
     fail(where, "validation data must be d x m and c x m with d = " + std::to_string(X_.n_rows) + ", c = " +
-                    std::to_string(Q_.n_cols) + ", m >= 1; got " + std::to_string(Xv.n_rows) + " x " +
+                    std::to_string(Y_.n_rows) + ", m >= 1; got " + std::to_string(Xv.n_rows) + " x " +
                     std::to_string(Xv.n_cols) + " and " + std::to_string(Yv.n_rows) + " x " + std::to_string(Yv.n_cols));
   detail::require_finite(Yv, where, "Yv");
 }
@@ -182,6 +256,7 @@ RidgePath KernelRidge::select_by_validation(const arma::vec& lambdas, const arma
   for (double l : lambdas)
     if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "every lambda must be finite and >= 0, got " + format_double(l));
   check_validation_data(where, Xv, Yv);
+  decompose_if_needed(where);
   // P = K(Xv, X) U is computed once; each lambda then costs one m x n x c product.
   const arma::mat P = gram(kernel_, Xv, X_) * U_;
   RidgePath path;
@@ -210,6 +285,7 @@ NormBallPath KernelRidge::select_norm_bound_by_validation(const arma::vec& bound
   require_fitted(where);
   if (bounds.is_empty()) fail(where, "the grid of norm bounds is empty");
   check_validation_data(where, Xv, Yv);
+  decompose_if_needed(where);
   const arma::mat P = gram(kernel_, Xv, X_) * U_;
   NormBallPath path;
   path.bounds = bounds;

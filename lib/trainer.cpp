@@ -157,7 +157,7 @@ Model Trainer::fit_features_squared(const arma::mat& Xs, const arma::mat& Y, con
   const TrainerConfig& c = config_;
   std::shared_ptr<FeatureMap> map = make_feature_map(c.map, parts.kernel, Xs.n_rows, c.features, c.seed);
   fit_map(c, *map, Xs, train);
-  FeatureRidge ridge(map->output_dim(), Y.n_rows, c.solver);
+  FeatureRidge ridge(map->output_dim(), Y.n_rows, c.solver, c.accumulation);
   // Features exist one batch at a time; only ZZ' and ZY' persist.
   auto accumulate = [&](const arma::uvec& idx) {
     for (arma::uword j0 = 0; j0 < idx.n_elem; j0 += c.batch_size) {
@@ -206,7 +206,7 @@ Model Trainer::fit_features_squared(const arma::mat& Xs, const arma::mat& Y, con
     parts.metadata.emplace_back("gcv", format_double(path.gcv[path.best]));
   }
   parts.metadata.emplace_back("selection", selection);
-  parts.metadata.emplace_back("solver", ridge.effective_solver() == RidgeSolver::eigen ? "eigen" : "cholesky");
+  parts.metadata.emplace_back("solver", ridge.solved_with() == RidgeSolver::eigen ? "eigen" : "cholesky");
   parts.mode = ModelMode::features;
   report(c, "solving", 0, 1);
   parts.weights = ridge.weights();
@@ -301,7 +301,11 @@ Model Trainer::fit_kernel_limit(const arma::mat& Xs, const arma::mat& Y, const a
   arma::vec lambdas;
   if (c.loss == Loss::squared) {
     KernelRidge ridge(parts.kernel);
-    ridge.fit(Xt, Yt);
+    // One lambda needs no eigen-decomposition: the Cholesky fit is several times faster.
+    if (c.norm_bound <= 0.0 && c.lambdas.n_elem == 1 && c.lambdas[0] > 0.0)
+      ridge.fit(Xt, Yt, c.lambdas[0]);
+    else
+      ridge.fit(Xt, Yt);
     support = Xt;
     if (c.norm_bound > 0.0) {
       ridge.set_norm_bound(c.norm_bound);
@@ -414,7 +418,7 @@ Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, con
     const arma::mat Xs = scaler.transform(Xb);
     // Data-dependent maps learn from the first batch only: nothing else is kept.
     if (!map->is_fitted()) map->fit(Xs);
-    if (!ridge) ridge = std::make_unique<FeatureRidge>(map->output_dim(), T.n_rows, c.solver);
+    if (!ridge) ridge = std::make_unique<FeatureRidge>(map->output_dim(), T.n_rows, c.solver, c.accumulation);
     if (T.n_rows != ridge->outputs())
       fail(at, "Y has " + to_text(T.n_rows) + " rows but earlier batches had " + to_text(ridge->outputs()));
     for (arma::uword j0 = 0; j0 < Xs.n_cols; j0 += c.batch_size) {

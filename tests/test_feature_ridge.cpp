@@ -245,3 +245,67 @@ TEST_CASE("FeatureRidge: every validation branch") {
   c.set_lambda(0.0);
   CHECK(rel(c.weights(), arma::pinv(Z * Z.t()) * Z * y.t()) < 1e-8);
 }
+
+TEST_CASE("FeatureRidge: the in-place Cholesky solve leaves the accumulated ZZ' intact") {
+  const Data a = make_data(60, 150, 3, 21), b = make_data(60, 90, 3, 22);
+  deepdot::FeatureRidge r(60, 3, deepdot::RidgeSolver::cholesky), all(60, 3, deepdot::RidgeSolver::eigen);
+  r.accumulate(a.Z, a.Y);
+  const arma::mat before = r.gram();
+  r.set_lambdas(arma::vec{1e-3, 1e-2, 1e-3});  // two distinct lambdas: two factorisations in G's lower triangle
+  CHECK(arma::approx_equal(r.gram(), before, "absdiff", 0.0));
+  // Accumulating after a solve continues from the same statistics.
+  r.accumulate(b.Z, b.Y);
+  const Data ab{arma::join_rows(a.Z, b.Z), arma::join_rows(a.Y, b.Y)};
+  all.accumulate(ab.Z, ab.Y);
+  CHECK(rel(r.gram(), all.gram()) < 1e-13);
+  r.set_lambda(1e-3);
+  all.set_lambda(1e-3);
+  CHECK(rel(r.weights(), all.weights()) < 1e-8);
+  CHECK(rel(r.weights(), direct_solve(ab, 1e-3)) < 1e-8);
+}
+
+TEST_CASE("FeatureRidge: automatic solves one lambda by Cholesky and paths by eigen, with the same answers") {
+  const Data d = make_data(50, 200, 2, 23);
+  deepdot::FeatureRidge autom(50, 2), eig(50, 2, deepdot::RidgeSolver::eigen);
+  autom.accumulate(d.Z, d.Y);
+  eig.accumulate(d.Z, d.Y);
+  REQUIRE(autom.effective_solver() == deepdot::RidgeSolver::eigen);  // D <= the limit: paths use eigen
+  CHECK(autom.solved_with() == deepdot::RidgeSolver::automatic);  // nothing solved yet
+  autom.set_lambda(1e-2);
+  eig.set_lambda(1e-2);
+  CHECK(autom.solved_with() == deepdot::RidgeSolver::cholesky);
+  CHECK(eig.solved_with() == deepdot::RidgeSolver::eigen);
+  CHECK(rel(autom.weights(), eig.weights()) < 1e-9);
+  CHECK(rel(autom.weights(), direct_solve(d, 1e-2)) < 1e-9);
+  const auto path = autom.path_weights(arma::vec{1e-4, 1e-1});
+  CHECK(autom.solved_with() == deepdot::RidgeSolver::eigen);
+  CHECK(rel(path[0], direct_solve(d, 1e-4)) < 1e-7);
+  CHECK(rel(path[1], direct_solve(d, 1e-1)) < 1e-9);
+}
+
+TEST_CASE("FeatureRidge: single-precision accumulation agrees with the exact one to float rounding") {
+  // D = 600 spans two column blocks of 512, one of them partial.
+  const Data d = make_data(600, 700, 2, 31);
+  const arma::fmat Zf = arma::conv_to<arma::fmat>::from(d.Z);
+  deepdot::FeatureRidge exact(600, 2, deepdot::RidgeSolver::cholesky),
+      single(600, 2, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::single);
+  CHECK(single.accumulation() == deepdot::Accumulation::single);
+  for (arma::uword j0 = 0; j0 < 700; j0 += 350) {
+    exact.accumulate(arma::fmat(Zf.cols(j0, j0 + 349)), d.Y.cols(j0, j0 + 349));
+    single.accumulate(arma::fmat(Zf.cols(j0, j0 + 349)), d.Y.cols(j0, j0 + 349));
+  }
+  const double gerr = rel(single.gram(), exact.gram());
+  CHECK(gerr < 1e-5);
+  CHECK(gerr > 0.0);  // it really multiplied in float
+  CHECK(rel(single.cross(), exact.cross()) < 1e-14);  // ZY' stays in double
+  CHECK(single.count() == 700);
+  exact.set_lambda(1e-2);
+  single.set_lambda(1e-2);
+  CHECK(rel(single.weights(), exact.weights()) < 1e-3);
+  CHECK_THROWS_WITH_AS(single.accumulate(arma::fmat(599, 3, arma::fill::zeros), arma::mat(2, 3)),
+                       doctest::Contains("FeatureRidge::accumulate(): Z is 599 x 3"), std::invalid_argument);
+  arma::fmat bad(600, 2, arma::fill::zeros);
+  bad(5, 1) = std::nanf("");
+  CHECK_THROWS_WITH_AS(single.accumulate(bad, arma::mat(2, 2, arma::fill::zeros)), doctest::Contains("non-finite"),
+                       std::invalid_argument);
+}

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include "map_test_support.hpp"
+#include "maps/fastmath.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -194,6 +195,37 @@ TEST_CASE("fourier: float agrees with double") {
     const arma::mat Zf = arma::conv_to<arma::mat>::from(map->transform(Xf));
     CHECK(arma::abs(Z - Zf).max() <= 1e-5 * arma::abs(Z).max());
   }
+}
+
+TEST_CASE("fourier: the vectorised float path agrees with double on unit-norm and interior points, across threads") {
+  // Unit-norm columns take the quartic exp branch, interior ones the general
+  // exp; 300 points are split over the cores.
+  arma::mat X = ball_points(40, 300, 6);
+  deepdot::normalize_columns(X);
+  X.cols(150, 299) *= 0.7;
+  const arma::fmat Xf = arma::conv_to<arma::fmat>::from(X);
+  for (const char* kernel : {"recursive:1", "recursive:4"}) {
+    const auto map = make_feature_map("fourier:orf", make_kernel(kernel), 40, 1000, 9);
+    const arma::mat Z = map->transform(X);
+    const arma::mat Zf = arma::conv_to<arma::mat>::from(map->transform(Xf));
+    CHECK(arma::abs(Z - Zf).max() <= 1e-5 * arma::abs(Z).max());
+  }
+}
+
+TEST_CASE("fourier: the branch-free sin, cos and exp match the std functions") {
+  double worst_trig = 0.0, worst_exp = 0.0;
+  for (int i = -20000; i <= 20000; ++i) {
+    const double x = 0.5 * i + 0.123;  // |x| up to 1e4
+    double s, c;
+    deepdot::detail::fast_sincos(x, s, c);
+    worst_trig = std::max({worst_trig, std::abs(s - std::sin(x)), std::abs(c - std::cos(x))});
+    const double t = std::abs(x) * 0.035;  // 0 .. 350
+    worst_exp = std::max(worst_exp, std::abs(deepdot::detail::fast_exp_neg(t) / std::exp(-t) - 1.0));
+  }
+  CHECK(worst_trig < 2e-9);
+  CHECK(worst_exp < 1e-13);
+  CHECK(deepdot::detail::fast_exp_neg(0.0) == 1.0);
+  CHECK(deepdot::detail::fast_exp_neg(700.0) == doctest::Approx(std::exp(-700.0)).epsilon(1e-12));
 }
 
 TEST_CASE("fourier: bad parameters are rejected with clear messages") {

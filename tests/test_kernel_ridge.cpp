@@ -136,3 +136,72 @@ TEST_CASE("KernelRidge: every validation branch") {
                   std::invalid_argument);
   CHECK_THROWS_AS(deepdot::default_lambda_grid(1), std::invalid_argument);
 }
+
+TEST_CASE("KernelRidge: the single-lambda Cholesky fit agrees with the eigen path") {
+  const Problem p = make_problem(300);
+  const auto k = deepdot::make_kernel("recursive:3");
+  for (double lambda : {1e-6, 1e-3, 0.5}) {
+    CAPTURE(lambda);
+    deepdot::KernelRidge eig(k), chol(k);
+    eig.fit(p.train.X, p.train.targets);
+    eig.set_lambda(lambda);
+    chol.fit(p.train.X, p.train.targets, lambda);
+    CHECK_FALSE(chol.decomposed());
+    CHECK(chol.eigenvalues().is_empty());
+    const double scale = 1.0 + arma::abs(eig.dual_coefficients()).max();
+    // Refinement restores double accuracy: far below single precision's 1e-7.
+    CHECK(arma::abs(chol.dual_coefficients() - eig.dual_coefficients()).max() < 1e-9 * scale);
+    CHECK(arma::abs(chol.predict(p.test.X) - eig.predict(p.test.X)).max() < 1e-9);
+    CHECK(arma::approx_equal(chol.rkhs_norms(), eig.rkhs_norms(), "reldiff", 1e-8));
+    CHECK(arma::approx_equal(chol.rkhs_norms(lambda), eig.rkhs_norms(lambda), "reldiff", 1e-8));
+    CHECK(arma::all(chol.lambdas() == lambda));
+  }
+}
+
+TEST_CASE("KernelRidge: after a Cholesky fit, other lambdas and the norm ball decompose on demand") {
+  const Problem p = make_problem(150);
+  const auto k = deepdot::make_kernel("recursive:2");
+  deepdot::KernelRidge eig(k), chol(k);
+  eig.fit(p.train.X, p.train.targets);
+  chol.fit(p.train.X, p.train.targets, 1e-2);
+  CHECK_THROWS_AS(chol.rkhs_norms(1e-4), std::logic_error);
+  chol.set_lambda(1e-2);  // the fitted lambda: nothing to decompose
+  CHECK_FALSE(chol.decomposed());
+  chol.set_lambda(1e-4);
+  CHECK(chol.decomposed());
+  eig.set_lambda(1e-4);
+  CHECK(arma::abs(chol.dual_coefficients() - eig.dual_coefficients()).max() <
+        1e-10 * (1.0 + arma::abs(eig.dual_coefficients()).max()));
+  deepdot::KernelRidge ball(k);
+  ball.fit(p.train.X, p.train.targets, 1e-2);
+  ball.set_norm_bound(0.5);
+  eig.set_norm_bound(0.5);
+  CHECK(arma::approx_equal(ball.lambdas(), eig.lambdas(), "reldiff", 1e-8));
+}
+
+TEST_CASE("KernelRidge: a rank-deficient Gram matrix at a rounding-level lambda falls back to the eigen path") {
+  // Every training point repeated: K is singular, and at lambda = 1e-17 the
+  // Cholesky factorisation of K + n lambda I breaks down or cannot be refined.
+  Problem p = make_problem(40);
+  const arma::mat X = arma::join_rows(p.train.X, p.train.X);
+  const arma::mat Y = arma::join_rows(p.train.targets, p.train.targets);
+  const auto k = deepdot::make_kernel("poly:2");
+  deepdot::KernelRidge eig(k), chol(k);
+  eig.fit(X, Y);
+  eig.set_lambda(1e-17);
+  chol.fit(X, Y, 1e-17);
+  const arma::mat a = chol.predict(p.test.X), b = eig.predict(p.test.X);
+  CHECK(a.is_finite());
+  CHECK(arma::abs(a - b).max() < 1e-4 * (1.0 + arma::abs(b).max()));
+}
+
+TEST_CASE("KernelRidge: the single-lambda fit rejects a lambda that is not > 0") {
+  const Problem p = make_problem(20);
+  deepdot::KernelRidge ridge(deepdot::make_kernel("recursive:1"));
+  for (double bad : {0.0, -1.0, std::nan(""), HUGE_VAL})
+    CHECK_THROWS_WITH_AS(ridge.fit(p.train.X, p.train.targets, bad),
+                         doctest::Contains("KernelRidge::fit(): the single-lambda fit needs a finite lambda > 0"),
+                         std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ridge.fit(p.train.X, arma::mat(2, 19, arma::fill::zeros), 1e-3),
+                       doctest::Contains("KernelRidge::fit(): X has 20 columns"), std::invalid_argument);
+}

@@ -23,3 +23,4 @@
 #include <deepdot/linear_solver.hpp>
 #include <deepdot/kernel_svm.hpp>
 #include <deepdot/stats.hpp>
+#include <deepdot/perf.hpp>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deepdot/kernel.hpp>
+#include <deepdot/perf.hpp>
 
 #include <armadillo>
 
@@ -10,6 +11,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace deepdot {
 
@@ -63,6 +65,12 @@ class FeatureMap {
   /// Single-precision version; computes in float where that is accurate
   /// enough and in double otherwise.
   arma::fmat transform(const arma::fmat& X) const;
+
+  /// The matrix products the float transform performs for a batch of n points,
+  /// C (rows x n) = A (rows x inner) * B (inner x n) each; empty for maps that
+  /// are not GEMM-shaped (sketches, FFTs). Benchmarks time GEMMs of these
+  /// shapes in the same run to say how close the map runs to the machine's rate.
+  virtual std::vector<GemmShape> gemm_shapes() const { return {}; }
 
   /// Writes the complete state (every random parameter, not just the seed)
   /// so that a restored map gives bit-identical features on any machine.

@@ -14,9 +14,17 @@ namespace deepdot {
 
 /// How FeatureRidge solves (ZZ' + n lambda I) W = ZY'.
 enum class RidgeSolver {
-  automatic,  ///< eigen for D <= feature_ridge_eigen_limit, Cholesky above (see docs/models.md)
+  automatic,  ///< one lambda: Cholesky; paths: eigen for D <= feature_ridge_eigen_limit, Cholesky above (docs/models.md)
   eigen,      ///< one eigen-decomposition of ZZ' serves every lambda (O(D^3), about 9x a Cholesky)
   cholesky,   ///< one Cholesky factorisation per distinct lambda (O(D^3 / 3) each)
+};
+
+/// How accumulate() adds the Gram matrix of a float batch to the double accumulator.
+enum class Accumulation {
+  exact,   ///< the batch converted to double, DSYRK: the exact Gram of the float features (default)
+  single,  ///< SGEMMs on blocks of 512 columns into a float scratch, each added in double: about
+           ///< twice the speed and no double copy of the batch (D x b x 8 bytes less), but every
+           ///< batch's sums are rounded in float (relative error about sqrt(b) x 6e-8 per entry)
 };
 
 /// The largest D for which RidgeSolver::automatic picks the eigen back end.
@@ -59,24 +67,31 @@ using FeatureBatches = std::function<bool(arma::fmat& Z, arma::mat& Y)>;
 class FeatureRidge {
  public:
   /// dim = D >= 1 features, outputs = c >= 1 targets per point.
-  FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver = RidgeSolver::automatic);
+  FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver = RidgeSolver::automatic,
+               Accumulation accumulation = Accumulation::exact);
 
   /// Z: D x b features, Y: c x b targets (b >= 1). Adds ZZ' with a symmetric
   /// rank-b update (dsyrk) into the double accumulator. Throws
   /// std::invalid_argument on wrong shapes or non-finite values. Invalidates
   /// any previous solution (call a solve method again).
   void accumulate(const arma::mat& Z, const arma::mat& Y);
-  /// Single-precision features: converted to double per batch, so the Gram
-  /// matrix is the exact (double-rounded) Gram of the float features.
+  /// Single-precision features. Accumulation::exact converts them to double
+  /// per batch, so the Gram matrix is the exact (double-rounded) Gram of the
+  /// float features; Accumulation::single multiplies in float (see there).
   void accumulate(const arma::fmat& Z, const arma::mat& Y);
+  Accumulation accumulation() const { return accumulation_; }
 
   /// n, the number of points accumulated so far.
   arma::uword count() const { return count_; }
   arma::uword dim() const { return G_.n_rows; }
   arma::uword outputs() const { return C_.n_cols; }
   RidgeSolver solver() const { return solver_; }
-  /// The back end actually used by set_lambda(): eigen or cholesky.
+  /// The back end of lambda paths (path_weights(), select_by_validation()):
+  /// eigen or cholesky. A single lambda (set_lambda()) is solved by Cholesky
+  /// under RidgeSolver::automatic unless the decomposition is already held.
   RidgeSolver effective_solver() const;
+  /// The back end of the last solve (eigen or cholesky); automatic before any.
+  RidgeSolver solved_with() const { return solved_with_; }
 
   /// The same lambda >= 0 for every output (0: the minimum-norm least-squares
   /// solution, computed through the eigen back end).
@@ -124,13 +139,20 @@ class FeatureRidge {
   void require_data(const char* where) const;
   void decompose();
   arma::mat solve_eigen(const arma::vec& mus) const;     // mus = n lambda per output
-  arma::mat solve_cholesky(const arma::vec& mus) const;
-  arma::mat solve_for(const arma::vec& lambdas);
+  arma::mat solve_cholesky(const arma::vec& mus);        // in place in G_'s lower triangle
+  void mirror_upper();                                   // G_'s lower triangle <- its upper one
+  arma::mat solve_for(const arma::vec& lambdas, bool path);  // path: one of several lambdas
   arma::vec lambdas_for_bound(double B, const char* where);
   void score_path(const std::vector<arma::mat>& weights, const FeatureBatches& validation, arma::vec& mse,
                   arma::vec& error_rate, const char* where) const;
 
+  void check_batch(const char* where, arma::uword rows, arma::uword cols, const arma::mat& Y) const;
+  void count_batch(const arma::mat& Y);
+  void accumulate_single(const arma::fmat& Z);  // G_ upper += Z Z' by float blocks
+
   RidgeSolver solver_;
+  Accumulation accumulation_;
+  RidgeSolver solved_with_ = RidgeSolver::automatic;
   arma::mat G_;        // D x D, upper triangle accumulated (dsyrk)
   arma::mat C_;        // D x c, ZY'
   arma::vec yy_;       // c, sum of squared targets per output (for GCV residuals)

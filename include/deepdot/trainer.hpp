@@ -51,6 +51,11 @@ struct TrainerConfig {
   arma::uword batch_size = 2048;
   /// Back end of the squared loss on features.
   RidgeSolver solver = RidgeSolver::automatic;
+  /// How float feature batches are added to ZZ' (squared loss): single, SGEMMs
+  /// in float per batch (about twice as fast; rounding about sqrt(batch) x 6e-8
+  /// relative, far below the random features' own error), or exact, double
+  /// SYRK. Double-precision features always accumulate exactly.
+  Accumulation accumulation = Accumulation::single;
   /// Stopping rules of the iterative solvers (logistic, hinge losses).
   SolverOptions solver_options;
   /// Points used to fit a data-dependent map (Nystroem, ...): the

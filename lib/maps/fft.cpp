@@ -19,6 +19,14 @@ Fft::Fft(std::size_t n) : n_(n), power_of_two_(n != 0 && (n & (n - 1)) == 0) {
       const double angle = -2.0 * kPi * double(k) / double(n);
       twiddles_[k] = cplx(std::cos(angle), std::sin(angle));
     }
+    // The twiddles of each butterfly stage side by side (n - 1 in all), so the
+    // inner loop reads them with unit stride.
+    stage_.reserve(2 * n);
+    for (std::size_t half = 1; half < n; half <<= 1)
+      for (std::size_t k = 0; k < half; ++k) {
+        stage_.push_back(twiddles_[k * (n / (2 * half))].real());
+        stage_.push_back(twiddles_[k * (n / (2 * half))].imag());
+      }
     bitrev_.resize(n);
     std::size_t bits = 0;
     while ((std::size_t{1} << bits) < n) ++bits;
@@ -52,15 +60,25 @@ void Fft::radix2(cplx* data, bool inverse) const {
   const std::size_t n = n_;
   for (std::size_t i = 0; i < n; ++i)
     if (i < bitrev_[i]) std::swap(data[i], data[bitrev_[i]]);
-  for (std::size_t half = 1; half < n; half <<= 1) {
-    const std::size_t stride = n / (2 * half);
+  // Real arithmetic on the (re, im) pairs (std::complex guarantees that
+  // layout): the complex operator* checks for NaN/inf after each product,
+  // which kept this loop from being vectorised and made it the map's hot spot.
+  double* z = reinterpret_cast<double*>(data);
+  const double sign = inverse ? -1.0 : 1.0;
+  const double* tw = stage_.data();
+  for (std::size_t half = 1; half < n; half <<= 1, tw += 2 * (half / 2)) {
     for (std::size_t start = 0; start < n; start += 2 * half) {
+      double* a = z + 2 * start;
+      double* b = z + 2 * (start + half);
       for (std::size_t k = 0; k < half; ++k) {
-        const cplx w = inverse ? std::conj(twiddles_[k * stride]) : twiddles_[k * stride];
-        const cplx u = data[start + k];
-        const cplx v = data[start + k + half] * w;
-        data[start + k] = u + v;
-        data[start + k + half] = u - v;
+        const double wr = tw[2 * k], wi = sign * tw[2 * k + 1];
+        const double vr = b[2 * k] * wr - b[2 * k + 1] * wi;
+        const double vi = b[2 * k] * wi + b[2 * k + 1] * wr;
+        const double ur = a[2 * k], ui = a[2 * k + 1];
+        a[2 * k] = ur + vr;
+        a[2 * k + 1] = ui + vi;
+        b[2 * k] = ur - vr;
+        b[2 * k + 1] = ui - vi;
       }
     }
   }

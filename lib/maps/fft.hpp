@@ -37,6 +37,7 @@ class Fft {
   bool power_of_two_;
   // radix-2
   std::vector<cplx> twiddles_;        // exp(-2 pi i k / n), k < n/2
+  std::vector<double> stage_;         // per stage of half-length h: (re, im) of exp(-pi i k / h), k < h, contiguous
   std::vector<std::size_t> bitrev_;   // bit-reversal permutation
   // Bluestein
   std::vector<cplx> chirp_;           // exp(-pi i k^2 / n), k < n

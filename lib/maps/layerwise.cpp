@@ -70,6 +70,13 @@ class LayerwiseMap final : public FeatureMap {
   }
 
  protected:
+  std::vector<GemmShape> gemm_shapes() const override {
+    std::vector<GemmShape> out;
+    for (const auto& layer : layers_)
+      for (const GemmShape& s : layer->gemm_shapes()) out.push_back(s);
+    return out;
+  }
+
   arma::mat transform_impl(const arma::mat& X) const override { return run(X); }
   arma::fmat transform_impl(const arma::fmat& X) const override { return run(X); }
 

@@ -95,6 +95,13 @@ class MaclaurinMap final : public FeatureMap {
   }
 
  protected:
+  std::vector<GemmShape> gemm_shapes() const override {
+    std::vector<GemmShape> out;
+    for (arma::uword i = 0; i < alloc_.degrees.n_elem; ++i)
+      out.push_back({alloc_.degrees[i] * alloc_.counts[i], input_dim(), true});
+    return out;
+  }
+
   arma::mat transform_impl(const arma::mat& X) const override { return compute(X); }
   arma::fmat transform_impl(const arma::fmat& X) const override { return compute(X); }
 

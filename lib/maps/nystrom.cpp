@@ -87,6 +87,16 @@ class NystromMap final : public FeatureMap {
 
   bool is_fitted() const override { return state_ != kUnfitted; }
 
+  // In double even for float input (see transform_impl below).
+  /// The kernel GEMM and the whitening. The Cholesky path (float) solves a
+  /// triangular system: D^2 n flops, as many as a GEMM of inner size D / 2.
+  std::vector<GemmShape> gemm_shapes() const override {
+    if (state_ == kUnfitted) return {};
+    if (state_ == kCholesky)
+      return {{output_dim(), input_dim(), true}, {output_dim(), std::max<arma::uword>(1, output_dim() / 2), true}};
+    return {{output_dim(), input_dim(), false}, {output_dim(), output_dim(), false}};
+  }
+
   void save_state(BinaryWriter& out) const override {
     out.u8(state_);
     if (state_ == kUnfitted) return;

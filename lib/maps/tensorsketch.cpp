@@ -68,8 +68,25 @@ class TensorSketchMap final : public DegreeSketchMap {
   struct Degree {
     arma::umat hashes;  // d x n, bucket of coordinate j in factor k
     arma::mat signs;    // d x n, +-1
-    std::shared_ptr<const Fft> fft;
+    std::shared_ptr<const Fft> fft;  // length L, or the padded length (see plan())
   };
+
+  /// The FFT of degree n with sketch length L. The circular convolution of n
+  /// sketches of length L is the linear one (length n (L - 1) + 1) folded
+  /// modulo L, so when L is not a power of two, zero-padding to a power of two
+  /// m >= n (L - 1) + 1 replaces Bluestein's algorithm, whose every transform
+  /// costs two power-of-two FFTs of length >= 2L - 1: for degree 2 the padded
+  /// length is the same and the work halves. Otherwise Bluestein stays.
+  static std::shared_ptr<const Fft> plan(arma::uword n, arma::uword L) {
+    auto pow2 = [](arma::uword v) {
+      arma::uword m = 1;
+      while (m < v) m <<= 1;
+      return m;
+    };
+    if (pow2(L) == L || n == 1) return std::make_shared<const Fft>(L);
+    const arma::uword padded = pow2(n * (L - 1) + 1);
+    return std::make_shared<const Fft>(padded <= pow2(2 * L - 1) ? padded : L);
+  }
 
   void draw_parameters() override {
     degrees_.clear();
@@ -83,7 +100,7 @@ class TensorSketchMap final : public DegreeSketchMap {
         for (arma::uword j = 0; j < input_dim(); ++j) deg.hashes(j, k) = rng.below(L);
         for (arma::uword j = 0; j < input_dim(); ++j) deg.signs(j, k) = rng.rademacher();
       }
-      deg.fft = std::make_shared<const Fft>(L);
+      deg.fft = plan(n, L);
       degrees_.push_back(std::move(deg));
     }
   }
@@ -108,7 +125,7 @@ class TensorSketchMap final : public DegreeSketchMap {
         in.error("a hash of degree " + std::to_string(n) + " is >= its sketch dimension " + std::to_string(L));
       deg.hashes = arma::reshape(hashes, input_dim(), n);
       deg.signs = read_sign_bits<double>(in, input_dim(), n, "the TensorSketch signs");
-      deg.fft = std::make_shared<const Fft>(L);
+      deg.fft = plan(n, L);
       degrees_.push_back(std::move(deg));
     }
   }
@@ -120,7 +137,8 @@ class TensorSketchMap final : public DegreeSketchMap {
     const Degree& deg = degrees_[i];
     const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i], d = input_dim();
     const double scale = std::sqrt(a_[n]);
-    std::vector<cplx> buf(L), prod_p(L), prod_q(L), work;
+    const arma::uword N = deg.fft->size();  // L, or a padded length > L (linear convolution, folded below)
+    std::vector<cplx> buf(N), prod_p(N), prod_q(N), work;
     for (arma::uword p = c0; p < c1; p += 2) {
       const bool pair = p + 1 < c1;
       const double* xp = X.colptr(p);
@@ -136,9 +154,9 @@ class TensorSketchMap final : public DegreeSketchMap {
           break;
         }
         deg.fft->forward(buf.data(), work);
-        for (arma::uword f = 0; f < L; ++f) {
+        for (arma::uword f = 0; f < N; ++f) {
           // Spectra of the real and imaginary parts: (B_f + conj B_-f)/2 and (B_f - conj B_-f)/(2i).
-          const cplx b = buf[f], c = std::conj(buf[(L - f) % L]);
+          const cplx b = buf[f], c = std::conj(buf[(N - f) % N]);
           const cplx sp = 0.5 * (b + c), sq = cplx(0.0, -0.5) * (b - c);
           if (k == 0) {
             prod_p[f] = sp;
@@ -151,8 +169,10 @@ class TensorSketchMap final : public DegreeSketchMap {
       }
       if (n > 1) {
         // Both products are spectra of real sequences: one inverse gives both.
-        for (arma::uword f = 0; f < L; ++f) prod_p[f] += cplx(0.0, 1.0) * prod_q[f];
+        for (arma::uword f = 0; f < N; ++f) prod_p[f] += cplx(0.0, 1.0) * prod_q[f];
         deg.fft->inverse(prod_p.data(), work);
+        // Padded: fold the linear convolution modulo L.
+        for (arma::uword f = L; f < N; ++f) prod_p[f % L] += prod_p[f];
       }
       for (arma::uword f = 0; f < L; ++f) {
         Z(row + f, p) = scale * prod_p[f].real();
