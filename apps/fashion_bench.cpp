@@ -38,7 +38,9 @@ options (defaults in brackets):
   --precision P      float | double features [float]
   --batch N          points per feature batch [2048]
   --tolerance T      stopping rule of the hinge / logistic solvers: largest
-                     relative KKT violation or gradient norm [1e-3]
+                     relative KKT violation or gradient norm [1e-2: on the
+                     default run, 1e-3 gives the same accuracy (0.9043 vs
+                     0.9044) in 1.5x the epochs]
   --max-epochs N     their iteration limit [1000]
   --seed N           seed of the map and the split [1]
   --save PATH        save the model, reload it and check the predictions are identical
@@ -107,7 +109,7 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--precision must be float or double, got '" + precision + "'");
     cfg.precision = precision == "float" ? deepdot::Precision::single_precision : deepdot::Precision::double_precision;
     cfg.batch_size = args.integer("batch", 2048);
-    cfg.solver_options.tolerance = args.real("tolerance", cfg.solver_options.tolerance);
+    cfg.solver_options.tolerance = args.real("tolerance", 1e-2);
     cfg.solver_options.max_iterations = args.integer("max-epochs", cfg.solver_options.max_iterations);
     cfg.seed = args.integer("seed", 1);
     const std::string save = args.str("save", "");
