@@ -139,6 +139,8 @@ options (defaults in brackets):
   --scaling S        unit-norm | max-norm | none (the kernels need ||x|| <= 1) [unit-norm]
   --task T           auto | classification | regression [auto]
   --batch N          points per feature batch [2048]
+  --no-score         do not score the training data after fitting (it costs
+                     a second pass: in the kernel limit, an n x n kernel)
   --json, --quiet, --threads N
 )";
 
@@ -174,6 +176,7 @@ int cmd_train(Args& args) {
   if (task != "auto" && task != "classification" && task != "regression")
     throw std::invalid_argument("--task must be auto, classification or regression, got '" + task + "'");
   const std::string model_path = args.str("model", "");
+  const bool no_score = args.flag("no-score");
   Progress progress(common.quiet);
   progress.stage("reading data");
   deepdot::Dataset data = read_data(args);
@@ -194,13 +197,15 @@ int cmd_train(Args& args) {
   const deepdot::Model model = classify ? trainer.fit(data.X, to_classes(data.y))
                                         : trainer.fit_regression(data.X, data.y.t());
   const double fit_seconds = seconds_since(t0);
-  progress.stage("scoring the training data");
   const auto t1 = Clock::now();
   Report r;
   r.text("data", data.source);
   r.text("shape", shape(data.X.n_rows, data.X.n_cols) + " (d x n)");
   r.text("task", classify ? "classification" : "regression");
-  if (classify) {
+  if (no_score) {
+    if (classify) r.integer("classes", model.parts().classes.n_elem);
+  } else if (classify) {
+    progress.stage("scoring the training data");
     const arma::ivec pred = model.predict_labels(data.X);
     r.integer("classes", model.parts().classes.n_elem);
     r.number("training accuracy", deepdot::accuracy(to_classes(data.y), pred));
@@ -220,7 +225,7 @@ int cmd_train(Args& args) {
   r.integer("seed", p.seed);
   r.extra(p.metadata);
   r.number("fit seconds", fit_seconds, 4);
-  r.number("scoring seconds", score_seconds, 4);
+  if (!no_score) r.number("scoring seconds", score_seconds, 4);
   r.text("model", model_path);
   progress.stage("done");
   r.print(common.json);
@@ -703,7 +708,7 @@ int main(int argc, char** argv) {
   }
   const std::string name = std::string("deepdot ") + argv[1];
   return deepdot::cli::run_app(name.c_str(), [&]() {
-    Args args(argc - 1, argv + 1, {"json", "quiet", "scores"});
+    Args args(argc - 1, argv + 1, {"json", "quiet", "scores", "no-score"});
     return it->second(args);
   });
 }

@@ -110,6 +110,14 @@ with open(preds) as f:
 check("predictions file: one label per point, labels from the data", len(values) == 400 and
       set(values) <= {3.0, -1.0}, str(values[:5]))
 
+# --no-score skips the training-set pass; the model is the same.
+code, tr3, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "noscore.ddm"), "--map", "srht",
+                          "--kernel", "recursive:2", "--features", "256", "--seed", "3", "--no-score")
+check("train --no-score has no training accuracy or scoring time", code == 0 and tr3 is not None and
+      "training accuracy" not in tr3 and "scoring seconds" not in tr3 and tr3.get("classes") == 2, err + str(tr3))
+with open(model, "rb") as a, open(os.path.join(tmp, "noscore.ddm"), "rb") as b:
+    check("train --no-score writes the same model", a.read() == b.read())
+
 # The same through CSV with a named label column and the exact kernel limit.
 code, tr2, err = run_json("train", "--data", csv, "--model", os.path.join(tmp, "exact.ddm"), "--map", "exact",
                           "--kernel", "recursive:1")
