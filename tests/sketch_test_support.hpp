@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include "map_test_support.hpp"
+
 #include <armadillo>
 
 #include <cmath>
@@ -89,16 +91,8 @@ inline MeanEstimate mean_inner_product(const std::string& spec, const deepdot::K
   return {arma::mean(v), arma::stddev(v) / std::sqrt(double(seeds))};
 }
 
-inline std::string saved(const deepdot::FeatureMap& map) {
-  std::ostringstream out;
-  map.save(out);
-  return out.str();
-}
-
-inline std::unique_ptr<deepdot::FeatureMap> loaded(const std::string& bytes) {
-  std::istringstream in(bytes);
-  return deepdot::FeatureMap::load(in);
-}
+using map_test::loaded;
+using map_test::saved;
 
 /// Byte offset where save_state() begins (after the common header).
 inline std::size_t state_offset(const deepdot::FeatureMap& map) {

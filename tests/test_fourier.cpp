@@ -228,6 +228,19 @@ TEST_CASE("fourier: the branch-free sin, cos and exp match the std functions") {
   CHECK(deepdot::detail::fast_exp_neg(700.0) == doctest::Approx(std::exp(-700.0)).epsilon(1e-12));
 }
 
+TEST_CASE("fourier: the single-precision sin and cos are within 1e-6 of the std functions on their range") {
+  double worst = 0.0;
+  for (int i = -200000; i <= 200000; ++i) {
+    const float x = 0.005f * static_cast<float>(i) + 0.0123f;  // |x| up to the limit, 1000
+    float s, c;
+    deepdot::detail::fast_sincosf(x, s, c);
+    const double xd = x;  // the float argument itself, exactly
+    worst = std::max({worst, std::abs(s - std::sin(xd)), std::abs(c - std::cos(xd))});
+  }
+  MESSAGE("worst absolute error ", worst);
+  CHECK(worst < 1e-6);
+}
+
 TEST_CASE("fourier: bad parameters are rejected with clear messages") {
   CHECK(error_of("fourier", "poly:3").find("recursive kernel of depth k >= 1") != std::string::npos);
   CHECK(error_of("fourier", "poly:3").find("maclaurin") != std::string::npos);

@@ -33,6 +33,31 @@ inline void fast_sincos(double x, double& s, double& c) {
 
 /// exp(-t) for 0 <= t <= 700 (relative error below 1e-14). Larger t would
 /// leave the normal range of 2^k: the caller must keep t <= 700.
+/// Single-precision sin and cos for |x| <= kFastSincosfLimit, absolute error
+/// below 1e-6 (the float features it feeds are rounded to 6e-8 relative of
+/// values up to 1 anyway): eight lanes per AVX2 instruction instead of four.
+/// 2 pi is split as 6.28125 (8 significant bits, so k * 6.28125 is exact for
+/// |k| < 2^16) plus a float remainder.
+constexpr float kFastSincosfLimit = 1000.0f;
+
+inline void fast_sincosf(float x, float& s, float& c) {
+  constexpr float kInvTwoPi = 0.159154943091895335769f;
+  constexpr float kTwoPiHi = 6.28125f;
+  constexpr float kTwoPiLo = 1.93530717958647692528e-3f;  // 2 pi - 6.28125
+  constexpr float kRound = 12582912.0f;                   // 1.5 * 2^23: adding it rounds to an integer
+  const float k = (x * kInvTwoPi + kRound) - kRound;
+  const float r = (x - k * kTwoPiHi) - k * kTwoPiLo;
+  // sin and cos of h = r / 2 in [-pi/2, pi/2] (Taylor, degrees 11 and 12:
+  // truncation below 6e-8), then the double-angle formulas.
+  const float h = 0.5f * r, h2 = h * h;
+  const float sh = h * (1.0f + h2 * (-1.0f / 6 + h2 * (1.0f / 120 + h2 * (-1.0f / 5040 + h2 * (1.0f / 362880 +
+                   h2 * (-1.0f / 39916800))))));
+  const float ch = 1.0f + h2 * (-0.5f + h2 * (1.0f / 24 + h2 * (-1.0f / 720 + h2 * (1.0f / 40320 +
+                   h2 * (-1.0f / 3628800 + h2 * (1.0f / 479001600))))));
+  s = 2.0f * sh * ch;
+  c = (ch - sh) * (ch + sh);
+}
+
 inline double fast_exp_neg(double t) {
   constexpr double kLog2e = 1.4426950408889634074;
   constexpr double kLn2Hi = 6.93147180369123816490e-01;
