@@ -51,15 +51,13 @@ void report(const TrainerConfig& c, const char* stage, arma::uword done, arma::u
   if (c.progress) c.progress(stage, done, total);
 }
 
-/// Fits a data-dependent map on the first map_sample_size() training points, reporting it.
-void fit_map(const TrainerConfig& c, FeatureMap& map, const arma::mat& Xs, const arma::uvec& train);
-
 /// Points a data-dependent map is fitted on: map_sample, but never fewer than
 /// D (Nystroem draws D landmarks from them) unless the data are smaller.
 arma::uword map_sample_size(const TrainerConfig& c, arma::uword available) {
   return std::min(available, std::max(c.map_sample, c.features));
 }
 
+/// Fits a data-dependent map on the first map_sample_size() training points, reporting it.
 void fit_map(const TrainerConfig& c, FeatureMap& map, const arma::mat& Xs, const arma::uvec& train) {
   if (map.is_fitted()) return;
   report(c, "fitting the map", 0, 1);

@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include "solver_test_support.hpp"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -43,19 +45,9 @@ deepdot::SolverOptions tight(double tol) {
   return o;
 }
 
-template <class F>
-void check_throws_with(F&& f, const std::string& fragment) {
-  try {
-    f();
-    FAIL("no exception; expected one mentioning '" << fragment << "'");
-  } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    INFO(what);
-    CHECK(what.find(fragment) != std::string::npos);
-  }
-}
-
 }  // namespace
+
+using solver_test::check_throws_with;
 
 TEST_CASE("KernelSVM: optimality, duality gap and RKHS norms on the exact Gram matrix") {
   const Problem p = make_problem(4, 70, 3, 1);

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "solver_test_support.hpp"
+
 #include <cblas.h>
 
 #include <cmath>
@@ -109,19 +111,9 @@ double dual_objective(bool squared, const arma::mat& Z, const arma::mat& Y, cons
   return v;
 }
 
-template <class F>
-void check_throws_with(F&& f, const std::string& fragment) {
-  try {
-    f();
-    FAIL("no exception; expected one mentioning '" << fragment << "'");
-  } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    INFO(what);
-    CHECK(what.find(fragment) != std::string::npos);
-  }
-}
-
 }  // namespace
+
+using solver_test::check_throws_with;
 
 TEST_CASE("parse_loss and loss_name round-trip; unknown names are rejected") {
   for (auto loss : {deepdot::Loss::squared, deepdot::Loss::logistic, deepdot::Loss::hinge, deepdot::Loss::squared_hinge})
