@@ -72,6 +72,48 @@ arma::fmat FeatureMap::transform_impl(const arma::fmat& X) const {
   return arma::conv_to<arma::fmat>::from(transform_impl(arma::conv_to<arma::mat>::from(X)));
 }
 
+namespace {
+void require_linear_tail(const FeatureMap& map, const char* method) {
+  if (!map.has_linear_tail())
+    throw std::logic_error(std::string("FeatureMap::") + method + " [" + map.spec() +
+                           "]: this map has no linear tail (see has_linear_tail())");
+}
+}  // namespace
+
+arma::mat FeatureMap::transform_raw(const arma::mat& X) const {
+  validate_input(*this, X);
+  require_linear_tail(*this, "transform_raw()");
+  if (X.n_cols == 0) return arma::mat(output_dim_, 0);
+  return transform_raw_impl(X);
+}
+
+arma::fmat FeatureMap::transform_raw(const arma::fmat& X) const {
+  validate_input(*this, X);
+  require_linear_tail(*this, "transform_raw()");
+  if (X.n_cols == 0) return arma::fmat(output_dim_, 0);
+  return transform_raw_impl(X);
+}
+
+arma::mat FeatureMap::fold_weights(const arma::mat& W) const {
+  require_linear_tail(*this, "fold_weights()");
+  if (W.n_rows != output_dim_)
+    detail::fail("FeatureMap::fold_weights() [" + spec() + "]",
+                 "W has " + std::to_string(W.n_rows) + " rows but the map has D = " + std::to_string(output_dim_) +
+                     " features (W must be D x k)");
+  return fold_weights_impl(W);
+}
+
+// Reached only through the public functions above, which check has_linear_tail().
+arma::mat FeatureMap::transform_raw_impl(const arma::mat&) const {
+  throw std::logic_error("FeatureMap::transform_raw_impl(): not overridden");
+}
+arma::fmat FeatureMap::transform_raw_impl(const arma::fmat&) const {
+  throw std::logic_error("FeatureMap::transform_raw_impl(): not overridden");
+}
+arma::mat FeatureMap::fold_weights_impl(const arma::mat&) const {
+  throw std::logic_error("FeatureMap::fold_weights_impl(): not overridden");
+}
+
 void FeatureMap::save(std::ostream& out) const {
   detail::BinaryWriter w;
   w.raw(kMagic, sizeof kMagic);

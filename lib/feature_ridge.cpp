@@ -111,21 +111,26 @@ void FeatureRidge::accumulate(const arma::fmat& Z, const arma::mat& Y) {
 
 void FeatureRidge::accumulate_single(const arma::fmat& Z) {
   // Column block [j0, j1) of the upper triangle of ZZ' is Z(0:j1, :) Z(j0:j1, :)':
-  // one SGEMM into a j1 x 512 float scratch (8 MB at D = 4096), then added
+  // an SGEMM for the rows above the block and an SSYRK for its diagonal part
+  // (a GEMM there would compute the lower half for nothing: 20% more flops at
+  // D = 2,048), into a j1 x 512 float scratch (8 MB at D = 4,096), then added
   // into the double accumulator. The float sums span one batch only.
   constexpr arma::uword kBlock = 512;
   const arma::uword D = dim();
   const auto b = static_cast<blasint>(Z.n_cols), ld = static_cast<blasint>(D);
   arma::fmat T;
   for (arma::uword j0 = 0; j0 < D; j0 += kBlock) {
-    const arma::uword j1 = std::min(D, j0 + kBlock);
-    T.set_size(j1, j1 - j0);
-    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(j1), static_cast<blasint>(j1 - j0), b,
-                1.0f, Z.memptr(), ld, Z.memptr() + j0, ld, 0.0f, T.memptr(), static_cast<blasint>(j1));
+    const arma::uword j1 = std::min(D, j0 + kBlock), w = j1 - j0;
+    const auto ldt = static_cast<blasint>(j1), bw = static_cast<blasint>(w);
+    T.set_size(j1, w);
+    if (j0 > 0)
+      cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(j0), bw, b, 1.0f, Z.memptr(), ld,
+                  Z.memptr() + j0, ld, 0.0f, T.memptr(), ldt);
+    cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, bw, b, 1.0f, Z.memptr() + j0, ld, 0.0f, T.memptr() + j0, ldt);
     for (arma::uword c = j0; c < j1; ++c) {
       double* g = G_.colptr(c);
       const float* t = T.colptr(c - j0);
-      for (arma::uword r = 0; r <= c; ++r) g[r] += static_cast<double>(t[r]);
+      for (arma::uword r = 0; r <= c; ++r) g[r] += static_cast<double>(t[r]);  // rows below c: SSYRK left them unset
     }
   }
 }

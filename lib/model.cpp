@@ -205,16 +205,22 @@ arma::mat Model::predict(const arma::mat& X, arma::uword batch) const {
   Scaler scaler(parts_.scaling);
   scaler.set_factor(parts_.scaling_factor);
   arma::mat out(num_outputs(), X.n_cols);
+  // A map with a linear tail (Nystroem, phi = A r) predicts W' phi(x) as
+  // (A'W)' r(x): the weights are folded once, and no batch pays the whitening.
+  const bool folded = parts_.mode == ModelMode::features && parts_.map->has_linear_tail();
+  const arma::mat V = folded ? parts_.map->fold_weights(parts_.weights) : arma::mat();
+  const arma::mat& weights = folded ? V : parts_.weights;
   for (arma::uword j0 = 0; j0 < X.n_cols; j0 += batch) {
     const arma::uword j1 = std::min(X.n_cols, j0 + batch) - 1;
     const arma::mat Xb = scaler.transform(X.cols(j0, j1));
     if (parts_.mode == ModelMode::kernel_limit) {
       out.cols(j0, j1) = parts_.dual.t() * gram(parts_.kernel, parts_.support, Xb);
     } else if (parts_.precision == Precision::single_precision) {
-      const arma::fmat Z = parts_.map->transform(arma::conv_to<arma::fmat>::from(Xb));
-      out.cols(j0, j1) = parts_.weights.t() * arma::conv_to<arma::mat>::from(Z);
+      const arma::fmat Xf = arma::conv_to<arma::fmat>::from(Xb);
+      const arma::fmat Z = folded ? parts_.map->transform_raw(Xf) : parts_.map->transform(Xf);
+      out.cols(j0, j1) = weights.t() * arma::conv_to<arma::mat>::from(Z);
     } else {
-      out.cols(j0, j1) = parts_.weights.t() * parts_.map->transform(Xb);
+      out.cols(j0, j1) = weights.t() * (folded ? parts_.map->transform_raw(Xb) : parts_.map->transform(Xb));
     }
   }
   return out;

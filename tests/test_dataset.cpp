@@ -422,6 +422,47 @@ TEST_CASE("dataset: the messages say what is wrong") {
   CHECK(has(msg("truncated-gzip.csv.gz"), "gzip stream is truncated"));
 }
 
+/// A .npy file (format 1.0, C order) of n x d little-endian floats of `Float`.
+template <typename Float>
+std::string npy_bytes(arma::uword n, arma::uword d, const std::vector<Float>& values) {
+  std::string header = std::string("{'descr': '<f") + char('0' + sizeof(Float)) + "', 'fortran_order': False, 'shape': (" +
+                       std::to_string(n) + ", " + std::to_string(d) + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = std::string("\x93NUMPY\x01\x00", 8);
+  out += char(header.size() & 0xFF);
+  out += char(header.size() >> 8);
+  out += header;
+  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(Float));
+  return out;
+}
+
+TEST_CASE("dataset: NPY floats in C order are read whole, in float32 and float64, plain and gzip") {
+  TempDir dir;
+  // 3 points x 200000 features: more than one 1 MiB read chunk per array.
+  const arma::uword n = 3, d = 200000;
+  std::vector<double> v8(n * d);
+  std::vector<float> v4(n * d);
+  for (std::size_t k = 0; k < v8.size(); ++k) v4[k] = static_cast<float>(v8[k] = 0.25 * double(k % 977) - 7.0);
+  const deepdot::Dataset a = deepdot::read_dataset(dir.write("a.npy", npy_bytes(n, d, v8)));
+  const deepdot::Dataset b = deepdot::read_dataset(dir.write_gz("b.npy.gz", npy_bytes(n, d, v4)));
+  REQUIRE(a.X.n_rows == d);
+  REQUIRE(a.X.n_cols == n);
+  REQUIRE(b.X.n_cols == n);
+  CHECK(std::equal(v8.begin(), v8.end(), a.X.begin()));
+  CHECK(arma::approx_equal(a.X, b.X, "absdiff", 0.0));  // the values are exact in float
+  // A non-finite value is named by its position, past the first chunk as well.
+  v8[2 * d + 5] = std::numeric_limits<double>::infinity();
+  CHECK(has(message_of([&] { deepdot::read_dataset(dir.write("inf.npy", npy_bytes(n, d, v8))); }),
+            "element 400005 (point 2, feature 5) is infinite"));
+  v4[d + 1] = std::numeric_limits<float>::quiet_NaN();
+  const std::string bytes = npy_bytes(n, d, v4);
+  const std::string nan_message = message_of([&] { deepdot::read_dataset(dir.write("nan4.npy", bytes)); });
+  CHECK(has(nan_message, "element 200001 (point 1, feature 1) is NaN"));
+  const std::size_t data_offset = bytes.size() - 4 * n * d;
+  CHECK(has(nan_message, "at byte offset " + std::to_string(data_offset + 4 * (d + 1))));
+}
+
 TEST_CASE("dataset: missing files, directories and options") {
   TempDir dir;
   CHECK(has(message_of([&] { deepdot::read_dataset(dir.file("none.csv")); }), "cannot open it"));

@@ -105,6 +105,33 @@ TEST_CASE("closed forms of the other families") {
   CHECK(make_kernel("gaussian:0.05").tail(10) == doctest::Approx(1.0).epsilon(1e-10));
 }
 
+TEST_CASE("apply_inplace: f on every element, clamped, in double and float, for every family") {
+  // Values spread over [-1, 1] plus rounding-level overshoots, which are clamped.
+  arma::mat T = arma::reshape(arma::linspace(-1.0, 1.0, 1001), 7, 143);
+  T(0, 0) = -1.0 - 1e-13;
+  T(6, 142) = 1.0 + 1e-13;
+  for (const char* spec : {"recursive:0", "recursive:1", "recursive:3", "recursive:1000", "poly:3:1", "gaussian:2",
+                           "arccos:1", "coeffs:1,2,3"}) {
+    const std::string name = spec;
+    CAPTURE(name);
+    const Kernel K = make_kernel(spec);
+    arma::mat A = T;
+    K.apply_inplace(A);
+    arma::fmat F = arma::conv_to<arma::fmat>::from(T);
+    K.apply_inplace(F);
+    double worst = 0.0, worst_f = 0.0;
+    for (arma::uword i = 0; i < T.n_elem; ++i) {
+      const double expected = K(std::clamp(T[i], -1.0, 1.0));
+      worst = std::max(worst, std::abs(A[i] - expected));
+      // From float input, f is exact up to the float rounding of its value.
+      const double expected_f = K(std::clamp(static_cast<double>(static_cast<float>(T[i])), -1.0, 1.0));
+      worst_f = std::max(worst_f, std::abs(F[i] - expected_f) / std::max(1.0, std::abs(expected_f)));
+    }
+    CHECK(worst <= 1e-15);
+    CHECK(worst_f <= 1e-7);
+  }
+}
+
 TEST_CASE("spec strings round-trip") {
   for (const char* spec : {"recursive:3", "poly:4:0.25", "gaussian:0.7", "arccos:1", "coeffs:0.5,0.125,0.375"}) {
     const Kernel K = make_kernel(spec);

@@ -113,6 +113,25 @@ TEST_CASE("Model: a feature-map model round-trips through a file with bit-identi
   fs::remove_all(dir);
 }
 
+TEST_CASE("Model: a Nystroem model predicts through the folded weights, as W' phi(x) would") {
+  for (const auto precision : {deepdot::Precision::double_precision, deepdot::Precision::single_precision}) {
+    deepdot::ModelParts p = feature_parts();
+    p.map = [&] {
+      auto map = deepdot::make_feature_map("nystrom:chol", p.kernel, 4, 16, 7);
+      map->fit(unit_columns(4, 40, 6));
+      return std::shared_ptr<const deepdot::FeatureMap>(std::move(map));
+    }();
+    p.metadata = {{"map", "nystrom:chol"}};
+    p.precision = precision;
+    const deepdot::Model m(p);
+    REQUIRE(m.parts().map->has_linear_tail());
+    const arma::mat X = unit_columns(4, 30, 8);
+    const arma::mat expected = p.weights.t() * p.map->transform(X);
+    CHECK(arma::abs(m.predict(X) - expected).max() <
+          (precision == deepdot::Precision::double_precision ? 1e-10 : 1e-4) * arma::abs(expected).max());
+  }
+}
+
 TEST_CASE("Model: a kernel-limit model round-trips with bit-identical predictions") {
   const deepdot::Model m(kernel_parts());
   CHECK(!m.is_classifier());

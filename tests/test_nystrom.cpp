@@ -173,6 +173,52 @@ TEST_CASE("nystrom: the Cholesky whitening gives the eigen whitening's kernel, u
                        std::invalid_argument);
 }
 
+TEST_CASE("nystrom: the Cholesky map's linear tail folds into the weights") {
+  const auto kernel = make_kernel("recursive:3");
+  const arma::mat X = ball_points(12, 400, 21, 0.5), Y = ball_points(12, 90, 22, 0.5);
+  auto chol = make_feature_map("nystrom:chol", kernel, 12, 150, 5);
+  CHECK_FALSE(chol->has_linear_tail());  // not fitted yet
+  chol->fit(X);
+  REQUIRE(chol->has_linear_tail());
+  deepdot::Rng rng(9, 0);
+  arma::mat W(150, 4);
+  for (double& w : W) w = rng.normal();
+  // W' phi(Y) = (L^-T W)' K(L, Y): in double to rounding, in float to the float transform's accuracy.
+  const arma::mat direct = W.t() * chol->transform(Y);
+  const arma::mat V = chol->fold_weights(W);
+  // The raw features are kernel values K(l, y) between the landmarks (points of X) and Y.
+  const arma::mat R = chol->transform_raw(Y), KXY = deepdot::gram(kernel, X, Y);
+  REQUIRE(R.n_rows == 150);
+  REQUIRE(R.n_cols == Y.n_cols);
+  arma::uword matched = 0;
+  for (arma::uword r = 0; r < R.n_rows; ++r)
+    for (arma::uword i = 0; i < KXY.n_rows; ++i)
+      if (arma::abs(KXY.row(i) - R.row(r)).max() < 1e-12) {
+        ++matched;
+        break;
+      }
+  CHECK(matched == 150);
+  const arma::mat folded = V.t() * R;
+  CHECK(arma::norm(folded - direct, "fro") < 1e-9 * arma::norm(direct, "fro"));
+  const arma::fmat Yf = arma::conv_to<arma::fmat>::from(Y);
+  const arma::mat direct_f = W.t() * arma::conv_to<arma::mat>::from(chol->transform(Yf));
+  const arma::mat folded_f = V.t() * arma::conv_to<arma::mat>::from(chol->transform_raw(Yf));
+  CHECK(arma::norm(folded_f - direct, "fro") < 1e-4 * arma::norm(direct, "fro"));
+  CHECK(arma::norm(direct_f - direct, "fro") < 1e-4 * arma::norm(direct, "fro"));
+  CHECK_THROWS_WITH_AS(chol->fold_weights(arma::mat(149, 2)), doctest::Contains("W has 149 rows but the map has D = 150"),
+                       std::invalid_argument);
+
+  // The eigen cut and the data-independent maps have no tail.
+  auto eig = make_feature_map("nystrom:eig", kernel, 12, 150, 5);
+  eig->fit(X);
+  auto fourier = make_feature_map("fourier", kernel, 12, 150, 5);
+  for (const auto* map : {eig.get(), fourier.get()}) {
+    CHECK_FALSE(map->has_linear_tail());
+    CHECK_THROWS_WITH_AS(map->transform_raw(Y), doctest::Contains("has no linear tail"), std::logic_error);
+    CHECK_THROWS_WITH_AS(map->fold_weights(W), doctest::Contains("FeatureMap::fold_weights()"), std::logic_error);
+  }
+}
+
 TEST_CASE("nystrom: large D picks the Cholesky whitening by itself") {
   // From 2048 landmarks on, the default spec is bit-identical to
   // "nystrom:chol"; below it, it uses the eigen cut (which rotates the features).

@@ -66,6 +66,22 @@ class FeatureMap {
   /// enough and in double otherwise.
   arma::fmat transform(const arma::fmat& X) const;
 
+  /// True when the features are a fixed linear transform of cheaper "raw"
+  /// features, phi(x) = A r(x) (Nystroem with the Cholesky whitening:
+  /// r(x) = K(landmarks, x), A = L^-1). A linear function W' phi(x) is then
+  /// (A' W)' r(x), which skips the D^2 n whitening: Model::predict() uses it.
+  virtual bool has_linear_tail() const { return false; }
+  /// r(X) for a map with a linear tail: X: d x n as for transform(); returns
+  /// D x n. Throws std::logic_error if has_linear_tail() is false.
+  arma::mat transform_raw(const arma::mat& X) const;
+  /// Single-precision version, as accurate as the float transform().
+  arma::fmat transform_raw(const arma::fmat& X) const;
+  /// A' W for a map with a linear tail: W: D x k; returns D x k, so that
+  /// W' transform(X) = fold_weights(W)' transform_raw(X) up to rounding.
+  /// Throws std::invalid_argument if W does not have D rows and
+  /// std::logic_error if has_linear_tail() is false.
+  arma::mat fold_weights(const arma::mat& W) const;
+
   /// The matrix products the float transform performs for a batch of n points,
   /// C (rows x n) = A (rows x inner) * B (inner x n) each; empty for maps that
   /// are not GEMM-shaped (sketches, FFTs). Benchmarks time GEMMs of these
@@ -91,6 +107,10 @@ class FeatureMap {
   virtual arma::mat transform_impl(const arma::mat& X) const = 0;
   /// Default: convert to double, transform, convert back.
   virtual arma::fmat transform_impl(const arma::fmat& X) const;
+  /// Maps with a linear tail override these three (X validated, W D x k).
+  virtual arma::mat transform_raw_impl(const arma::mat& X) const;
+  virtual arma::fmat transform_raw_impl(const arma::fmat& X) const;
+  virtual arma::mat fold_weights_impl(const arma::mat& W) const;
 
  private:
   Kernel kernel_;

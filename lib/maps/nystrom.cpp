@@ -140,10 +140,7 @@ class NystromMap final : public FeatureMap {
   /// version goes through double: the cut can leave directions amplified by
   /// up to (rcond lambda_max)^-1/2, far beyond single precision.
   arma::mat transform_impl(const arma::mat& X) const override {
-    // X was validated by transform(); gram() would check it again against the
-    // double tolerance, which float input converted to double can exceed.
-    arma::mat T = landmarks_.t() * X;
-    kernel().apply_inplace(T);
+    arma::mat T = transform_raw_impl(X);
     if (state_ == kEigen) return factor_ * T;
     cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, to_blas(T.n_rows),
                 to_blas(T.n_cols), 1.0, factor_.memptr(), to_blas(factor_.n_rows), T.memptr(), to_blas(T.n_rows));
@@ -154,11 +151,40 @@ class NystromMap final : public FeatureMap {
   /// D^2 n solve dominates): its ridge eps bounds the amplification by eps^-1/2.
   arma::fmat transform_impl(const arma::fmat& X) const override {
     if (state_ != kCholesky) return FeatureMap::transform_impl(X);
-    arma::fmat T = landmarks_f_.t() * X;
-    kernel().apply_inplace(T);
+    arma::fmat T = transform_raw_impl(X);
     cblas_strsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, to_blas(T.n_rows),
                 to_blas(T.n_cols), 1.0f, factor_f_.memptr(), to_blas(factor_f_.n_rows), T.memptr(), to_blas(T.n_rows));
     return T;
+  }
+
+ public:
+  /// With the Cholesky whitening phi(x) = L^-1 K(L, x): W' phi(x) = (L^-T W)' K(L, x).
+  /// The eigen whitening is not offered: its cut may amplify rounding in
+  /// K(L, x) by (rcond lambda_max)^-1/2, which only a double W K(L, x) keeps small.
+  bool has_linear_tail() const override { return state_ == kCholesky; }
+
+ protected:
+  /// K(L, X): D x n. X was validated by transform(); gram() would check it
+  /// again against the double tolerance, which float input converted to
+  /// double can exceed.
+  arma::mat transform_raw_impl(const arma::mat& X) const override {
+    arma::mat T = landmarks_.t() * X;
+    kernel().apply_inplace(T);
+    return T;
+  }
+
+  arma::fmat transform_raw_impl(const arma::fmat& X) const override {
+    arma::fmat T = landmarks_f_.t() * X;
+    kernel().apply_inplace(T);
+    return T;
+  }
+
+  /// L^-T W by one triangular solve in double (D^2 k flops).
+  arma::mat fold_weights_impl(const arma::mat& W) const override {
+    arma::mat V = W;
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, to_blas(V.n_rows), to_blas(V.n_cols),
+                1.0, factor_.memptr(), to_blas(factor_.n_rows), V.memptr(), to_blas(V.n_rows));
+    return V;
   }
 
  private:
