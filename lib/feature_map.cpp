@@ -3,6 +3,7 @@
 #include <deepdot/gram.hpp>
 
 #include "binary_io.hpp"
+#include "feature_map_io.hpp"
 #include "check.hpp"
 #include "maps/registry.hpp"
 
@@ -10,6 +11,7 @@
 #include <iterator>
 #include <istream>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 namespace deepdot {
@@ -114,24 +116,22 @@ arma::mat FeatureMap::fold_weights_impl(const arma::mat&) const {
   throw std::logic_error("FeatureMap::fold_weights_impl(): not overridden");
 }
 
-void FeatureMap::save(std::ostream& out) const {
-  detail::BinaryWriter w;
+namespace detail {
+
+void write_feature_map(const FeatureMap& map, BinaryWriter& w) {
   w.raw(kMagic, sizeof kMagic);
   w.u64(kFormatVersion);
-  w.str(spec());
-  w.str(kernel_.spec());
-  w.u64(input_dim_);
-  w.u64(output_dim_);
-  w.u64(seed_);
-  w.u8(is_fitted() ? 1 : 0);
-  save_state(w);
-  out.write(w.buffer().data(), static_cast<std::streamsize>(w.buffer().size()));
-  if (!out) throw std::runtime_error("FeatureMap::save(): writing the stream failed");
+  w.str(map.spec());
+  w.str(map.kernel().spec());
+  w.u64(map.input_dim());
+  w.u64(map.output_dim());
+  w.u64(map.seed());
+  w.u8(map.is_fitted() ? 1 : 0);
+  map.save_state(w);
 }
 
-std::unique_ptr<FeatureMap> FeatureMap::load(std::istream& in) {
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  detail::BinaryReader r(data.data(), data.size(), "FeatureMap::load()");
+std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size) {
+  BinaryReader r(data, size, "FeatureMap::load()");
   char magic[sizeof kMagic];
   r.raw(magic, sizeof magic, "the magic bytes");
   if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) r.error("not a deepdot feature map (wrong magic bytes)");
@@ -154,6 +154,22 @@ std::unique_ptr<FeatureMap> FeatureMap::load(std::istream& in) {
   map->load_state(r);
   if (r.remaining() != 0) r.error(std::to_string(r.remaining()) + " unexpected bytes after the map state");
   return map;
+}
+
+}  // namespace detail
+
+void FeatureMap::save(std::ostream& out) const {
+  detail::BinaryWriter w;
+  detail::write_feature_map(*this, w);
+  out.write(w.buffer().data(), static_cast<std::streamsize>(w.buffer().size()));
+  if (!out) throw std::runtime_error("FeatureMap::save(): writing the stream failed");
+}
+
+std::unique_ptr<FeatureMap> FeatureMap::load(std::istream& in) {
+  std::ostringstream all;
+  if (in.peek() != std::char_traits<char>::eof()) all << in.rdbuf();  // bulk copy; `<<` of an empty rdbuf sets failbit
+  const std::string data = all.str();
+  return detail::read_feature_map(data.data(), data.size());
 }
 
 std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kernel& kernel,
