@@ -8,15 +8,32 @@
 namespace deepdot {
 namespace {
 
+/// sum_i x_i^2 in double, in eight independent partial sums: the compiler may
+/// not reorder one running sum, and this check runs over every batch that is
+/// transformed (one pass over 125 MB took 20 ms with a single sum).
+template <typename eT>
+double squared_norm(const eT* x, arma::uword n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  arma::uword i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k]) * static_cast<double>(x[i + k]);
+  double s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; i < n; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  return s;
+}
+
 template <typename eT>
 void check_unit_ball_impl(const arma::Mat<eT>& X, const std::string& where) {
-  detail::require_finite(X, where, "the data");
   const double limit = unit_ball_tolerance<eT>();
   for (arma::uword j = 0; j < X.n_cols; ++j) {
-    double s = 0.0;
-    for (arma::uword i = 0; i < X.n_rows; ++i) s += static_cast<double>(X(i, j)) * X(i, j);
-    const double norm = std::sqrt(s);
-    if (norm > limit)
+    const double norm = std::sqrt(squared_norm(X.colptr(j), X.n_rows));
+    // A NaN or infinity makes the norm non-finite: name the value first.
+    if (!std::isfinite(norm))
+      for (arma::uword i = 0; i < X.n_rows; ++i)
+        if (!std::isfinite(X(i, j)))
+          detail::fail(where, "the data has a non-finite value (" + detail::format_double(static_cast<double>(X(i, j))) +
+                                  ") at row " + std::to_string(i) + ", column " + std::to_string(j));
+    if (!(norm <= limit))
       detail::fail(where, "column " + std::to_string(j) + " has norm " + detail::format_double(norm) +
                               " > 1; the kernel is defined on the unit ball (||x||_2 <= 1): normalise the data "
                               "first (normalize_columns() or scale_by_max_norm())");

@@ -76,7 +76,16 @@ TEST_CASE("gram: inputs outside the unit ball, non-finite or mismatched are reje
   }
   arma::mat Z = unit_columns(3, 4, 8);
   Z(1, 1) = arma::datum::nan;
-  CHECK_THROWS_WITH_AS(deepdot::gram(k, Z), doctest::Contains("non-finite"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::gram(k, Z), doctest::Contains("non-finite value (nan) at row 1, column 1"),
+                       std::invalid_argument);
+  // Every column is checked, however long (the norm is summed in eight parts) and in float.
+  arma::fmat W = arma::conv_to<arma::fmat>::from(unit_columns(37, 5, 11));
+  W(36, 4) = -arma::datum::inf;
+  CHECK_THROWS_WITH_AS(deepdot::gram(k, W), doctest::Contains("non-finite value (-inf) at row 36, column 4"),
+                       std::invalid_argument);
+  W(36, 4) = 0.0f;
+  W(35, 3) = 1e30f;  // finite, but its square overflows a float (not the double sum)
+  CHECK_THROWS_WITH_AS(deepdot::gram(k, W), doctest::Contains("column 3 has norm 1.00000001"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(deepdot::gram(k, unit_columns(3, 2, 1), unit_columns(4, 2, 1)), doctest::Contains("rows"),
                        std::invalid_argument);
   // Rounding just above 1 is accepted.
