@@ -17,8 +17,8 @@
 // (point a in the real part, point b in the imaginary part; their spectra are
 // separated with the Hermitian partner frequency, and since the product of
 // Hermitian spectra is Hermitian, one inverse transform gives both results).
-// Only high degrees with a short sketch, where the padded length would be
-// more than twice that of Bluestein's algorithm, keep the scalar
+// Only very high degrees with a short sketch, where the padded length would be
+// more than 8 times that of Bluestein's algorithm, keep the scalar
 // one-pair-at-a-time path with the arbitrary-length FFT of fft.hpp.
 #include "registry.hpp"
 
@@ -228,10 +228,13 @@ class TensorSketchMap final : public DegreeSketchMap {
   /// The FFT of degree n with sketch length L: length L when L is a power of
   /// two (the circular convolution directly), otherwise zero-padding to
   /// N = pow2(n (L - 1) + 1), which gives the linear convolution, folded
-  /// modulo L afterwards. Bluestein's algorithm needs two power-of-two FFTs of
-  /// length pow2(2L - 1) per transform, so padding is kept while it costs at
-  /// most twice that (the lane-vectorised FFT is several times faster than the
-  /// scalar one); beyond, the scalar Bluestein path.
+  /// modulo L afterwards. Bluestein's algorithm would need two power-of-two
+  /// FFTs of length pow2(2L - 1) per transform, but only in the scalar
+  /// complex<double> code, which does 2 points per operation against the
+  /// lanes' 16 (float) or 8 (double): measured, padding to 4 times Bluestein's
+  /// length (recursive:3, degree 6, L = 901) is still 3 times faster overall.
+  /// So padding is used up to 8 times that length; beyond (very high degrees
+  /// with short sketches), the scalar Bluestein path.
   static void plan(Degree& deg, arma::uword n, arma::uword L) {
     if (n == 1) return;
     if (pow2(L) == L) {
@@ -239,7 +242,7 @@ class TensorSketchMap final : public DegreeSketchMap {
       return;
     }
     const arma::uword padded = pow2(n * (L - 1) + 1);
-    if (padded <= 2 * pow2(2 * L - 1))
+    if (padded <= 8 * pow2(2 * L - 1))
       deg.lanes = std::make_shared<const LaneFftPlan>(padded);
     else
       deg.fft = std::make_shared<const Fft>(L);
@@ -305,7 +308,7 @@ class TensorSketchMap final : public DegreeSketchMap {
   arma::Mat<T> features(const arma::Mat<T>& X) const {
     constexpr arma::uword B = 2 * kLanes<T>;  // points per batch
     const arma::uword d = input_dim(), cols = X.n_cols;
-    arma::Mat<T> Z(output_dim(), cols);
+    arma::Mat<T> Z(output_dim(), cols, arma::fill::none);  // every row is written below
     exact_.fill(X, Z);
     const arma::uword covered = exact_.exact_dim() + arma::accu(alloc_.counts);
     if (covered < output_dim()) Z.rows(covered, output_dim() - 1).zeros();
