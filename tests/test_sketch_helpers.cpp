@@ -1,4 +1,5 @@
 #include "maps/fft.hpp"
+#include "maps/fft_lanes.hpp"
 
 #include "maps/degree_allocation.hpp"
 #include "maps/hadamard.hpp"
@@ -13,6 +14,8 @@
 #include <vector>
 
 using deepdot::detail::Fft;
+using deepdot::detail::LaneFft;
+using deepdot::detail::LaneFftPlan;
 using cplx = std::complex<double>;
 
 namespace {
@@ -163,4 +166,98 @@ TEST_CASE("degree allocation: the optimised split trades truncation bias for var
   const DegreeAllocation spread = optimised_allocation(k, 2, 4096, X);
   REQUIRE(diag.degrees.n_elem >= 2);
   CHECK(double(diag.counts[1]) / diag.counts[0] > double(spread.counts[1]) / spread.counts[0]);
+}
+
+namespace {
+
+std::size_t bit_reverse(std::size_t q, std::size_t n) {
+  std::size_t r = 0;
+  for (std::size_t b = 1; b < n; b <<= 1, q >>= 1) r = (r << 1) | (q & 1);
+  return r;
+}
+
+/// Every lane of the lane FFT against the scalar FFT (itself checked against
+/// the naive DFT above; the naive DFT is too slow for the long lengths):
+/// forward (only the first
+/// len values are read, the rest are taken as zero: they hold garbage here),
+/// the bit-reversed output order, and inverse(forward(x)) = n x.
+template <typename T, int W>
+void check_lane_fft(double tol) {
+  using F = LaneFft<T, W>;
+  constexpr int S = F::S;
+  for (std::size_t n : {1u, 2u, 4u, 8u, 16u, 32u, 128u, 512u, 2048u, 8192u}) {
+    const LaneFftPlan plan(n);
+    REQUIRE(plan.size() == n);
+    for (std::size_t len : {n, n / 2 + 1, n / 4 + 1, std::size_t{1}}) {
+      if (len > n) continue;
+      deepdot::Rng rng(n * 31 + len);
+      std::vector<std::vector<cplx>> lanes(W, std::vector<cplx>(n, 0.0));
+      std::vector<T> x(n * S);
+      for (std::size_t q = 0; q < n; ++q)
+        for (int l = 0; l < W; ++l) {
+          const cplx v(rng.normal(), rng.normal());
+          if (q < len) lanes[l][q] = cplx(T(v.real()), T(v.imag()));
+          x[q * S + l] = q < len ? T(v.real()) : T(1e30);
+          x[q * S + W + l] = q < len ? T(v.imag()) : T(-1e30);
+        }
+      std::vector<T> y = x;
+      F::forward(plan, y.data(), len);
+      double err = 0.0, scale = 0.0, back = 0.0;
+      const Fft reference(n);
+      std::vector<cplx> work;
+      for (int l = 0; l < W; ++l) {
+        std::vector<cplx> expected = lanes[l];
+        if (n <= 128)
+          expected = naive_dft(expected);
+        else
+          reference.forward(expected.data(), work);
+        for (std::size_t q = 0; q < n; ++q) {
+          const cplx got(y[q * S + l], y[q * S + W + l]);
+          err = std::max(err, std::abs(got - expected[bit_reverse(q, n)]));
+          scale = std::max(scale, std::abs(expected[q]));
+        }
+      }
+      F::inverse(plan, y.data());
+      for (int l = 0; l < W; ++l)
+        for (std::size_t q = 0; q < n; ++q) {
+          const cplx got(y[q * S + l], y[q * S + W + l]);
+          back = std::max(back, std::abs(got / double(n) - lanes[l][q]));
+        }
+      INFO("n = ", n, " len = ", len, " forward error ", err, " round trip ", back);
+      const double log_n = std::log2(double(n)) + 1.0;
+      CHECK(err <= tol * std::max(1.0, scale) * log_n);
+      CHECK(back <= tol * log_n);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("lane fft: every lane matches the DFT (bit-reversed out), round trip, double and float") {
+  check_lane_fft<double, 4>(1e-14);
+  check_lane_fft<double, 8>(1e-14);
+  check_lane_fft<float, 8>(1e-6);
+  check_lane_fft<float, 4>(1e-6);
+  CHECK_THROWS_AS(LaneFftPlan(0), std::invalid_argument);
+  CHECK_THROWS_AS(LaneFftPlan(12), std::invalid_argument);
+}
+
+TEST_CASE("lane fft: the Hermitian partner table of the bit-reversed spectrum") {
+  for (std::size_t n : {1u, 2u, 4u, 64u, 1024u}) {
+    const LaneFftPlan plan(n);
+    std::vector<int> seen(n, 0);
+    for (std::size_t t = 0; t < plan.pairs().size(); t += 2) {
+      const std::size_t q = plan.pairs()[t], r = plan.pairs()[t + 1];
+      CHECK(q < r);
+      CHECK((bit_reverse(q, n) + bit_reverse(r, n)) % n == 0);
+      ++seen[q];
+      ++seen[r];
+    }
+    for (std::uint32_t q : plan.self_paired()) {
+      CHECK((2 * bit_reverse(q, n)) % n == 0);
+      ++seen[q];
+    }
+    for (std::size_t q = 0; q < n; ++q) CHECK(seen[q] == 1);
+    CHECK(plan.self_paired().size() == (n == 1 ? 1u : 2u));
+  }
 }

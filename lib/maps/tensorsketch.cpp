@@ -9,29 +9,203 @@
 // features are unbiased for a_n <x, y>^n. Options: none (default allocation)
 // or "opt" (optimised allocation, fit() needed).
 //
-// The FFT (fft.hpp) handles any D_n, so the total is exactly D. Two real
-// points share each complex FFT: the spectra of x and y are separated from the
-// transform of x + i y by Hermitian symmetry, and since the inverse of a
-// product of Hermitian spectra is real, two inverse transforms are one.
+// The circular convolution modulo L = D_n is the linear one (length
+// n (L - 1) + 1) folded modulo L, so it is computed with a power-of-two FFT of
+// length N >= n (L - 1) + 1 (N = L when L is a power of two: no padding), and
+// the total is exactly D whatever the D_n. The FFT (fft_lanes.hpp) works on
+// 2W points at once: W SIMD lanes, and two real points per complex transform
+// (point a in the real part, point b in the imaginary part; their spectra are
+// separated with the Hermitian partner frequency, and since the product of
+// Hermitian spectra is Hermitian, one inverse transform gives both results).
+// Only very high degrees with a short sketch, where the padded length would be
+// more than 8 times that of Bluestein's algorithm, keep the scalar
+// one-pair-at-a-time path with the arbitrary-length FFT of fft.hpp.
 #include "registry.hpp"
 
 #include "degree_sketch.hpp"
 #include "fft.hpp"
+#include "fft_lanes.hpp"
 
 #include "../check.hpp"
 
 #include <deepdot/random.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
+#include <cstring>
 #include <memory>
+#include <new>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace deepdot::detail {
 namespace {
 
 using cplx = std::complex<double>;
+
+/// SIMD lanes per complex value: one AVX2 register of each type.
+template <typename T>
+constexpr int kLanes = 32 / sizeof(T);
+
+/// What one batch of one degree needs (in the map's element type T).
+template <typename T>
+struct DegreeJob {
+  arma::uword d, n, L;
+  arma::uword conv_len;            // n (L - 1) + 1, or L when the transform is circular (N = L)
+  const arma::uword* hashes;       // d x n
+  const T* signs;                  // d x n, +-1
+  const LaneFftPlan* plan;         // null when n == 1 (a plain count sketch)
+  T scale;                         // sqrt(a_n) / N (the inverse transform is unscaled)
+};
+
+/// A 64-byte aligned scratch array.
+template <typename T>
+struct Scratch {
+  struct Free {
+    void operator()(T* p) const { ::operator delete[](p, std::align_val_t(64)); }
+  };
+  std::unique_ptr<T[], Free> data;
+  explicit Scratch(std::size_t n)
+      : data(static_cast<T*>(::operator new[](std::max<std::size_t>(1, n) * sizeof(T), std::align_val_t(64)))) {}
+  T* get() const { return data.get(); }
+};
+
+// Vector values never cross a call here either (see fft_lanes.hpp).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+/// The features of one degree for one batch of cnt <= 2W points. xb: d x 2W,
+/// the batch transposed (point l at offset l of every row: points 0..W-1 are
+/// the real parts of the lanes, points W..2W-1 the imaginary parts). acc and
+/// buf: N complex lane values each. z: column 0 of the batch in Z, at the
+/// degree's first row; ldz: Z's column stride.
+template <typename T, int W>
+inline void sketch_batch_body(const DegreeJob<T>& job, const T* xb, T* acc, T* buf, T* z, arma::uword ldz,
+                              arma::uword cnt) {
+  using F = LaneFft<T, W>;
+  using V = typename F::V;
+  constexpr int S = F::S;
+  const arma::uword d = job.d, L = job.L;
+  auto sketch = [&](T* out, arma::uword k) {
+    std::memset(out, 0, L * S * sizeof(T));
+    const arma::uword* h = job.hashes + k * d;
+    const T* s = job.signs + k * d;
+    for (arma::uword j = 0; j < d; ++j) {
+      T* o = out + h[j] * S;
+      const T* x = xb + j * S;
+      F::store(o, F::load(o) + s[j] * F::load(x));
+      F::store(o + W, F::load(o + W) + s[j] * F::load(x + W));
+    }
+  };
+  sketch(acc, 0);
+  if (job.n > 1) {
+    const LaneFftPlan& plan = *job.plan;
+    F::forward(plan, acc, L);
+    const std::uint32_t* pairs = plan.pairs().data();
+    const std::size_t npairs = plan.pairs().size() / 2;
+    for (arma::uword k = 1; k < job.n; ++k) {
+      sketch(buf, k);
+      F::forward(plan, buf, L);
+      // The spectra of the real and imaginary parts at f (position q) from
+      // B_f and B_-f (position r): Sp = (B_f + conj B_-f)/2,
+      // Sq = (B_f - conj B_-f)/(2i); at -f they are the conjugates. Between
+      // factors acc holds the products P (at q) and Q (at r); after the last
+      // one, the spectrum P + i Q of the two results (conj P + i conj Q at -f).
+      const bool first = k == 1, last = k + 1 == job.n;
+      for (std::size_t t = 0; t < npairs; ++t) {
+        T* aq = acc + std::size_t(pairs[2 * t]) * S;
+        T* ar = acc + std::size_t(pairs[2 * t + 1]) * S;
+        const T* bq = buf + std::size_t(pairs[2 * t]) * S;
+        const T* br = buf + std::size_t(pairs[2 * t + 1]) * S;
+        const T half = T(0.5);
+        auto split = [&](const T* q, const T* r, V& spr, V& spi, V& sqr, V& sqi) {
+          const V qr = F::load(q), qi = F::load(q + W), rr = F::load(r), ri = F::load(r + W);
+          spr = half * (qr + rr);
+          spi = half * (qi - ri);
+          sqr = half * (qi + ri);
+          sqi = half * (rr - qr);
+        };
+        V spr, spi, sqr, sqi, pr, pi, qr, qi;
+        split(bq, br, spr, spi, sqr, sqi);
+        if (first) {
+          split(aq, ar, pr, pi, qr, qi);
+        } else {
+          pr = F::load(aq);
+          pi = F::load(aq + W);
+          qr = F::load(ar);
+          qi = F::load(ar + W);
+        }
+        const V npr = pr * spr - pi * spi, npi = pr * spi + pi * spr;
+        const V nqr = qr * sqr - qi * sqi, nqi = qr * sqi + qi * sqr;
+        if (last) {
+          F::store(aq, npr - nqi);
+          F::store(aq + W, npi + nqr);
+          F::store(ar, npr + nqi);
+          F::store(ar + W, nqr - npi);
+        } else {
+          F::store(aq, npr);
+          F::store(aq + W, npi);
+          F::store(ar, nqr);
+          F::store(ar + W, nqi);
+        }
+      }
+      // f = -f: both spectra are real, B_f = Sp + i Sq; acc keeps (P, Q) as one complex.
+      for (std::uint32_t q : plan.self_paired()) {
+        T* a = acc + std::size_t(q) * S;
+        const T* b = buf + std::size_t(q) * S;
+        F::store(a, F::load(a) * F::load(b));
+        F::store(a + W, F::load(a + W) * F::load(b + W));
+      }
+    }
+    F::inverse(plan, acc);
+    // Fold the linear convolution modulo L (nothing to do when N = L).
+    for (arma::uword f = L; f < job.conv_len; ++f) {
+      T* o = acc + (f % L) * S;
+      const T* v = acc + f * S;
+      F::store(o, F::load(o) + F::load(v));
+      F::store(o + W, F::load(o + W) + F::load(v + W));
+    }
+  }
+  // Transpose out in blocks of rows whose lane vectors stay in L1: the output
+  // of all 2W columns row by row (one pass per column over acc was 14% of the
+  // time).
+  constexpr arma::uword R = 32;
+  for (arma::uword f0 = 0; f0 < L; f0 += R) {
+    const arma::uword f1 = std::min(L, f0 + R);
+    for (arma::uword l = 0; l < cnt; ++l) {
+      T* col = z + l * ldz;
+      for (arma::uword f = f0; f < f1; ++f) col[f] = job.scale * acc[f * S + l];
+    }
+  }
+}
+
+#pragma GCC diagnostic pop
+
+// Compiled for AVX2 (twice the vector width of the x86-64 baseline) and for
+// the baseline; the choice is made once at run time. flatten: the FFT kernels
+// must be inlined to be compiled for the caller's instruction set. (The AVX2
+// build contracts products and sums into FMAs, so its last bits differ from
+// the baseline's; on one machine the results never depend on the threads.)
+template <typename T>
+using BatchFn = void (*)(const DegreeJob<T>&, const T*, T*, T*, T*, arma::uword, arma::uword);
+
+template <typename T>
+__attribute__((target("avx2,fma"), flatten)) void sketch_batch_avx2(const DegreeJob<T>& job, const T* xb, T* acc,
+                                                                     T* buf, T* z, arma::uword ldz, arma::uword cnt) {
+  sketch_batch_body<T, kLanes<T>>(job, xb, acc, buf, z, ldz, cnt);
+}
+template <typename T>
+__attribute__((flatten)) void sketch_batch_base(const DegreeJob<T>& job, const T* xb, T* acc, T* buf, T* z,
+                                                arma::uword ldz, arma::uword cnt) {
+  sketch_batch_body<T, kLanes<T>>(job, xb, acc, buf, z, ldz, cnt);
+}
+template <typename T>
+BatchFn<T> sketch_batch() {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return avx2 ? sketch_batch_avx2<T> : sketch_batch_base<T>;
+}
 
 class TensorSketchMap final : public DegreeSketchMap {
  public:
@@ -41,51 +215,45 @@ class TensorSketchMap final : public DegreeSketchMap {
   }
 
  protected:
-  arma::mat transform_impl(const arma::mat& X) const override {
-    arma::mat Z(output_dim(), X.n_cols, arma::fill::zeros);
-    exact_.fill(X, Z);
-    // Points are independent and write disjoint columns of Z: split them over
-    // the cores (ranges of even length keep the two-points-per-FFT pairing).
-    const arma::uword threads =
-        std::max<arma::uword>(1, std::min<arma::uword>(std::thread::hardware_concurrency(), X.n_cols / 64));
-    const arma::uword chunk = ((X.n_cols + threads - 1) / threads + 1) / 2 * 2;
-    auto work = [&](arma::uword c0, arma::uword c1) {
-      arma::uword row = exact_.exact_dim();
-      for (arma::uword i = 0; i < alloc_.degrees.n_elem; ++i) {
-        sketch_degree(i, X, Z, row, c0, c1);
-        row += alloc_.counts[i];
-      }
-    };
-    std::vector<std::thread> pool;
-    for (arma::uword c0 = chunk; c0 < X.n_cols; c0 += chunk)
-      pool.emplace_back(work, c0, std::min(X.n_cols, c0 + chunk));
-    work(0, std::min(X.n_cols, chunk));
-    for (std::thread& t : pool) t.join();
-    return Z;
-  }
+  arma::mat transform_impl(const arma::mat& X) const override { return features(X); }
+  arma::fmat transform_impl(const arma::fmat& X) const override { return features(X); }
 
  private:
   struct Degree {
     arma::umat hashes;  // d x n, bucket of coordinate j in factor k
     arma::mat signs;    // d x n, +-1
-    std::shared_ptr<const Fft> fft;  // length L, or the padded length (see plan())
+    arma::fmat signs_f;
+    std::shared_ptr<const LaneFftPlan> lanes;  // the padded (or length-L) plan; null: scalar path or n == 1
+    std::shared_ptr<const Fft> fft;            // the scalar path's plan of length L (Bluestein)
   };
 
-  /// The FFT of degree n with sketch length L. The circular convolution of n
-  /// sketches of length L is the linear one (length n (L - 1) + 1) folded
-  /// modulo L, so when L is not a power of two, zero-padding to a power of two
-  /// m >= n (L - 1) + 1 replaces Bluestein's algorithm, whose every transform
-  /// costs two power-of-two FFTs of length >= 2L - 1: for degree 2 the padded
-  /// length is the same and the work halves. Otherwise Bluestein stays.
-  static std::shared_ptr<const Fft> plan(arma::uword n, arma::uword L) {
-    auto pow2 = [](arma::uword v) {
-      arma::uword m = 1;
-      while (m < v) m <<= 1;
-      return m;
-    };
-    if (pow2(L) == L || n == 1) return std::make_shared<const Fft>(L);
+  static arma::uword pow2(arma::uword v) {
+    arma::uword m = 1;
+    while (m < v) m <<= 1;
+    return m;
+  }
+
+  /// The FFT of degree n with sketch length L: length L when L is a power of
+  /// two (the circular convolution directly), otherwise zero-padding to
+  /// N = pow2(n (L - 1) + 1), which gives the linear convolution, folded
+  /// modulo L afterwards. Bluestein's algorithm would need two power-of-two
+  /// FFTs of length pow2(2L - 1) per transform, but only in the scalar
+  /// complex<double> code, which does 2 points per operation against the
+  /// lanes' 16 (float) or 8 (double): measured, padding to 4 times Bluestein's
+  /// length (recursive:3, degree 6, L = 901) is still 3 times faster overall.
+  /// So padding is used up to 8 times that length; beyond (very high degrees
+  /// with short sketches), the scalar Bluestein path.
+  static void plan(Degree& deg, arma::uword n, arma::uword L) {
+    if (n == 1) return;
+    if (pow2(L) == L) {
+      deg.lanes = std::make_shared<const LaneFftPlan>(L);
+      return;
+    }
     const arma::uword padded = pow2(n * (L - 1) + 1);
-    return std::make_shared<const Fft>(padded <= pow2(2 * L - 1) ? padded : L);
+    if (padded <= 8 * pow2(2 * L - 1))
+      deg.lanes = std::make_shared<const LaneFftPlan>(padded);
+    else
+      deg.fft = std::make_shared<const Fft>(L);
   }
 
   void draw_parameters() override {
@@ -100,9 +268,14 @@ class TensorSketchMap final : public DegreeSketchMap {
         for (arma::uword j = 0; j < input_dim(); ++j) deg.hashes(j, k) = rng.below(L);
         for (arma::uword j = 0; j < input_dim(); ++j) deg.signs(j, k) = rng.rademacher();
       }
-      deg.fft = plan(n, L);
+      finish(deg, n, L);
       degrees_.push_back(std::move(deg));
     }
+  }
+
+  void finish(Degree& deg, arma::uword n, arma::uword L) const {
+    deg.signs_f = arma::conv_to<arma::fmat>::from(deg.signs);
+    plan(deg, n, L);
   }
 
   void save_parameters(BinaryWriter& out) const override {
@@ -125,38 +298,103 @@ class TensorSketchMap final : public DegreeSketchMap {
         in.error("a hash of degree " + std::to_string(n) + " is >= its sketch dimension " + std::to_string(L));
       deg.hashes = arma::reshape(hashes, input_dim(), n);
       deg.signs = read_sign_bits<double>(in, input_dim(), n, "the TensorSketch signs");
-      deg.fft = plan(n, L);
+      finish(deg, n, L);
       degrees_.push_back(std::move(deg));
     }
   }
 
-  /// Writes the D_n features of degree alloc_.degrees[i] of columns [c0, c1)
-  /// of X into rows [row, row + D_n) of the same columns of Z.
-  void sketch_degree(arma::uword i, const arma::mat& X, arma::mat& Z, arma::uword row, arma::uword c0,
-                     arma::uword c1) const {
+  template <typename T>
+  const T* signs_of(const Degree& deg) const {
+    if constexpr (std::is_same_v<T, float>)
+      return deg.signs_f.memptr();
+    else
+      return deg.signs.memptr();
+  }
+
+  /// X: d x n; returns D x n, computed in T throughout.
+  template <typename T>
+  arma::Mat<T> features(const arma::Mat<T>& X) const {
+    constexpr arma::uword B = 2 * kLanes<T>;  // points per batch
+    const arma::uword d = input_dim(), cols = X.n_cols;
+    arma::Mat<T> Z(output_dim(), cols, arma::fill::none);  // every row is written below
+    exact_.fill(X, Z);
+    const arma::uword covered = exact_.exact_dim() + arma::accu(alloc_.counts);
+    if (covered < output_dim()) Z.rows(covered, output_dim() - 1).zeros();
+
+    std::vector<DegreeJob<T>> jobs(degrees_.size());
+    std::vector<arma::uword> rows(degrees_.size());
+    arma::uword row = exact_.exact_dim(), max_n = 1;
+    for (std::size_t i = 0; i < degrees_.size(); ++i) {
+      const Degree& deg = degrees_[i];
+      const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i];
+      const arma::uword N = deg.lanes ? deg.lanes->size() : 1;
+      jobs[i] = {d, n, L, N == L ? L : n * (L - 1) + 1, deg.hashes.memptr(), signs_of<T>(deg), deg.lanes.get(),
+                 static_cast<T>(std::sqrt(a_[n]) / static_cast<double>(N))};
+      rows[i] = row;
+      row += L;
+      max_n = std::max(max_n, std::max(N, L));
+    }
+    const BatchFn<T> batch = sketch_batch<T>();
+
+    // Batches of B points are independent and write disjoint columns of Z:
+    // whole batches are split over the cores, so every point is computed in
+    // the same batch, with the same partner, whatever the number of threads.
+    const arma::uword batches = (cols + B - 1) / B;
+    const arma::uword threads =
+        std::max<arma::uword>(1, std::min<arma::uword>(std::thread::hardware_concurrency(), cols / 64));
+    const arma::uword per_thread = (batches + threads - 1) / threads;
+    auto work = [&](arma::uword b0, arma::uword b1) {
+      Scratch<T> xb(d * B), acc(max_n * B), buf(max_n * B);
+      for (arma::uword b = b0; b < b1; ++b) {
+        const arma::uword c0 = b * B, cnt = std::min(B, cols - c0);
+        T* t = xb.get();
+        for (arma::uword l = 0; l < cnt; ++l) {
+          const T* x = X.colptr(c0 + l);
+          for (arma::uword j = 0; j < d; ++j) t[j * B + l] = x[j];
+        }
+        for (arma::uword l = cnt; l < B; ++l)
+          for (arma::uword j = 0; j < d; ++j) t[j * B + l] = T(0);
+        for (std::size_t i = 0; i < degrees_.size(); ++i) {
+          if (degrees_[i].fft)
+            sketch_degree_scalar(i, X, Z, rows[i], c0, c0 + cnt);
+          else
+            batch(jobs[i], t, acc.get(), buf.get(), Z.colptr(c0) + rows[i], Z.n_rows, cnt);
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (arma::uword b0 = per_thread; b0 < batches; b0 += per_thread)
+      pool.emplace_back(work, b0, std::min(batches, b0 + per_thread));
+    work(0, std::min(batches, per_thread));
+    for (std::thread& t : pool) t.join();
+    return Z;
+  }
+
+  /// The scalar path (Bluestein, see plan()): the D_n features of degree
+  /// alloc_.degrees[i] of columns [c0, c1) of X into rows [row, row + D_n) of
+  /// the same columns of Z, two points per complex<double> FFT.
+  template <typename T>
+  void sketch_degree_scalar(arma::uword i, const arma::Mat<T>& X, arma::Mat<T>& Z, arma::uword row, arma::uword c0,
+                            arma::uword c1) const {
     const Degree& deg = degrees_[i];
     const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i], d = input_dim();
     const double scale = std::sqrt(a_[n]);
-    const arma::uword N = deg.fft->size();  // L, or a padded length > L (linear convolution, folded below)
-    std::vector<cplx> buf(N), prod_p(N), prod_q(N), work;
+    std::vector<cplx> buf(L), prod_p(L), prod_q(L), work;
     for (arma::uword p = c0; p < c1; p += 2) {
       const bool pair = p + 1 < c1;
-      const double* xp = X.colptr(p);
-      const double* xq = pair ? X.colptr(p + 1) : nullptr;
+      const T* xp = X.colptr(p);
+      const T* xq = pair ? X.colptr(p + 1) : nullptr;
       for (arma::uword k = 0; k < n; ++k) {
         // Count sketch of both points: real part p, imaginary part q.
         std::fill(buf.begin(), buf.end(), cplx(0.0, 0.0));
         const arma::uword* h = deg.hashes.colptr(k);
         const double* s = deg.signs.colptr(k);
-        for (arma::uword j = 0; j < d; ++j) buf[h[j]] += cplx(s[j] * xp[j], pair ? s[j] * xq[j] : 0.0);
-        if (n == 1) {
-          std::copy(buf.begin(), buf.end(), prod_p.begin());
-          break;
-        }
+        for (arma::uword j = 0; j < d; ++j)
+          buf[h[j]] += cplx(s[j] * double(xp[j]), pair ? s[j] * double(xq[j]) : 0.0);
         deg.fft->forward(buf.data(), work);
-        for (arma::uword f = 0; f < N; ++f) {
+        for (arma::uword f = 0; f < L; ++f) {
           // Spectra of the real and imaginary parts: (B_f + conj B_-f)/2 and (B_f - conj B_-f)/(2i).
-          const cplx b = buf[f], c = std::conj(buf[(N - f) % N]);
+          const cplx b = buf[f], c = std::conj(buf[(L - f) % L]);
           const cplx sp = 0.5 * (b + c), sq = cplx(0.0, -0.5) * (b - c);
           if (k == 0) {
             prod_p[f] = sp;
@@ -167,16 +405,12 @@ class TensorSketchMap final : public DegreeSketchMap {
           }
         }
       }
-      if (n > 1) {
-        // Both products are spectra of real sequences: one inverse gives both.
-        for (arma::uword f = 0; f < N; ++f) prod_p[f] += cplx(0.0, 1.0) * prod_q[f];
-        deg.fft->inverse(prod_p.data(), work);
-        // Padded: fold the linear convolution modulo L.
-        for (arma::uword f = L; f < N; ++f) prod_p[f % L] += prod_p[f];
-      }
+      // Both products are spectra of real sequences: one inverse gives both.
+      for (arma::uword f = 0; f < L; ++f) prod_p[f] += cplx(0.0, 1.0) * prod_q[f];
+      deg.fft->inverse(prod_p.data(), work);
       for (arma::uword f = 0; f < L; ++f) {
-        Z(row + f, p) = scale * prod_p[f].real();
-        if (pair) Z(row + f, p + 1) = scale * prod_p[f].imag();
+        Z(row + f, p) = static_cast<T>(scale * prod_p[f].real());
+        if (pair) Z(row + f, p + 1) = static_cast<T>(scale * prod_p[f].imag());
       }
     }
   }
