@@ -359,7 +359,8 @@ int cmd_transform(Args& args) {
   } else {
     scaler.fit(data.X);
   }
-  const arma::mat X = scaler.transform(data.X);
+  scaler.transform_inplace(data.X);  // in place: the input can be large
+  const arma::mat& X = data.X;
   if (!map) {
     auto fresh = deepdot::make_feature_map(map_spec, deepdot::make_kernel(kernel_spec), X.n_rows, D, seed);
     if (!fresh->is_fitted() || map_spec.rfind("nystrom", 0) == 0) {

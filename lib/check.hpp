@@ -4,9 +4,12 @@
 #include <armadillo>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace deepdot::detail {
 
@@ -24,9 +27,40 @@ inline std::string format_double(double v) {
   throw std::invalid_argument(where + ": " + what);
 }
 
+/// True if no entry of p[0..n) is NaN or infinite: an IEEE value is exactly
+/// when its exponent bits are all set, tested as an integer OR-reduction the
+/// compiler vectorises (these checks run over every batch of data).
+template <typename eT>
+bool all_finite(const eT* p, std::size_t n) {
+  static_assert(std::is_floating_point_v<eT>, "floating-point data expected");
+  using Bits = std::conditional_t<sizeof(eT) == 8, std::uint64_t, std::uint32_t>;
+  constexpr Bits mask = sizeof(eT) == 8 ? Bits(0x7FF) << 52 : Bits(0xFF) << 23;
+  Bits bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Bits b;
+    std::memcpy(&b, p + i, sizeof b);
+    bad |= static_cast<Bits>((b & mask) == mask);
+  }
+  return bad == 0;
+}
+
+/// sum_i x_i^2 in double, in eight independent partial sums: the compiler may
+/// not reorder one running sum, so a single one runs at scalar speed.
+template <typename eT>
+double squared_norm(const eT* x, std::size_t n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k]) * static_cast<double>(x[i + k]);
+  double s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; i < n; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  return s;
+}
+
 /// Throws unless every entry of X is finite, naming the first bad entry.
 template <typename eT>
 void require_finite(const arma::Mat<eT>& X, const std::string& where, const char* name) {
+  if (all_finite(X.memptr(), X.n_elem)) return;
   for (arma::uword j = 0; j < X.n_cols; ++j)
     for (arma::uword i = 0; i < X.n_rows; ++i)
       if (!std::isfinite(X(i, j)))

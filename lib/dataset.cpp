@@ -184,7 +184,10 @@ arma::vec read_labels(const std::string& path, std::vector<std::string>* names, 
 namespace {
 
 /// Writes through `body` into a temporary file next to `path`, then renames
-/// it over `path`, so that readers never see a partial file.
+/// it over `path`, so that readers never see a partial file. Unlike model
+/// files (Model::save) the data is not forced to disk before the rename:
+/// these are derived arrays that can be recomputed, and an fsync of a 164 MB
+/// feature file took from 50 ms to 0.4 s here, longer than computing it.
 template <typename Body>
 void atomic_write(const std::string& path, Body&& body) {
   std::string tmp = path + ".tmp-XXXXXX";
@@ -204,7 +207,7 @@ void atomic_write(const std::string& path, Body&& body) {
     ::unlink(tmp.c_str());
     throw;
   }
-  bool ok = std::fflush(f) == 0 && !std::ferror(f) && ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0;
+  bool ok = std::fflush(f) == 0 && !std::ferror(f) && ::fchmod(fd, 0644) == 0;
   int e = errno;
   ok = (std::fclose(f) == 0) && ok;
   if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) ok = false, e = errno;

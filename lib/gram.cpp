@@ -8,25 +8,11 @@
 namespace deepdot {
 namespace {
 
-/// sum_i x_i^2 in double, in eight independent partial sums: the compiler may
-/// not reorder one running sum, and this check runs over every batch that is
-/// transformed (one pass over 125 MB took 20 ms with a single sum).
-template <typename eT>
-double squared_norm(const eT* x, arma::uword n) {
-  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  arma::uword i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k]) * static_cast<double>(x[i + k]);
-  double s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-  for (; i < n; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  return s;
-}
-
 template <typename eT>
 void check_unit_ball_impl(const arma::Mat<eT>& X, const std::string& where) {
   const double limit = unit_ball_tolerance<eT>();
   for (arma::uword j = 0; j < X.n_cols; ++j) {
-    const double norm = std::sqrt(squared_norm(X.colptr(j), X.n_rows));
+    const double norm = std::sqrt(detail::squared_norm(X.colptr(j), X.n_rows));
     // A NaN or infinity makes the norm non-finite: name the value first.
     if (!std::isfinite(norm))
       for (arma::uword i = 0; i < X.n_rows; ++i)

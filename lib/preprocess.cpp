@@ -31,8 +31,7 @@ arma::vec column_norms(const arma::mat& X) {
 template <typename eT>
 static void normalize_impl(arma::Mat<eT>& X) {
   for (arma::uword j = 0; j < X.n_cols; ++j) {
-    double s = 0.0;
-    for (arma::uword i = 0; i < X.n_rows; ++i) s += static_cast<double>(X(i, j)) * X(i, j);
+    const double s = detail::squared_norm(X.colptr(j), X.n_rows);
     if (s > 0.0) X.col(j) /= static_cast<eT>(std::sqrt(s));
   }
 }
@@ -64,8 +63,13 @@ void Scaler::set_factor(double factor) {
 }
 
 arma::mat Scaler::transform(const arma::mat& X) const {
-  detail::require_finite(X, "Scaler::transform()", "the data");
   arma::mat Z = X;
+  transform_inplace(Z);
+  return Z;
+}
+
+void Scaler::transform_inplace(arma::mat& Z) const {
+  detail::require_finite(Z, "Scaler::transform()", "the data");
   switch (scaling_) {
     case Scaling::none: break;
     case Scaling::unit_norm: normalize_columns(Z); break;
@@ -77,7 +81,6 @@ arma::mat Scaler::transform(const arma::mat& X) const {
       }
       break;
   }
-  return Z;
 }
 
 }  // namespace deepdot

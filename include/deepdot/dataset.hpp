@@ -88,8 +88,9 @@ arma::vec read_labels(const std::string& path, std::vector<std::string>* names =
 /// Writes X (d x n) as a NumPy .npy file (format 1.0) holding an n x d
 /// float64 array in C order, one row per point, so that numpy.load() gives
 /// what NumPy users expect and read_dataset() gives X back bit for bit.
-/// Atomic: written to a temporary file in the same directory, then renamed.
-/// Throws std::runtime_error if the file cannot be written.
+/// Atomic: written to a temporary file in the same directory, then renamed,
+/// so no reader sees a partial file (not fsync'ed: unlike a model, the array
+/// can be recomputed). Throws std::runtime_error if the file cannot be written.
 void write_npy(const std::string& path, const arma::mat& X);
 /// As above with float32 ('<f4').
 void write_npy(const std::string& path, const arma::fmat& X);

@@ -44,6 +44,8 @@ class Scaler {
   void fit(const arma::mat& X);
   /// Returns the scaled copy of X (d x n).
   arma::mat transform(const arma::mat& X) const;
+  /// Scales X (d x n) in place: no copy of a large data set.
+  void transform_inplace(arma::mat& X) const;
   Scaling scaling() const { return scaling_; }
   /// The divisor of max_norm mode (1 before fit()).
   double factor() const { return factor_; }
