@@ -374,7 +374,9 @@ int cmd_transform(Args& args) {
   const auto dot = out.rfind('.');
   const std::string ext = dot == std::string::npos ? "" : out.substr(dot);
   if (precision == "float" && ext == ".npy") {
-    deepdot::write_npy(out, map->transform(arma::conv_to<arma::fmat>::from(X)));
+    // Features computed straight into the output file: no 164 MB heap copy to write out.
+    const arma::fmat Xf = arma::conv_to<arma::fmat>::from(X);
+    deepdot::write_npy_mapped(out, map->output_dim(), X.n_cols, [&](arma::fmat& Z) { map->transform(Xf, Z); });
   } else {
     write_matrix(out, map->transform(X));
   }

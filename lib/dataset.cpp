@@ -3,10 +3,12 @@
 #include "data_formats.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -277,6 +279,57 @@ void write_npy(const std::string& path, const arma::fmat& X) {
 
 void write_npy(const std::string& path, const arma::vec& y) {
   write_npy_impl(path, y.memptr(), y.n_elem, "<f8", "(" + std::to_string(y.n_elem) + ",)");
+}
+
+void write_npy_mapped(const std::string& path, arma::uword d, arma::uword n,
+                      const std::function<void(arma::fmat& X)>& fill) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const std::string header = npy_header("<f4", shape2(n, d));
+  const std::size_t bytes = header.size() + sizeof(float) * static_cast<std::size_t>(d) * n;
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+  void* base = MAP_FAILED;
+  auto give_up = [&](int e) {
+    if (base != MAP_FAILED) ::munmap(base, bytes);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
+  };
+  // The blocks are reserved up front: a full disk is an error here, not a
+  // SIGBUS when a page of the mapping is first written.
+  if (const int e = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); e != 0) give_up(e);
+  base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) give_up(errno);
+  std::memcpy(base, header.data(), header.size());
+  try {
+    // The header is a multiple of 64 bytes, so the data is aligned for floats.
+    arma::fmat X(reinterpret_cast<float*>(static_cast<char*>(base) + header.size()), d, n, false, true);
+    fill(X);
+  } catch (...) {
+    ::munmap(base, bytes);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::munmap(base, bytes) != 0) base = MAP_FAILED, give_up(errno);
+  base = MAP_FAILED;
+  if (::fchmod(fd, 0644) != 0) give_up(errno);
+  if (::close(fd) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
+  }
+#else
+  arma::fmat X(d, n, arma::fill::zeros);  // big-endian host: fill in memory, write byte-swapped
+  fill(X);
+  write_npy(path, X);
+#endif
 }
 
 void write_csv(const std::string& path, const arma::mat& X, const arma::vec& y, bool header) {

@@ -74,6 +74,29 @@ arma::fmat FeatureMap::transform_impl(const arma::fmat& X) const {
   return arma::conv_to<arma::fmat>::from(transform_impl(arma::conv_to<arma::mat>::from(X)));
 }
 
+template <typename eT>
+static void validate_output(const FeatureMap& map, const arma::Mat<eT>& X, const arma::Mat<eT>& Z) {
+  if (Z.n_rows != map.output_dim() || Z.n_cols != X.n_cols)
+    detail::fail("FeatureMap::transform() [" + map.spec() + "]",
+                 "Z is " + std::to_string(Z.n_rows) + " x " + std::to_string(Z.n_cols) + " but must be D x n = " +
+                     std::to_string(map.output_dim()) + " x " + std::to_string(X.n_cols));
+}
+
+void FeatureMap::transform(const arma::mat& X, arma::mat& Z) const {
+  validate_input(*this, X);
+  validate_output(*this, X, Z);
+  if (X.n_cols != 0) transform_into_impl(X, Z);
+}
+
+void FeatureMap::transform(const arma::fmat& X, arma::fmat& Z) const {
+  validate_input(*this, X);
+  validate_output(*this, X, Z);
+  if (X.n_cols != 0) transform_into_impl(X, Z);
+}
+
+void FeatureMap::transform_into_impl(const arma::mat& X, arma::mat& Z) const { Z = transform_impl(X); }
+void FeatureMap::transform_into_impl(const arma::fmat& X, arma::fmat& Z) const { Z = transform_impl(X); }
+
 namespace {
 void require_linear_tail(const FeatureMap& map, const char* method) {
   if (!map.has_linear_tail())

@@ -144,6 +144,25 @@ check("the Gram matrix reads back as 50 x 50, diagonal 1 so norms <= 50",
       code == 0 and inf and inf.get("points") == 50 and inf.get("dimension") == 50, err + str(inf))
 code, g, err = run_json("transform", "--model", model, "--data", libsvm, "--out", os.path.join(tmp, "zz.csv"))
 check("transform with a model's map to CSV", code == 0 and g is not None, err)
+# Float features go straight into a mapped .npy file; they must match the double CSV output.
+zf, zc = os.path.join(tmp, "zf.npy"), os.path.join(tmp, "zc.csv")
+code1, _, err1 = run("transform", "--data", npy, "--out", zf, "--map", "tensorsketch", "--kernel", "poly:3:1",
+                     "--features", "40", "--precision", "float", "--quiet")
+code2, _, err2 = run("transform", "--data", npy, "--out", zc, "--map", "tensorsketch", "--kernel", "poly:3:1",
+                     "--features", "40", "--precision", "double", "--quiet")
+ok = code1 == 0 and code2 == 0
+if ok:
+    with open(zf, "rb") as f:
+        raw = f.read()
+    hlen = struct.unpack("<H", raw[8:10])[0]
+    header = raw[10:10 + hlen].decode()
+    vals = struct.unpack("<%df" % (50 * 40), raw[10 + hlen:])
+    rows = [[float(v) for v in line.split(",")] for line in open(zc).read().split("\n") if line.strip()]
+    worst = max(abs(vals[i * 40 + j] - rows[i][j]) for i in range(50) for j in range(40))
+    ok = "'<f4'" in header and "(50, 40)" in header and len(rows) == 50 and worst < 1e-6
+    err1 += " worst %g, header %s" % (worst, header)
+check("transform --precision float writes the double features as float32", ok, err1 + err2)
+check("no temporary file is left next to the output", not any(".tmp" in f for f in os.listdir(tmp)), str(os.listdir(tmp)))
 code, _, err = run("transform", "--data", npy, "--out", os.path.join(tmp, "z.txt"))
 check("transform to an unknown extension exits 2", code == 2 and ".npy or .csv" in err, err)
 code, _, err = run("predict", "--model", model, "--data", z)  # 64 features per point, the model wants 5

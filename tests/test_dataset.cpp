@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -461,6 +462,35 @@ TEST_CASE("dataset: NPY floats in C order are read whole, in float32 and float64
   CHECK(has(nan_message, "element 200001 (point 1, feature 1) is NaN"));
   const std::size_t data_offset = bytes.size() - 4 * n * d;
   CHECK(has(nan_message, "at byte offset " + std::to_string(data_offset + 4 * (d + 1))));
+}
+
+TEST_CASE("dataset: write_npy_mapped fills the file in place, atomically") {
+  TempDir dir;
+  const arma::fmat X = arma::reshape(arma::regspace<arma::fvec>(0, 1, 3 * 7 - 1), 3, 7) / 8.0f;
+  deepdot::write_npy_mapped(dir.file("m.npy"), 3, 7, [&](arma::fmat& Z) {
+    REQUIRE(Z.n_rows == 3);
+    REQUIRE(Z.n_cols == 7);
+    CHECK(arma::all(arma::vectorise(Z) == 0.0f));  // a fresh file reads as zeros
+    Z = X;
+  });
+  const deepdot::Dataset back = deepdot::read_dataset(dir.file("m.npy"));
+  CHECK(has(back.description, "<f4"));
+  CHECK(arma::approx_equal(back.X, arma::conv_to<arma::mat>::from(X), "absdiff", 0.0));
+  // Byte for byte what write_npy() writes.
+  deepdot::write_npy(dir.file("w.npy"), X);
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  CHECK(slurp(dir.file("m.npy")) == slurp(dir.file("w.npy")));
+  // A failing fill() leaves the old file and no temporary behind.
+  CHECK_THROWS_WITH_AS(deepdot::write_npy_mapped(dir.file("m.npy"), 3, 7,
+                                                 [](arma::fmat&) { throw std::runtime_error("fill failed"); }),
+                       "fill failed", std::runtime_error);
+  CHECK(slurp(dir.file("m.npy")) == slurp(dir.file("w.npy")));
+  CHECK(dir.entries().size() == 2);
+  CHECK_THROWS_WITH_AS(deepdot::write_npy_mapped(dir.file("no/such/dir.npy"), 3, 7, [](arma::fmat&) {}),
+                       doctest::Contains("cannot write"), std::runtime_error);
 }
 
 TEST_CASE("dataset: missing files, directories and options") {

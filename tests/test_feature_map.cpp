@@ -69,6 +69,20 @@ TEST_CASE("every map: shapes, determinism, seeds, save/load bit-exact, float vs 
     // Float features agree with double ones.
     const arma::fmat Zf = map->transform(arma::conv_to<arma::fmat>::from(X));
     CHECK(arma::abs(arma::conv_to<arma::mat>::from(Zf) - Z).max() < 1e-4 * (1.0 + arma::abs(Z).max()));
+    // Into memory the caller owns (here a foreign buffer, as a mapped file
+    // would be): the same features, bit for bit, in float and double.
+    std::vector<double> mem(c.D * 9, -7.0);
+    arma::mat Zin(mem.data(), c.D, 9, false, true);
+    map->transform(X, Zin);
+    CHECK(arma::approx_equal(Zin, Z, "absdiff", 0.0));
+    std::vector<float> memf(c.D * 9, -7.0f);
+    arma::fmat Zfin(memf.data(), c.D, 9, false, true);
+    map->transform(arma::conv_to<arma::fmat>::from(X), Zfin);
+    CHECK(arma::approx_equal(Zfin, Zf, "absdiff", 0.0f));
+    CHECK(Zfin.memptr() == memf.data());
+    arma::fmat wrong(c.D, 8);
+    CHECK_THROWS_WITH_AS(map->transform(arma::conv_to<arma::fmat>::from(X), wrong),
+                         doctest::Contains(("but must be D x n = " + std::to_string(c.D) + " x 9").c_str()), std::invalid_argument);
     // The spec rebuilds the same map.
     auto again = deepdot::make_feature_map(map->spec(), map->kernel(), 6, c.D, 7);
     again->fit(sample);

@@ -7,6 +7,7 @@
 #include <armadillo>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,21 @@ void write_npy(const std::string& path, const arma::mat& X);
 void write_npy(const std::string& path, const arma::fmat& X);
 /// Writes a 1-D float64 array of n values (labels, targets, predictions).
 void write_npy(const std::string& path, const arma::vec& y);
+
+/// Creates `path` as a float32 .npy file of an n x d array and calls
+/// fill(X) with X a d x n matrix that *is* the file's data (memory-mapped), so
+/// a large result is computed straight into the file: no copy, and no heap
+/// memory for it. Atomic like write_npy(); if fill() throws, no file is left.
+/// Fill every entry (the file starts zeroed). Throws std::runtime_error if
+/// the file cannot be created (e.g. the disk is full: the space is reserved
+/// before fill() runs).
+///
+/// @code
+/// deepdot::write_npy_mapped("z.npy", map->output_dim(), X.n_cols,
+///                           [&](arma::fmat& Z) { map->transform(Xf, Z); });
+/// @endcode
+void write_npy_mapped(const std::string& path, arma::uword d, arma::uword n,
+                      const std::function<void(arma::fmat& X)>& fill);
 
 /// Writes X (d x n) as CSV, one line per point, values in the shortest form
 /// that reads back exactly; if y is not empty, a last column of labels. With

@@ -65,6 +65,11 @@ class FeatureMap {
   /// Single-precision version; computes in float where that is accurate
   /// enough and in double otherwise.
   arma::fmat transform(const arma::fmat& X) const;
+  /// As transform(X), written into Z, which must already be D x n: memory the
+  /// caller owns, e.g. a memory-mapped output file (write_npy_mapped()), so a
+  /// large result is not copied. Same values as transform(X).
+  void transform(const arma::mat& X, arma::mat& Z) const;
+  void transform(const arma::fmat& X, arma::fmat& Z) const;
 
   /// True when the features are a fixed linear transform of cheaper "raw"
   /// features, phi(x) = A r(x) (Nystroem with the Cholesky whitening:
@@ -107,6 +112,10 @@ class FeatureMap {
   virtual arma::mat transform_impl(const arma::mat& X) const = 0;
   /// Default: convert to double, transform, convert back.
   virtual arma::fmat transform_impl(const arma::fmat& X) const;
+  /// Default: Z = transform_impl(X), a copy; maps that fill a given matrix
+  /// anyway override these (X validated, Z D x n).
+  virtual void transform_into_impl(const arma::mat& X, arma::mat& Z) const;
+  virtual void transform_into_impl(const arma::fmat& X, arma::fmat& Z) const;
   /// Maps with a linear tail override these three (X validated, W D x k).
   virtual arma::mat transform_raw_impl(const arma::mat& X) const;
   virtual arma::fmat transform_raw_impl(const arma::fmat& X) const;

@@ -215,8 +215,18 @@ class TensorSketchMap final : public DegreeSketchMap {
   }
 
  protected:
-  arma::mat transform_impl(const arma::mat& X) const override { return features(X); }
-  arma::fmat transform_impl(const arma::fmat& X) const override { return features(X); }
+  arma::mat transform_impl(const arma::mat& X) const override {
+    arma::mat Z(output_dim(), X.n_cols, arma::fill::none);  // every row is written
+    features(X, Z);
+    return Z;
+  }
+  arma::fmat transform_impl(const arma::fmat& X) const override {
+    arma::fmat Z(output_dim(), X.n_cols, arma::fill::none);
+    features(X, Z);
+    return Z;
+  }
+  void transform_into_impl(const arma::mat& X, arma::mat& Z) const override { features(X, Z); }
+  void transform_into_impl(const arma::fmat& X, arma::fmat& Z) const override { features(X, Z); }
 
  private:
   struct Degree {
@@ -313,10 +323,10 @@ class TensorSketchMap final : public DegreeSketchMap {
 
   /// X: d x n; returns D x n, computed in T throughout.
   template <typename T>
-  arma::Mat<T> features(const arma::Mat<T>& X) const {
+  /// Writes every row of Z (D x n, given).
+  void features(const arma::Mat<T>& X, arma::Mat<T>& Z) const {
     constexpr arma::uword B = 2 * kLanes<T>;  // points per batch
     const arma::uword d = input_dim(), cols = X.n_cols;
-    arma::Mat<T> Z(output_dim(), cols, arma::fill::none);  // every row is written below
     exact_.fill(X, Z);
     const arma::uword covered = exact_.exact_dim() + arma::accu(alloc_.counts);
     if (covered < output_dim()) Z.rows(covered, output_dim() - 1).zeros();
@@ -367,7 +377,6 @@ class TensorSketchMap final : public DegreeSketchMap {
       pool.emplace_back(work, b0, std::min(batches, b0 + per_thread));
     work(0, std::min(batches, per_thread));
     for (std::thread& t : pool) t.join();
-    return Z;
   }
 
   /// The scalar path (Bluestein, see plan()): the D_n features of degree
