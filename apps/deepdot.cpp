@@ -194,7 +194,9 @@ int cmd_train(Args& args) {
   };
   const auto t0 = Clock::now();
   const deepdot::Trainer trainer(cfg);
-  const deepdot::Model model = classify ? trainer.fit(data.X, to_classes(data.y))
+  // Without scoring, the raw data is not needed again: scale it in place rather than copy it.
+  const deepdot::Model model = classify ? (no_score ? trainer.fit_inplace(data.X, to_classes(data.y))
+                                                    : trainer.fit(data.X, to_classes(data.y)))
                                         : trainer.fit_regression(data.X, data.y.t());
   const double fit_seconds = seconds_since(t0);
   const auto t1 = Clock::now();

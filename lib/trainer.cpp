@@ -98,13 +98,22 @@ Model Trainer::fit(const arma::mat& X, const arma::ivec& labels) const {
   return fit_any(X, enc.encode(labels), enc.classes());
 }
 
+Model Trainer::fit_inplace(arma::mat& X, const arma::ivec& labels) const {
+  if (labels.n_elem != X.n_cols)
+    fail("Trainer::fit_inplace()", "X has " + to_text(X.n_cols) + " columns (points) but there are " +
+                                       to_text(labels.n_elem) + " labels");
+  LabelEncoder enc;
+  enc.fit(labels);
+  return fit_any(X, enc.encode(labels), enc.classes(), &X);
+}
+
 Model Trainer::fit_regression(const arma::mat& X, const arma::mat& Y) const {
   if (config_.loss != Loss::squared)
     fail("Trainer::fit_regression()", "regression needs the squared loss; the classification losses take labels (use fit())");
   return fit_any(X, Y, arma::ivec());
 }
 
-Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes) const {
+Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place) const {
   const char* where = "Trainer::fit()";
   const TrainerConfig& c = config_;
   if (X.n_rows == 0 || X.n_cols < 2) fail(where, "X must be d x n with d >= 1 and n >= 2, got " + to_text(X.n_rows) + " x " + to_text(X.n_cols));
@@ -114,7 +123,12 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
   detail::require_finite(Y, where, "Y");
   Scaler scaler(c.scaling);
   scaler.fit(X);
-  const arma::mat Xs = scaler.transform(X);
+  arma::mat copy;
+  if (in_place)
+    scaler.transform_inplace(*in_place);  // X aliases *in_place: only its shape is used below
+  else
+    copy = scaler.transform(X);
+  const arma::mat& Xs = in_place ? *in_place : copy;
 
   const arma::uword n = X.n_cols;
   const bool selecting = c.norm_bound == 0.0 && c.lambdas.n_elem > 1 && c.validation_fraction > 0.0;

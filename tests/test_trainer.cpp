@@ -138,6 +138,25 @@ TEST_CASE("Trainer: default map on a nonlinear classification task, saved and re
   CHECK(arma::approx_equal(back.predict(v.X), m.predict(v.X), "absdiff", 0.0));
 }
 
+TEST_CASE("Trainer: fit_inplace gives fit's model and leaves X scaled, for every scaling") {
+  const Toy t = make_toy(300, 8);
+  for (const auto scaling : {deepdot::Scaling::unit_norm, deepdot::Scaling::max_norm}) {
+    deepdot::TrainerConfig c = taylor_config();
+    c.scaling = scaling;
+    const deepdot::Trainer trainer(c);
+    const deepdot::Model copied = trainer.fit(t.X, t.labels);
+    arma::mat X = t.X;
+    const deepdot::Model scaled = trainer.fit_inplace(X, t.labels);
+    CHECK(scaled.serialize() == copied.serialize());
+    deepdot::Scaler s(scaling);
+    s.fit(t.X);
+    CHECK(arma::approx_equal(X, s.transform(t.X), "absdiff", 0.0));
+  }
+  arma::mat short_X(3, 5, arma::fill::ones);
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(taylor_config()).fit_inplace(short_X, t.labels),
+                       doctest::Contains("Trainer::fit_inplace(): X has 5 columns"), std::invalid_argument);
+}
+
 TEST_CASE("Trainer: hinge losses on features and in the kernel limit") {
   const Toy t = make_toy(300, 7), v = make_toy(300, 8);
   deepdot::TrainerConfig c;

@@ -90,6 +90,9 @@ class Trainer {
   /// Classification: X d x n raw inputs, labels n integers (>= 2 distinct);
   /// one-vs-all +-1 targets (LabelEncoder); selection by error rate.
   Model fit(const arma::mat& X, const arma::ivec& labels) const;
+  /// As fit(), but scales X in place and leaves it scaled: no second copy of
+  /// a large data set (125 MB for Fashion-MNIST's 20,000 x 784 in double).
+  Model fit_inplace(arma::mat& X, const arma::ivec& labels) const;
   /// Regression: X d x n, Y c x n real targets; selection by MSE. Only the
   /// squared loss makes sense here.
   Model fit_regression(const arma::mat& X, const arma::mat& Y) const;
@@ -105,7 +108,7 @@ class Trainer {
   const TrainerConfig& config() const { return config_; }
 
  private:
-  Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes) const;
+  Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place = nullptr) const;
   Model fit_features_squared(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train,
                              const arma::uvec& val, ModelParts parts) const;
   Model fit_features_iterative(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train,
