@@ -84,6 +84,7 @@ deepdot::Dataset read_data(Args& args, const std::string& option = "data", bool 
   deepdot::ReadOptions opts;
   opts.format = args.str("format", "auto");
   if (option == "data") opts.labels_path = args.str("labels", "");
+  if (option == "test") opts.labels_path = args.str("test-labels", "");
   opts.csv_label_column = args.str("label-column", "auto");
   return deepdot::read_dataset(path, opts);
 }
@@ -141,6 +142,9 @@ options (defaults in brackets):
   --batch N          points per feature batch [2048]
   --no-score         do not score the training data after fitting (it costs
                      a second pass: in the kernel limit, an n x n kernel)
+  --test FILE        held-out data to score after fitting (any data format), in
+                     the same process: test accuracy (or mse) without a predict step
+  --test-labels FILE labels of --test, for IDX images or .npy data
   --json, --quiet, --threads N
 )";
 
@@ -180,8 +184,15 @@ int cmd_train(Args& args) {
   Progress progress(common.quiet);
   progress.stage("reading data");
   deepdot::Dataset data = read_data(args);
+  deepdot::Dataset test = read_data(args, "test", false);  // read now: a bad file fails before the fit
   args.reject_unknown();
   if (model_path.empty()) throw std::invalid_argument("--model FILE is required (where to write the model)");
+  if (test.X.n_cols != 0 && test.X.n_rows != data.X.n_rows)
+    throw std::invalid_argument(test.source + ": the test data has d = " + std::to_string(test.X.n_rows) +
+                                " features per point but the training data has d = " + std::to_string(data.X.n_rows));
+  if (test.X.n_cols != 0 && !test.has_labels)
+    throw std::invalid_argument(test.source + ": the test data has no labels; give --test-labels FILE or a file "
+                                "with a label column");
   if (!data.has_labels)
     throw std::invalid_argument(data.source + ": the data has no labels; give --labels FILE or a file with a label column");
   const bool classify = task == "classification" || (task == "auto" && labels_are_classes(data.y));
@@ -215,6 +226,19 @@ int cmd_train(Args& args) {
     r.number("training mse", deepdot::mean_squared_error(data.y.t(), model.predict(data.X)));
   }
   const double score_seconds = seconds_since(t1);
+  if (test.X.n_cols != 0) {
+    progress.stage("scoring the test data");
+    const auto t2 = Clock::now();
+    r.text("test data", test.source);
+    r.integer("test points", test.X.n_cols);
+    if (classify) {
+      if (!labels_are_classes(test.y)) throw std::invalid_argument(test.source + ": the test labels are not integers");
+      r.number("test accuracy", deepdot::accuracy(to_classes(test.y), model.predict_labels(test.X)));
+    } else {
+      r.number("test mse", deepdot::mean_squared_error(test.y.t(), model.predict(test.X)));
+    }
+    r.number("test seconds", seconds_since(t2), 4);
+  }
   progress.stage("writing " + model_path);
   model.save(model_path);
   const auto& p = model.parts();

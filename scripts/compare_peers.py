@@ -7,8 +7,9 @@ that reads and writes files (.npy, LIBSVM text), timed by wall clock.
      against sklearn PolynomialCountSketch: time and relative Frobenius error
      ||K - ZZ'||_F / ||K||_F on the first points (each against its own kernel;
      deepdot's poly:P:1 is sklearn's (x'y + 1)^P divided by 2^P).
-  2. recursive kernel on Fashion-MNIST: deepdot train/predict (its own
-     nystrom map up to the peer's D, and fourier:orf at several D) against
+  2. recursive kernel on Fashion-MNIST: deepdot train --test (fit and score in
+     one process, like the peer; its own nystrom map at and below the peer's
+     D, and fourier:orf at several D) against
      sklearn Nystroem with the recursive kernel as a
      callable kernel object + RidgeClassifier: test accuracy and time.
   3. kernel limit: deepdot exact ridge against sklearn KernelRidge(kernel=
@@ -213,6 +214,10 @@ def main():
         n, nt = (2000, 1000) if q else (20000, 10000)
         D_sk = 256 if q else 2048
         Ds = [256, 512, 1024] if q else [1024, 2048, 4096, 8192]
+        # deepdot's own Nystroem map at and below the peer's D (a finer grid: the
+        # smallest D that reaches the peer's accuracy), with the Cholesky
+        # whitening that `nystrom` picks by itself from D = 2,048 on.
+        Ds_nystrom = [128, 192, 256] if q else [1024, 1536, 1792, 2048]
         X, y = fashion("train", n)
         Xt, yt = fashion("test", nt)
         for name, arr in (("fm_x.npy", X), ("fm_y.npy", y), ("fm_xt.npy", Xt), ("fm_yt.npy", yt)):
@@ -223,19 +228,19 @@ def main():
         acc_sk = json.loads(out)["accuracy"]
         best = None
         # deepdot's own Nystroem map (the same method as the peer) and its data-independent spectral map.
-        runs = [("nystrom", D) for D in Ds if D <= D_sk] + [("fourier:orf", D) for D in Ds]
+        runs = [("nystrom:chol", D) for D in Ds_nystrom] + [("fourier:orf", D) for D in Ds]
         for spec, D in runs:
+            # One process, like the peer's script: fit, save the model, score the test set.
             c_dd = [0.0]
-            t1, _ = timed([dd, "train", "--data", w("fm_x.npy"), "--labels", w("fm_y.npy"), "--kernel", f"recursive:{depth}",
-                           "--map", spec, "--features", str(D), "--lambda", str(lam), "--validation", "0",
-                           "--no-score", "--model", w("fm.ddm"), "--quiet"], log, c_dd)
-            t2, out = timed([dd, "predict", "--model", w("fm.ddm"), "--data", w("fm_xt.npy"), "--labels", w("fm_yt.npy"),
-                             "--json", "--quiet"], log, c_dd)
-            acc = json.loads(out)["accuracy"]
-            add("nystroem", f"recursive:{depth} n={n} {spec} D={D} (sk D={D_sk})", t1 + t2, t_sk, c_dd[0], c_sk[0],
+            t, out = timed([dd, "train", "--data", w("fm_x.npy"), "--labels", w("fm_y.npy"), "--kernel", f"recursive:{depth}",
+                            "--map", spec, "--features", str(D), "--lambda", str(lam), "--validation", "0",
+                            "--no-score", "--model", w("fm.ddm"), "--test", w("fm_xt.npy"), "--test-labels",
+                            w("fm_yt.npy"), "--json", "--quiet"], log, c_dd)
+            acc = json.loads(out)["test accuracy"]
+            add("nystroem", f"recursive:{depth} n={n} {spec} D={D} (sk D={D_sk})", t, t_sk, c_dd[0], c_sk[0],
                 round(acc, 4), round(acc_sk, 4), "test accuracy")
-            if acc >= acc_sk and (best is None or t1 + t2 < best[0]):
-                best = (t1 + t2, f"{spec} D={D}", acc, c_dd[0])
+            if acc >= acc_sk and (best is None or t < best[0]):
+                best = (t, f"{spec} D={D}", acc, c_dd[0])
         if best:
             print(f"  nystroem  fastest deepdot run at or above sklearn's accuracy: {best[1]}, "
                   f"x{t_sk / best[0]:.2f} faster (CPU time x{c_sk[0] / best[3]:.2f})", flush=True)

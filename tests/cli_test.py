@@ -118,6 +118,25 @@ check("train --no-score has no training accuracy or scoring time", code == 0 and
 with open(model, "rb") as a, open(os.path.join(tmp, "noscore.ddm"), "rb") as b:
     check("train --no-score writes the same model", a.read() == b.read())
 
+# --test scores held-out data in the same process, as predict would.
+code, tr4, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "tested.ddm"), "--map", "srht",
+                          "--kernel", "recursive:2", "--features", "256", "--seed", "3", "--no-score", "--test", csv)
+check("train --test reports the test accuracy", code == 0 and tr4 is not None and tr4.get("test points") == 400,
+      err + str(tr4))
+if tr4 and pr:
+    check("train --test's accuracy equals predict's on the same points", tr4.get("test accuracy") == pr.get("accuracy"),
+          f"{tr4.get('test accuracy')} vs {pr.get('accuracy')}")
+d3 = os.path.join(tmp, "d3.csv")
+with open(d3, "w") as f:
+    f.write("a,b,c,label\n0.1,0.2,0.3,3\n0.3,0.2,0.1,-1\n")
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "t.ddm"), "--no-score", "--test", d3)
+check("train --test with data of another d exits 2 and names both", code == 2 and "d = 3" in err and "d = 5" in err,
+      err)
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "t2.ddm"), "--test",
+                   os.path.join(tmp, "none.csv"))
+check("train --test with a missing file exits 2 before fitting", code == 2 and "none.csv" in err
+      and not os.path.exists(os.path.join(tmp, "t2.ddm")), err)
+
 # The same through CSV with a named label column and the exact kernel limit.
 code, tr2, err = run_json("train", "--data", csv, "--model", os.path.join(tmp, "exact.ddm"), "--map", "exact",
                           "--kernel", "recursive:1")
