@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -198,6 +199,8 @@ int cmd_train(Args& args) {
   const bool classify = task == "classification" || (task == "auto" && labels_are_classes(data.y));
   if (classify && !labels_are_classes(data.y))
     throw std::invalid_argument(data.source + ": --task classification needs integer labels");
+  if (classify && test.X.n_cols != 0 && !labels_are_classes(test.y))
+    throw std::invalid_argument(test.source + ": the test labels are not integers, but the task is classification");
 
   progress.stage("training (" + cfg.map + ", " + std::to_string(cfg.features) + " features)");
   cfg.progress = [&progress](const std::string& stage, arma::uword done, arma::uword total) {
@@ -226,21 +229,22 @@ int cmd_train(Args& args) {
     r.number("training mse", deepdot::mean_squared_error(data.y.t(), model.predict(data.X)));
   }
   const double score_seconds = seconds_since(t1);
+  // The model goes to disk (mostly waiting for its fsync) while the test data is scored.
+  progress.stage("writing " + model_path);
+  std::future<void> saved = std::async(std::launch::async, [&model, &model_path] { model.save(model_path); });
   if (test.X.n_cols != 0) {
     progress.stage("scoring the test data");
     const auto t2 = Clock::now();
     r.text("test data", test.source);
     r.integer("test points", test.X.n_cols);
     if (classify) {
-      if (!labels_are_classes(test.y)) throw std::invalid_argument(test.source + ": the test labels are not integers");
       r.number("test accuracy", deepdot::accuracy(to_classes(test.y), model.predict_labels(test.X)));
     } else {
       r.number("test mse", deepdot::mean_squared_error(test.y.t(), model.predict(test.X)));
     }
     r.number("test seconds", seconds_since(t2), 4);
   }
-  progress.stage("writing " + model_path);
-  model.save(model_path);
+  saved.get();  // rethrows a failed save
   const auto& p = model.parts();
   r.text("kernel", p.kernel.spec());
   r.text("map", p.mode == deepdot::ModelMode::kernel_limit ? "exact" : p.map->spec());

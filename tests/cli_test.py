@@ -132,6 +132,12 @@ with open(d3, "w") as f:
 code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "t.ddm"), "--no-score", "--test", d3)
 check("train --test with data of another d exits 2 and names both", code == 2 and "d = 3" in err and "d = 5" in err,
       err)
+d5 = os.path.join(tmp, "d5.csv")
+with open(d5, "w") as f:
+    f.write("a,b,c,d,e,label\n0.1,0.2,0.3,0.1,0.1,0.5\n")
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "t3.ddm"), "--test", d5)
+check("train --test with non-integer labels for a classifier exits 2 before fitting", code == 2 and
+      "not integers" in err and not os.path.exists(os.path.join(tmp, "t3.ddm")), err)
 code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "t2.ddm"), "--test",
                    os.path.join(tmp, "none.csv"))
 check("train --test with a missing file exits 2 before fitting", code == 2 and "none.csv" in err
