@@ -50,7 +50,7 @@ commands:
 data files: LIBSVM/SVMlight text, CSV, NumPy .npy, IDX (MNIST family, gzipped or not);
 the format is detected from the content and extension (docs/data-formats.md).
 common options: --json (one JSON object on stdout), --quiet (no progress on stderr),
-                --threads N (bound the BLAS threads)
+                --threads N (bound the threads: BLAS, feature maps, solvers)
 exit status: 0 success, 2 bad usage or bad input, 1 internal failure
 )";
 

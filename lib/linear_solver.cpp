@@ -5,6 +5,7 @@
 #include "solver_checks.hpp"
 #include "solver_dual_cd.hpp"
 #include "solver_primal.hpp"
+#include "threads.hpp"
 
 #include <cblas.h>
 
@@ -34,6 +35,7 @@ namespace deepdot {
 
 using detail::fail;
 using detail::format_double;
+using detail::worker_threads;
 
 Loss parse_loss(const std::string& name) {
   if (name == "squared") return Loss::squared;
@@ -299,10 +301,7 @@ constexpr arma::uword kOutputsPerGroup = 5;
 
 /// Threads for the output groups: the BLAS thread budget (which --threads and
 /// OPENBLAS_NUM_THREADS set), at most one per group.
-arma::uword group_threads(arma::uword groups) {
-  const int blas = openblas_get_num_threads();
-  return std::max<arma::uword>(1, std::min<arma::uword>(groups, blas > 0 ? static_cast<arma::uword>(blas) : 1));
-}
+arma::uword group_threads(arma::uword groups) { return worker_threads(groups); }
 
 /// Runs task(g) for g = 0..groups-1 on up to `threads` threads; rethrows the first exception.
 template <class Task>

@@ -40,6 +40,7 @@
 
 #include "../binary_io.hpp"
 #include "../check.hpp"
+#include "../threads.hpp"
 
 #include <deepdot/random.hpp>
 
@@ -304,8 +305,7 @@ class FourierMap final : public FeatureMap {
           z[off + pairs_ + j] = static_cast<float>(single_scale_ * std::exp(-cf_[j] * q) * std::cos(P(j, i) + bf_[j]));
       }
     };
-    const arma::uword threads =
-        std::max<arma::uword>(1, std::min<arma::uword>(std::thread::hardware_concurrency(), n / 32));
+    const arma::uword threads = worker_threads(n / 32);
     const arma::uword chunk = (n + threads - 1) / threads;
     std::vector<std::thread> pool;
     for (arma::uword c0 = chunk; c0 < n; c0 += chunk) pool.emplace_back(work, c0, std::min(n, c0 + chunk));

@@ -27,6 +27,7 @@
 #include "fft_lanes.hpp"
 
 #include "../check.hpp"
+#include "../threads.hpp"
 
 #include <deepdot/random.hpp>
 
@@ -350,8 +351,7 @@ class TensorSketchMap final : public DegreeSketchMap {
     // whole batches are split over the cores, so every point is computed in
     // the same batch, with the same partner, whatever the number of threads.
     const arma::uword batches = (cols + B - 1) / B;
-    const arma::uword threads =
-        std::max<arma::uword>(1, std::min<arma::uword>(std::thread::hardware_concurrency(), cols / 64));
+    const arma::uword threads = worker_threads(cols / 64);
     const arma::uword per_thread = (batches + threads - 1) / threads;
     auto work = [&](arma::uword b0, arma::uword b1) {
       Scratch<T> xb(d * B), acc(max_n * B), buf(max_n * B);
