@@ -3,6 +3,7 @@
 #include <deepdot/gram.hpp>
 
 #include "check.hpp"
+#include "secular_root.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -171,38 +172,13 @@ arma::vec KernelRidge::lambdas_for_bound(double B) const {
   if (!(B > 0.0) || !std::isfinite(B)) fail(where, "the norm bound B must be finite and > 0, got " + format_double(B));
   const double n = static_cast<double>(X_.n_cols);
   arma::vec result(Q_.n_cols);
+  // ||f(mu)||^2 = sum over the kept eigenvalues of s_i q_i^2 / (s_i + mu)^2.
+  const arma::uvec kept = arma::find(eigval_ > cut_);
+  const arma::vec s = eigval_.elem(kept);
   for (arma::uword j = 0; j < Q_.n_cols; ++j) {
-    const arma::vec sq2 = eigval_ % arma::square(Q_.col(j));  // s_i q_i^2
-    auto norm_sq = [&](double mu) {
-      double v = 0.0;
-      for (arma::uword i = 0; i < eigval_.n_elem; ++i)
-        if (eigval_[i] > cut_) v += sq2[i] / ((eigval_[i] + mu) * (eigval_[i] + mu));
-      return v;
-    };
-    if (norm_sq(0.0) <= B * B) {
-      result[j] = 0.0;
-      continue;
-    }
-    // phi(mu) = 1/||f(mu)|| - 1/B is increasing and nearly linear in mu (as in
-    // trust-region secular equations), so Newton on it converges fast; the
-    // bracket [lo, hi] keeps every step safe.
-    double lo = 0.0;
-    double hi = std::sqrt(arma::accu(sq2)) / B;  // ||f(mu)|| <= sqrt(sum s q^2) / mu
-    double mu = hi;
-    for (int iter = 0; iter < 200; ++iter) {
-      const double ns = norm_sq(mu);
-      const double norm = std::sqrt(ns);
-      if (std::abs(norm - B) <= 1e-13 * B) break;
-      if (norm > B) lo = mu; else hi = mu;
-      double deriv = 0.0;  // -d/dmu of ||f||^2, halved
-      for (arma::uword i = 0; i < eigval_.n_elem; ++i)
-        if (eigval_[i] > cut_) deriv += sq2[i] / std::pow(eigval_[i] + mu, 3);
-      deriv /= ns * norm;  // d/dmu of 1/||f||
-      double next = mu - (1.0 / norm - 1.0 / B) / deriv;
-      if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-      if (hi - lo <= 1e-16 * hi) break;
-      mu = next;
-    }
+    const arma::vec q = Q_.col(j);
+    const arma::vec a = s % arma::square(q.elem(kept));
+    const double mu = detail::secular_root(a, s, B);
     result[j] = mu / n;
   }
   return result;
