@@ -51,6 +51,14 @@ class BinaryWriter {
       for (arma::uword i = 0; i < M.n_elem; ++i) f64(static_cast<double>(M[i]));
     }
   }
+  /// n doubles without a length (the reader must know n).
+  void f64s(const double* p, std::size_t n) {
+    if constexpr (kLittleEndian) {
+      raw(p, n * 8);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) f64(p[i]);
+    }
+  }
   void uvec(const arma::uvec& v) {
     u64(v.n_elem);
     if constexpr (sizeof(arma::uword) == 8 && kLittleEndian) {
@@ -131,6 +139,15 @@ class BinaryReader {
       for (arma::uword i = 0; i < M.n_elem; ++i) M[i] = static_cast<eT>(f64(field));
     }
     return M;
+  }
+  /// Reads n doubles written by BinaryWriter::f64s().
+  void f64s(double* out, std::size_t n, const char* field) {
+    if (n > remaining() / 8) error(std::string("truncated while reading ") + field);
+    if constexpr (kLittleEndian) {
+      raw(out, n * 8, field);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) out[i] = f64(field);
+    }
   }
   arma::uvec uvec(const char* field) {
     const std::uint64_t n = u64(field);

@@ -156,21 +156,46 @@ TEST_CASE("nystrom: the Cholesky whitening gives the eigen whitening's kernel, u
   const arma::fmat Zfb = back->transform(arma::conv_to<arma::fmat>::from(Y));
   CHECK(std::memcmp(Zfb.memptr(), Zf.memptr(), Zf.n_elem * sizeof(float)) == 0);
 
-  // A stored factor must be lower triangular with a positive diagonal: entry
-  // (0, 1) sits D doubles into the factor's data, after its 16-byte shape.
+  // The factor is stored as its packed lower triangle, after the landmarks
+  // (16-byte shape + 10 x 100 doubles) and its order D (8 bytes): 5,050
+  // doubles, column j starting with its diagonal entry.
   const std::string bytes = saved(*chol);
-  const std::size_t factor = bytes.size() - 8 * 100 * 100;
+  const std::size_t packed = bytes.size() - 8 * 5050, order = packed - 8, landmarks = order - (16 + 8 * 10 * 100);
+  const std::size_t flag = landmarks - 1;
+  REQUIRE(bytes[flag] == 3);
   std::string bad = bytes;
-  const double one = 1.0, minus = -1.0;
-  std::memcpy(&bad[factor + 8 * 100], &one, 8);
-  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("not lower triangular"), std::invalid_argument);
-  bad = bytes;
-  std::memcpy(&bad[factor], &minus, 8);
+  const double minus = -1.0;
+  std::memcpy(&bad[packed + 8 * 100], &minus, 8);  // entry (1, 1): column 1 starts after the 100 of column 0
   CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("positive diagonal"), std::invalid_argument);
   bad = bytes;
-  bad[factor - 16 - (16 + 8 * 10 * 100) - 1] = 3;  // the state flag
-  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("expected 0 (not fitted), 1 (eigen) or 2 (Cholesky)"),
+  bad[order] = 99;  // the stored order must be D
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("the order of the packed Cholesky factor is 99, expected 100"),
                        std::invalid_argument);
+  bad = bytes;
+  bad[flag] = 4;
+  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("expected 0 (not fitted), 1 (eigen), 2 (Cholesky) or 3"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(loaded(bytes.substr(0, bytes.size() - 8)), doctest::Contains("packed Cholesky factor"),
+                       std::invalid_argument);
+
+  // Files written before the packing (flag 2, the full square) still load, to the same features.
+  arma::mat full(100, 100, arma::fill::zeros);
+  for (arma::uword j = 0, at = packed; j < 100; at += 8 * (100 - j), ++j)
+    std::memcpy(full.colptr(j) + j, &bytes[at], 8 * (100 - j));
+  auto legacy = [&](const arma::mat& F) {
+    std::string out = bytes.substr(0, order);  // everything up to the landmarks' end
+    out[flag] = 2;
+    const std::uint64_t shape[2] = {100, 100};
+    out.append(reinterpret_cast<const char*>(shape), 16);
+    out.append(reinterpret_cast<const char*>(F.memptr()), 8 * F.n_elem);
+    return out;
+  };
+  const auto old = loaded(legacy(full));
+  CHECK(arma::approx_equal(old->transform(Y), Zc, "absdiff", 0.0));
+  CHECK(saved(*old) == bytes);  // and it is written back packed
+  arma::mat upper = full;
+  upper(0, 1) = 1.0;
+  CHECK_THROWS_WITH_AS(loaded(legacy(upper)), doctest::Contains("not lower triangular"), std::invalid_argument);
 }
 
 TEST_CASE("nystrom: the Cholesky map's linear tail folds into the weights") {
