@@ -1,6 +1,8 @@
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0).
 #include "data_formats.hpp"
 
+#include "check.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -12,7 +14,6 @@ namespace {
 // NumPy itself refuses headers beyond this; anything larger is not a .npy file.
 constexpr std::uint64_t kMaxHeaderBytes = std::uint64_t(1) << 20;
 constexpr std::size_t kChunk = std::size_t(1) << 20;
-constexpr std::uint64_t kExponentBits = std::uint64_t(0x7FF) << 52;
 
 enum class Kind { floating, signed_int, unsigned_int, boolean };
 
@@ -264,15 +265,7 @@ void read_floats(ByteSource& src, const NpyHeader& h, std::uint64_t count, doubl
                 std::to_string(k + got / h.itemsize) + " of them");
     if (h.itemsize == 4)
       for (std::uint64_t e = 0; e < step; ++e) out[k + e] = static_cast<double>(single[e]);
-    // A double is NaN or infinite exactly when its 11 exponent bits are all
-    // set: an integer OR-reduction the compiler vectorises.
-    std::uint64_t all_ones = 0;
-    for (std::uint64_t e = 0; e < step; ++e) {
-      std::uint64_t bits;
-      std::memcpy(&bits, out + k + e, sizeof bits);
-      all_ones |= static_cast<std::uint64_t>((bits & kExponentBits) == kExponentBits);
-    }
-    if (all_ones != 0)
+    if (!all_finite(out + k, static_cast<std::size_t>(step)))  // vectorised; the loop below names the value
       for (std::uint64_t e = 0; e < step; ++e)
         if (!std::isfinite(out[k + e]))
           src.error_at(start + e * h.itemsize, "element " + std::to_string(k + e) + " " + where(k + e) + " is " +
