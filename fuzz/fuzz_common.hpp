@@ -4,7 +4,7 @@
 // reports it as a crash, as it does for sanitizer findings.
 #pragma once
 
-#include <deepdot/dataset.hpp>
+#include <deepdot/io/dataset.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // libFuzzer target: the IDX readers (images and labels), plain or gzipped.
 #include "fuzz_common.hpp"
 
-#include "data_formats.hpp"
+#include "io/data_formats.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes = fuzz::view(data, size);

@@ -41,7 +41,7 @@ flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 libs=(-lz)
 
 echo "== fuzz: building (clang++ -fsanitize=fuzzer,address,undefined)"
-sources=(lib/data_source.cpp lib/data_text.cpp lib/data_npy.cpp lib/dataset.cpp lib/idx.cpp)
+sources=(lib/io/data_source.cpp lib/io/data_text.cpp lib/io/data_npy.cpp lib/io/dataset.cpp lib/io/idx.cpp)
 pids=()
 for s in "${sources[@]}"; do
   o="$out/obj/$(basename "${s%.cpp}").o"

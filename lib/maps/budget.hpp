@@ -3,7 +3,7 @@
 // docs can state one rule.
 #pragma once
 
-#include <deepdot/kernel.hpp>
+#include <deepdot/kernels/kernel.hpp>
 
 #include <armadillo>
 

@@ -1,6 +1,6 @@
-#include "degree_allocation.hpp"
+#include "maps/degree_allocation.hpp"
 
-#include "../check.hpp"
+#include "core/check.hpp"
 
 #include <algorithm>
 #include <cmath>

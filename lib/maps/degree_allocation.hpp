@@ -3,9 +3,9 @@
 // "maclaurin", "tensorsketch" and "srht" maps so that one rule is documented.
 #pragma once
 
-#include <deepdot/kernel.hpp>
+#include <deepdot/kernels/kernel.hpp>
 
-#include "../binary_io.hpp"
+#include "io/binary_io.hpp"
 
 #include <armadillo>
 

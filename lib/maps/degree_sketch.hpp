@@ -8,12 +8,12 @@
 // the exact part, the remaining rows are zero.
 #pragma once
 
-#include <deepdot/feature_map.hpp>
+#include <deepdot/maps/feature_map.hpp>
 
-#include "budget.hpp"
-#include "degree_allocation.hpp"
+#include "maps/budget.hpp"
+#include "maps/degree_allocation.hpp"
 
-#include "../binary_io.hpp"
+#include "io/binary_io.hpp"
 
 #include <string>
 

@@ -34,15 +34,15 @@
 //    default: the QR goes through LAPACK, so the same seed may give last-bit
 //    different W on another machine (a saved map still restores bit-exactly),
 //    and building costs O(d^2 D).
-#include "registry.hpp"
+#include "maps/registry.hpp"
 
-#include "fastmath.hpp"
+#include "maps/numeric/fastmath.hpp"
 
-#include "../binary_io.hpp"
-#include "../check.hpp"
-#include "../threads.hpp"
+#include "io/binary_io.hpp"
+#include "core/check.hpp"
+#include "core/threads.hpp"
 
-#include <deepdot/random.hpp>
+#include <deepdot/core/random.hpp>
 
 #include <algorithm>
 #include <cmath>

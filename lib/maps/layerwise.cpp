@@ -13,12 +13,12 @@
 // renormalised, so given the hidden features its output is unbiased; the
 // whole map is unbiased in the limit of wide hidden layers (at finite width
 // the nonlinearity of g leaves an O(1/width) bias).
-#include "registry.hpp"
+#include "maps/registry.hpp"
 
-#include "../binary_io.hpp"
-#include "../check.hpp"
+#include "io/binary_io.hpp"
+#include "core/check.hpp"
 
-#include <deepdot/random.hpp>
+#include <deepdot/core/random.hpp>
 
 #include <cmath>
 #include <limits>

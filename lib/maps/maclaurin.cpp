@@ -17,15 +17,15 @@
 // Features are grouped by degree so the projections of all factors of one
 // degree are a single GEMM (float GEMM for float input), followed by
 // elementwise products: the cost is that of a (sum_n n c_n) x d x batch GEMM.
-#include "registry.hpp"
+#include "maps/registry.hpp"
 
-#include "budget.hpp"
-#include "degree_allocation.hpp"
+#include "maps/budget.hpp"
+#include "maps/degree_allocation.hpp"
 
-#include "../binary_io.hpp"
-#include "../check.hpp"
+#include "io/binary_io.hpp"
+#include "core/check.hpp"
 
-#include <deepdot/random.hpp>
+#include <deepdot/core/random.hpp>
 
 #include <cmath>
 #include <vector>

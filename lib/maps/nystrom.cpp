@@ -17,13 +17,13 @@
 // so phi(x)'phi(y), and every rotation-invariant learner (l2-regularised linear
 // models), see the same kernel; only the treatment of the tiny eigenvalues
 // differs (a ridge eps instead of a cut). Option "eig" forces the cut.
-#include "registry.hpp"
+#include "maps/registry.hpp"
 
-#include "../binary_io.hpp"
-#include "../check.hpp"
+#include "io/binary_io.hpp"
+#include "core/check.hpp"
 
-#include <deepdot/gram.hpp>
-#include <deepdot/random.hpp>
+#include <deepdot/kernels/gram.hpp>
+#include <deepdot/core/random.hpp>
 
 #include <cblas.h>
 

@@ -2,7 +2,7 @@
 // in its own source file under lib/maps/ and is registered in feature_map.cpp.
 #pragma once
 
-#include <deepdot/feature_map.hpp>
+#include <deepdot/maps/feature_map.hpp>
 
 #include <cstdint>
 #include <memory>

@@ -11,14 +11,14 @@
 // rows lower the variance); when D_n > d' every further block has fresh signs.
 // Cost O(n D_n log d') per point for degree n (plus d' log d' per block).
 // Options: none (default allocation) or "opt" (optimised allocation, fit() needed).
-#include "registry.hpp"
+#include "maps/registry.hpp"
 
-#include "degree_sketch.hpp"
-#include "hadamard.hpp"
+#include "maps/degree_sketch.hpp"
+#include "maps/numeric/hadamard.hpp"
 
-#include "../check.hpp"
+#include "core/check.hpp"
 
-#include <deepdot/random.hpp>
+#include <deepdot/core/random.hpp>
 
 #include <cmath>
 #include <vector>

@@ -3,12 +3,12 @@
 //   sqrt(a_n * n! / prod_i alpha_i!) * prod_i x_i^alpha_i,
 // so that <phi(x), phi(y)> = sum_{n <= P} a_n <x, y>^n exactly (multinomial
 // theorem). Nothing is random; the error is exactly the tail of the series.
-#include "taylor.hpp"
+#include "maps/taylor.hpp"
 
-#include "registry.hpp"
+#include "maps/registry.hpp"
 
-#include "../binary_io.hpp"
-#include "../check.hpp"
+#include "io/binary_io.hpp"
+#include "core/check.hpp"
 
 #include <cmath>
 #include <limits>

@@ -1,7 +1,7 @@
 // Private: exact truncated Taylor features, "taylor:P".
 #pragma once
 
-#include <deepdot/kernel.hpp>
+#include <deepdot/kernels/kernel.hpp>
 
 #include <armadillo>
 

@@ -20,16 +20,16 @@
 // Only very high degrees with a short sketch, where the padded length would be
 // more than 8 times that of Bluestein's algorithm, keep the scalar
 // one-pair-at-a-time path with the arbitrary-length FFT of fft.hpp.
-#include "registry.hpp"
+#include "maps/registry.hpp"
 
-#include "degree_sketch.hpp"
-#include "fft.hpp"
-#include "fft_lanes.hpp"
+#include "maps/degree_sketch.hpp"
+#include "maps/numeric/fft.hpp"
+#include "maps/numeric/fft_lanes.hpp"
 
-#include "../check.hpp"
-#include "../threads.hpp"
+#include "core/check.hpp"
+#include "core/threads.hpp"
 
-#include <deepdot/random.hpp>
+#include <deepdot/core/random.hpp>
 
 #include <algorithm>
 #include <cmath>

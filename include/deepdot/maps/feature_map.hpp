@@ -1,0 +1,142 @@
+/// @file feature_map.hpp
+/// Explicit feature maps phi: R^d -> R^D with <phi(x), phi(y)> ~ K(x, y).
+#pragma once
+
+#include <deepdot/kernels/kernel.hpp>
+#include <deepdot/util/gemm_shape.hpp>
+
+#include <armadillo>
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace deepdot {
+
+namespace detail {
+class BinaryWriter;
+class BinaryReader;
+}  // namespace detail
+
+/// A feature map for a dot-product kernel, in the spirit of faiss's
+/// VectorTransform: built from (kernel, input dimension d, output dimension D,
+/// seed, options) by make_feature_map(), it maps a d x n batch (one column per
+/// point, every column in the unit ball) to a D x n batch of features.
+///
+/// Given the seed the map is deterministic on every platform. Data-dependent
+/// maps (Nystroem, optimised degree allocation) must see a sample through fit()
+/// before transform(); for the others fit() does nothing.
+///
+/// @code
+/// auto k   = deepdot::make_kernel("recursive:2");
+/// auto phi = deepdot::make_feature_map("tensorsketch", k, 784, 4096, 42);
+/// arma::mat Z = phi->transform(X);   // X: 784 x n, unit-norm columns -> Z: 4096 x n
+/// @endcode
+class FeatureMap {
+ public:
+  virtual ~FeatureMap() = default;
+  FeatureMap(const FeatureMap&) = delete;
+  FeatureMap& operator=(const FeatureMap&) = delete;
+
+  /// d, the dimension of the input points.
+  arma::uword input_dim() const { return input_dim_; }
+  /// D, the number of features produced per point.
+  arma::uword output_dim() const { return output_dim_; }
+  std::uint64_t seed() const { return seed_; }
+  const Kernel& kernel() const { return kernel_; }
+
+  /// The canonical spec of the map (without kernel), e.g. "maclaurin:kk";
+  /// make_feature_map(spec(), kernel(), input_dim(), output_dim(), seed())
+  /// rebuilds the same map (before fit()).
+  virtual std::string spec() const = 0;
+
+  /// Learns data-dependent state from a sample (d x m, unit ball). No-op for
+  /// data-independent maps.
+  virtual void fit(const arma::mat& sample);
+  /// False until fit() for data-dependent maps.
+  virtual bool is_fitted() const { return true; }
+
+  /// X: d x n, every column in the unit ball; returns D x n.
+  /// Throws std::invalid_argument on a wrong d, non-finite data or a column
+  /// outside the unit ball, and std::logic_error if the map needs fit() first.
+  arma::mat transform(const arma::mat& X) const;
+  /// Single-precision version; computes in float where that is accurate
+  /// enough and in double otherwise.
+  arma::fmat transform(const arma::fmat& X) const;
+  /// As transform(X), written into Z, which must already be D x n: memory the
+  /// caller owns, e.g. a memory-mapped output file (write_npy_mapped()), so a
+  /// large result is not copied. Same values as transform(X).
+  void transform(const arma::mat& X, arma::mat& Z) const;
+  void transform(const arma::fmat& X, arma::fmat& Z) const;
+
+  /// True when the features are a fixed linear transform of cheaper "raw"
+  /// features, phi(x) = A r(x) (Nystroem with the Cholesky whitening:
+  /// r(x) = K(landmarks, x), A = L^-1). A linear function W' phi(x) is then
+  /// (A' W)' r(x), which skips the D^2 n whitening: Model::predict() uses it.
+  virtual bool has_linear_tail() const { return false; }
+  /// r(X) for a map with a linear tail: X: d x n as for transform(); returns
+  /// D x n. Throws std::logic_error if has_linear_tail() is false.
+  arma::mat transform_raw(const arma::mat& X) const;
+  /// Single-precision version, as accurate as the float transform().
+  arma::fmat transform_raw(const arma::fmat& X) const;
+  /// A' W for a map with a linear tail: W: D x k; returns D x k, so that
+  /// W' transform(X) = fold_weights(W)' transform_raw(X) up to rounding.
+  /// Throws std::invalid_argument if W does not have D rows and
+  /// std::logic_error if has_linear_tail() is false.
+  arma::mat fold_weights(const arma::mat& W) const;
+
+  /// The matrix products the float transform performs for a batch of n points,
+  /// C (rows x n) = A (rows x inner) * B (inner x n) each; empty for maps that
+  /// are not GEMM-shaped (sketches, FFTs). Benchmarks time GEMMs of these
+  /// shapes in the same run to say how close the map runs to the machine's rate.
+  virtual std::vector<GemmShape> gemm_shapes() const { return {}; }
+
+  /// Writes the complete state (every random parameter, not just the seed)
+  /// so that a restored map gives bit-identical features on any machine.
+  void save(std::ostream& out) const;
+  /// Reads a map written by save(). Throws std::invalid_argument on a corrupt,
+  /// truncated or foreign stream.
+  static std::unique_ptr<FeatureMap> load(std::istream& in);
+
+  /// Map-specific state, written after the common header by save().
+  virtual void save_state(detail::BinaryWriter& out) const = 0;
+  /// Restores what save_state() wrote; called on a freshly built map.
+  virtual void load_state(detail::BinaryReader& in) = 0;
+
+ protected:
+  FeatureMap(Kernel kernel, arma::uword input_dim, arma::uword output_dim, std::uint64_t seed);
+
+  /// X has been validated (d rows, finite, unit ball). Returns D x n.
+  virtual arma::mat transform_impl(const arma::mat& X) const = 0;
+  /// Default: convert to double, transform, convert back.
+  virtual arma::fmat transform_impl(const arma::fmat& X) const;
+  /// Default: Z = transform_impl(X), a copy; maps that fill a given matrix
+  /// anyway override these (X validated, Z D x n).
+  virtual void transform_into_impl(const arma::mat& X, arma::mat& Z) const;
+  virtual void transform_into_impl(const arma::fmat& X, arma::fmat& Z) const;
+  /// Maps with a linear tail override these three (X validated, W D x k).
+  virtual arma::mat transform_raw_impl(const arma::mat& X) const;
+  virtual arma::fmat transform_raw_impl(const arma::fmat& X) const;
+  virtual arma::mat fold_weights_impl(const arma::mat& W) const;
+
+ private:
+  Kernel kernel_;
+  arma::uword input_dim_, output_dim_;
+  std::uint64_t seed_;
+};
+
+/// Builds a feature map from its spec string; see docs/feature-maps.md.
+///   "taylor:P", "maclaurin", "maclaurin:kk", "maclaurin:importance", "tensorsketch",
+///   "srht", "fourier", "layerwise", "nystrom", ... (options after ':')
+/// input_dim = d, output_dim = D >= 1. Throws std::invalid_argument naming the
+/// spec and the rule broken.
+std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kernel& kernel,
+                                             arma::uword input_dim, arma::uword output_dim,
+                                             std::uint64_t seed);
+
+/// The names accepted by make_feature_map(), for help texts.
+std::string feature_map_names();
+
+}  // namespace deepdot

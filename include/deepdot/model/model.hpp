@@ -1,0 +1,110 @@
+/// @file model.hpp
+/// A trained predictor with everything needed to use it later: kernel,
+/// feature map state (or the kernel-limit expansion), preprocessing, weights,
+/// classes; saved to and loaded from a versioned, checksummed binary file.
+#pragma once
+
+#include <deepdot/maps/feature_map.hpp>
+#include <deepdot/kernels/kernel.hpp>
+#include <deepdot/solvers/linear_solver.hpp>
+#include <deepdot/core/preprocess.hpp>
+
+#include <armadillo>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace deepdot {
+
+/// Feature precision used when a model maps inputs.
+enum class Precision {
+  single_precision,  ///< features in float (half the memory, SGEMM speed)
+  double_precision,  ///< features in double
+};
+
+/// Where a model's predictor lives.
+enum class ModelMode {
+  features,      ///< f(x) = W' phi(x) with an explicit feature map
+  kernel_limit,  ///< f(x) = alpha' K(X_train, x), the exact kernel expansion
+};
+
+/// Everything that defines a trained model. Trainer fills it; Model::load
+/// restores it. Shapes: d inputs, D features, c outputs, n training points.
+struct ModelParts {
+  ModelMode mode = ModelMode::features;
+  Kernel kernel;
+  std::shared_ptr<const FeatureMap> map;  ///< features mode: the map (complete state), d -> D
+  arma::mat weights;                      ///< features mode: D x c
+  arma::mat support;                      ///< kernel-limit mode: d x n training inputs (already scaled)
+  arma::mat dual;                         ///< kernel-limit mode: n x c dual coefficients
+  Scaling scaling = Scaling::unit_norm;   ///< preprocessing applied to raw inputs
+  double scaling_factor = 1.0;            ///< the Scaler's divisor (max_norm mode)
+  Precision precision = Precision::single_precision;  ///< feature precision in predict()
+  arma::ivec classes;                     ///< sorted class labels (classification), empty for regression
+  Loss loss = Loss::squared;
+  arma::vec lambdas;                      ///< c: lambda per output as solved
+  double norm_bound = 0.0;                ///< B of the norm-ball form, 0 if the lambda form was used
+  std::uint64_t seed = 0;
+  arma::uword input_dim = 0;              ///< d
+  arma::uword training_size = 0;          ///< n (points used for the final fit)
+  std::string library_version;            ///< deepdot::version at training time
+  /// Free-form, deterministic (no timestamps) training details, in order:
+  /// e.g. {"map", "fourier:orf"}, {"selection", "validation"}.
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+/// A trained model: predict() maps raw d x m inputs to c x m scores.
+///
+/// @code
+/// deepdot::Model m = trainer.fit(X, labels);
+/// m.save("fashion.ddm");                                  // atomic, checksummed
+/// deepdot::Model back = deepdot::Model::load("fashion.ddm");
+/// arma::ivec labels = back.predict_labels(Xtest);         // bit-identical to m's
+/// @endcode
+class Model {
+ public:
+  Model() = default;
+  /// Validates the parts (shapes, finiteness, consistency) and builds the model.
+  /// Throws std::invalid_argument naming the inconsistency.
+  explicit Model(ModelParts parts);
+
+  /// X: d x m raw inputs (the stored scaling is applied). Returns c x m scores.
+  /// Features are produced `batch` columns at a time, so memory stays
+  /// O(batch * D) whatever m is.
+  arma::mat predict(const arma::mat& X, arma::uword batch = 2048) const;
+  /// The class of the largest score per column (sign for two classes with one
+  /// output). Throws std::logic_error for a regression model.
+  arma::ivec predict_labels(const arma::mat& X, arma::uword batch = 2048) const;
+
+  /// Writes the model to `path` atomically (a temp file in the same directory,
+  /// flushed to disk, then renamed). On any failure the temp file is removed,
+  /// `path` is untouched, and std::runtime_error names the path and the cause.
+  void save(const std::string& path) const;
+  /// Reads a model written by save(). Throws std::invalid_argument naming the
+  /// file, the byte offset and the problem (missing, empty, foreign, unsupported
+  /// version, truncated, corrupt, inconsistent).
+  static Model load(const std::string& path);
+
+  /// The whole file image save() writes (for tests and in-memory use).
+  std::string serialize() const;
+  /// Parses a file image; `name` is used in error messages.
+  static Model deserialize(const std::string& bytes, const std::string& name);
+
+  bool empty() const { return parts_.input_dim == 0; }
+  bool is_classifier() const { return !parts_.classes.is_empty(); }
+  arma::uword num_outputs() const;
+  const ModelParts& parts() const { return parts_; }
+
+ private:
+  void require_ready(const char* where) const;
+  ModelParts parts_;
+};
+
+/// Magic bytes and version of the model file format (docs/models.md).
+constexpr char model_file_magic[8] = {'D', 'D', 'M', 'O', 'D', 'E', 'L', '\x1a'};
+constexpr std::uint64_t model_file_version = 1;
+
+}  // namespace deepdot

@@ -1,0 +1,123 @@
+/// @file trainer.hpp
+/// One entry point from data to a saved-able Model: scaling, feature map
+/// (or the exact kernel limit), the loss, regularisation selection.
+#pragma once
+
+#include <deepdot/solvers/feature_ridge.hpp>
+#include <deepdot/solvers/kernel_ridge.hpp>
+#include <deepdot/solvers/linear_solver.hpp>
+#include <deepdot/model/model.hpp>
+#include <deepdot/core/preprocess.hpp>
+
+#include <armadillo>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace deepdot {
+
+/// Everything a Trainer needs; every field has a working default.
+struct TrainerConfig {
+  /// Kernel spec (see make_kernel()).
+  std::string kernel = "recursive:3";
+  /// Feature map spec (see make_feature_map()), or "exact" for the kernel
+  /// limit (KernelRidge for the squared loss, KernelSVM for the hinge losses;
+  /// n x n memory). The default is the orthogonal spectral map, the most
+  /// accurate map of the recursive kernel measured here (docs/feature-maps.md).
+  std::string map = "fourier:orf";
+  /// D, the number of features (ignored in the kernel limit).
+  arma::uword features = 4096;
+  Loss loss = Loss::squared;
+  /// Regularisation: one value = that lambda (no selection); several = a grid
+  /// selected on a validation split (validation_fraction > 0) or, for the
+  /// squared loss on features, by GCV (validation_fraction = 0).
+  arma::vec lambdas = default_lambda_grid(10);
+  /// Fraction of the points held out for selection (a seeded permutation),
+  /// in [0, 0.9]. Used only when there is something to select.
+  double validation_fraction = 0.1;
+  /// After selection, refit on all points (train + validation) at the chosen
+  /// lambda. Free for the squared loss on features (the validation batches are
+  /// simply accumulated too); a second solve otherwise.
+  bool refit_on_all = true;
+  /// B > 0: the norm-ball form of Algorithm 1, ||w_j|| <= B per output,
+  /// instead of the lambda form (lambdas are then ignored).
+  double norm_bound = 0.0;
+  std::uint64_t seed = 1;
+  /// Feature precision: float halves memory and uses SGEMM in the map.
+  Precision precision = Precision::single_precision;
+  Scaling scaling = Scaling::unit_norm;
+  /// Points per feature batch: memory is O(batch x D) for the features.
+  arma::uword batch_size = 2048;
+  /// Back end of the squared loss on features.
+  RidgeSolver solver = RidgeSolver::automatic;
+  /// How float feature batches are added to ZZ' (squared loss): single, SGEMMs
+  /// in float per batch (about twice as fast; rounding about sqrt(batch) x 6e-8
+  /// relative, far below the random features' own error), or exact, double
+  /// SYRK. Double-precision features always accumulate exactly.
+  Accumulation accumulation = Accumulation::single;
+  /// Stopping rules of the iterative solvers (logistic, hinge losses).
+  SolverOptions solver_options;
+  /// Points used to fit a data-dependent map (Nystroem, ...): the
+  /// first max(map_sample, features) training points (after the permutation
+  /// when a validation split is drawn): Nystroem needs at least D of them.
+  arma::uword map_sample = 10000;
+  /// Optional progress report, called from the training thread as
+  /// progress(stage, done, total): stages "fitting the map" (0/1, 1/1),
+  /// "features" (points mapped so far / points to map), "solving" and, in the
+  /// kernel limit, "kernel limit" (0/1 when a solve starts, 1/1 when it ends).
+  /// Apps draw bars from it; the library never prints.
+  std::function<void(const std::string& stage, arma::uword done, arma::uword total)> progress;
+};
+
+/// A batch source for streaming fits: fills X (d x b raw inputs) and Y
+/// (c x b targets) and returns true, or returns false when the data are exhausted.
+using BatchSource = std::function<bool(arma::mat& X, arma::mat& Y)>;
+
+/// Trains models from a TrainerConfig.
+///
+/// @code
+/// deepdot::TrainerConfig cfg;            // recursive:3, fourier:orf, D = 4096, squared loss
+/// cfg.features = 8192;
+/// deepdot::Model m = deepdot::Trainer(cfg).fit(X, labels);   // X: d x n raw, labels: n
+/// m.save("model.ddm");
+/// @endcode
+class Trainer {
+ public:
+  /// Validates the configuration; throws std::invalid_argument naming the field.
+  explicit Trainer(TrainerConfig config = TrainerConfig());
+
+  /// Classification: X d x n raw inputs, labels n integers (>= 2 distinct);
+  /// one-vs-all +-1 targets (LabelEncoder); selection by error rate.
+  Model fit(const arma::mat& X, const arma::ivec& labels) const;
+  /// As fit(), but scales X in place and leaves it scaled: no second copy of
+  /// a large data set (125 MB for Fashion-MNIST's 20,000 x 784 in double).
+  Model fit_inplace(arma::mat& X, const arma::ivec& labels) const;
+  /// Regression: X d x n, Y c x n real targets; selection by MSE. Only the
+  /// squared loss makes sense here.
+  Model fit_regression(const arma::mat& X, const arma::mat& Y) const;
+  /// Streaming regression with the squared loss on features: batches of
+  /// (X d x b, Y c x b) are mapped and accumulated; nothing of size n x D or
+  /// n x d is held. input_dim = d. With several lambdas, selection is by GCV.
+  /// Scaling must be none or unit_norm (max_norm needs a pass over all data).
+  Model fit_stream(const BatchSource& source, arma::uword input_dim) const;
+  /// The same for classification: batch targets are labels (one row, 1 x b),
+  /// `classes` the sorted class list.
+  Model fit_stream_classes(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const;
+
+  const TrainerConfig& config() const { return config_; }
+
+ private:
+  Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place = nullptr) const;
+  Model fit_features_squared(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train,
+                             const arma::uvec& val, ModelParts parts) const;
+  Model fit_features_iterative(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train,
+                               const arma::uvec& val, ModelParts parts) const;
+  Model fit_kernel_limit(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train, const arma::uvec& val,
+                         ModelParts parts) const;
+  Model stream_impl(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const;
+
+  TrainerConfig config_;
+};
+
+}  // namespace deepdot

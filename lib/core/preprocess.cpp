@@ -1,0 +1,86 @@
+#include <deepdot/core/preprocess.hpp>
+
+#include "core/check.hpp"
+
+#include <cmath>
+
+namespace deepdot {
+
+Scaling parse_scaling(const std::string& name) {
+  if (name == "none") return Scaling::none;
+  if (name == "unit" || name == "unit-norm") return Scaling::unit_norm;
+  if (name == "max" || name == "max-norm") return Scaling::max_norm;
+  detail::fail("parse_scaling()", "unknown scaling '" + name + "'; expected none, unit-norm or max-norm");
+}
+
+std::string scaling_name(Scaling scaling) {
+  switch (scaling) {
+    case Scaling::none: return "none";
+    case Scaling::unit_norm: return "unit-norm";
+    case Scaling::max_norm: return "max-norm";
+  }
+  return "none";
+}
+
+arma::vec column_norms(const arma::mat& X) {
+  arma::vec n(X.n_cols);
+  for (arma::uword j = 0; j < X.n_cols; ++j) n[j] = arma::norm(X.col(j), 2);
+  return n;
+}
+
+template <typename eT>
+static void normalize_impl(arma::Mat<eT>& X) {
+  for (arma::uword j = 0; j < X.n_cols; ++j) {
+    const double s = detail::squared_norm(X.colptr(j), X.n_rows);
+    if (s > 0.0) X.col(j) /= static_cast<eT>(std::sqrt(s));
+  }
+}
+
+void normalize_columns(arma::mat& X) { normalize_impl(X); }
+void normalize_columns(arma::fmat& X) { normalize_impl(X); }
+
+double scale_by_max_norm(arma::mat& X) {
+  const double m = X.n_cols ? column_norms(X).max() : 0.0;
+  if (m > 0.0) X /= m;
+  return m > 0.0 ? m : 1.0;
+}
+
+Scaler::Scaler(Scaling scaling) : scaling_(scaling) {}
+
+void Scaler::fit(const arma::mat& X) {
+  detail::require_finite(X, "Scaler::fit()", "the data");
+  factor_ = 1.0;
+  if (scaling_ == Scaling::max_norm && X.n_cols) {
+    const double m = column_norms(X).max();
+    if (m > 0.0) factor_ = m;
+  }
+}
+
+void Scaler::set_factor(double factor) {
+  if (!(factor > 0.0) || !std::isfinite(factor))
+    detail::fail("Scaler::set_factor()", "factor must be finite and > 0, got " + detail::format_double(factor));
+  factor_ = factor;
+}
+
+arma::mat Scaler::transform(const arma::mat& X) const {
+  arma::mat Z = X;
+  transform_inplace(Z);
+  return Z;
+}
+
+void Scaler::transform_inplace(arma::mat& Z) const {
+  detail::require_finite(Z, "Scaler::transform()", "the data");
+  switch (scaling_) {
+    case Scaling::none: break;
+    case Scaling::unit_norm: normalize_columns(Z); break;
+    case Scaling::max_norm:
+      Z /= factor_;
+      for (arma::uword j = 0; j < Z.n_cols; ++j) {
+        const double n = arma::norm(Z.col(j), 2);
+        if (n > 1.0) Z.col(j) /= n;
+      }
+      break;
+  }
+}
+
+}  // namespace deepdot

@@ -1,0 +1,41 @@
+// Private: the parsers behind read_dataset(), each reading a ByteSource (not
+// installed). The fuzz targets call them on memory buffers.
+#pragma once
+
+#include <deepdot/io/dataset.hpp>
+
+#include "io/data_source.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace deepdot::detail {
+
+/// The largest number of features any reader accepts: far beyond real data
+/// sets, small enough that a typo cannot ask for terabytes.
+constexpr std::uint64_t kMaxDimension = 100000000;
+
+Dataset parse_libsvm(ByteSource& src, const ReadOptions& opts);
+/// With labels_only, every field of a one-column file is a label (X stays empty).
+Dataset parse_csv(ByteSource& src, const ReadOptions& opts, bool labels_only = false);
+/// An array of 2 or more dimensions: shape[0] points of prod(shape[1:]) features.
+Dataset parse_npy(ByteSource& src, const ReadOptions& opts);
+/// A 1-D array, or n x 1.
+arma::vec parse_npy_labels(ByteSource& src, const ReadOptions& opts);
+/// IDX images (magic 0x803), d = rows * cols; IDX labels (magic 0x801).
+arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count);
+arma::ivec parse_idx_labels(ByteSource& src, std::uint64_t max_count);
+
+/// Throws (via `fail`) unless a dense d x n matrix of doubles fits max_dense_bytes.
+template <typename Fail>
+void check_dense(std::uint64_t d, std::uint64_t n, const ReadOptions& opts, Fail&& fail) {
+  std::uint64_t elems = 0, bytes = 0;
+  if (__builtin_mul_overflow(d, n, &elems) || __builtin_mul_overflow(elems, std::uint64_t(8), &bytes) ||
+      bytes > opts.max_dense_bytes)
+    fail("the data would make a dense " + std::to_string(d) + " x " + std::to_string(n) +
+         " matrix of doubles, more than the limit of " + std::to_string(opts.max_dense_bytes) +
+         " bytes (ReadOptions::max_dense_bytes)");
+}
+
+}  // namespace deepdot::detail

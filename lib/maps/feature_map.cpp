@@ -1,0 +1,218 @@
+#include <deepdot/maps/feature_map.hpp>
+
+#include <deepdot/kernels/gram.hpp>
+
+#include "io/binary_io.hpp"
+#include "maps/feature_map_io.hpp"
+#include "core/check.hpp"
+#include "maps/registry.hpp"
+
+#include <cstring>
+#include <iterator>
+#include <istream>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace deepdot {
+namespace {
+
+struct MapEntry {
+  const char* name;
+  detail::MapMaker make;
+};
+
+const MapEntry kMaps[] = {
+    {"taylor", detail::make_taylor_map},
+    {"maclaurin", detail::make_maclaurin_map},
+    {"tensorsketch", detail::make_tensorsketch_map},
+    {"srht", detail::make_srht_map},
+    {"fourier", detail::make_fourier_map},
+    {"layerwise", detail::make_layerwise_map},
+    {"nystrom", detail::make_nystrom_map},
+};
+
+constexpr char kMagic[8] = {'D', 'D', 'F', 'M', 'A', 'P', '\0', '\1'};
+constexpr std::uint64_t kFormatVersion = 1;
+
+}  // namespace
+
+FeatureMap::FeatureMap(Kernel kernel, arma::uword input_dim, arma::uword output_dim, std::uint64_t seed)
+    : kernel_(std::move(kernel)), input_dim_(input_dim), output_dim_(output_dim), seed_(seed) {}
+
+void FeatureMap::fit(const arma::mat& sample) {
+  if (sample.n_rows != input_dim_)
+    detail::fail("FeatureMap::fit()", "the sample has " + std::to_string(sample.n_rows) +
+                                          " rows but the map expects d = " + std::to_string(input_dim_));
+  check_unit_ball(sample, "FeatureMap::fit()");
+}
+
+template <typename eT>
+static void validate_input(const FeatureMap& map, const arma::Mat<eT>& X) {
+  const std::string where = "FeatureMap::transform() [" + map.spec() + "]";
+  if (X.n_rows != map.input_dim())
+    detail::fail(where, "X has " + std::to_string(X.n_rows) + " rows but the map expects d = " +
+                            std::to_string(map.input_dim()) + " (X must be d x n, one column per point)");
+  check_unit_ball(X, where);
+  if (!map.is_fitted())
+    throw std::logic_error(where + ": this map is data-dependent; call fit() on a sample first");
+}
+
+arma::mat FeatureMap::transform(const arma::mat& X) const {
+  validate_input(*this, X);
+  if (X.n_cols == 0) return arma::mat(output_dim_, 0);  // an empty batch needs no map-specific code
+  return transform_impl(X);
+}
+
+arma::fmat FeatureMap::transform(const arma::fmat& X) const {
+  validate_input(*this, X);
+  if (X.n_cols == 0) return arma::fmat(output_dim_, 0);
+  return transform_impl(X);
+}
+
+arma::fmat FeatureMap::transform_impl(const arma::fmat& X) const {
+  return arma::conv_to<arma::fmat>::from(transform_impl(arma::conv_to<arma::mat>::from(X)));
+}
+
+template <typename eT>
+static void validate_output(const FeatureMap& map, const arma::Mat<eT>& X, const arma::Mat<eT>& Z) {
+  if (Z.n_rows != map.output_dim() || Z.n_cols != X.n_cols)
+    detail::fail("FeatureMap::transform() [" + map.spec() + "]",
+                 "Z is " + std::to_string(Z.n_rows) + " x " + std::to_string(Z.n_cols) + " but must be D x n = " +
+                     std::to_string(map.output_dim()) + " x " + std::to_string(X.n_cols));
+}
+
+void FeatureMap::transform(const arma::mat& X, arma::mat& Z) const {
+  validate_input(*this, X);
+  validate_output(*this, X, Z);
+  if (X.n_cols != 0) transform_into_impl(X, Z);
+}
+
+void FeatureMap::transform(const arma::fmat& X, arma::fmat& Z) const {
+  validate_input(*this, X);
+  validate_output(*this, X, Z);
+  if (X.n_cols != 0) transform_into_impl(X, Z);
+}
+
+void FeatureMap::transform_into_impl(const arma::mat& X, arma::mat& Z) const { Z = transform_impl(X); }
+void FeatureMap::transform_into_impl(const arma::fmat& X, arma::fmat& Z) const { Z = transform_impl(X); }
+
+namespace {
+void require_linear_tail(const FeatureMap& map, const char* method) {
+  if (!map.has_linear_tail())
+    throw std::logic_error(std::string("FeatureMap::") + method + " [" + map.spec() +
+                           "]: this map has no linear tail (see has_linear_tail())");
+}
+}  // namespace
+
+arma::mat FeatureMap::transform_raw(const arma::mat& X) const {
+  validate_input(*this, X);
+  require_linear_tail(*this, "transform_raw()");
+  if (X.n_cols == 0) return arma::mat(output_dim_, 0);
+  return transform_raw_impl(X);
+}
+
+arma::fmat FeatureMap::transform_raw(const arma::fmat& X) const {
+  validate_input(*this, X);
+  require_linear_tail(*this, "transform_raw()");
+  if (X.n_cols == 0) return arma::fmat(output_dim_, 0);
+  return transform_raw_impl(X);
+}
+
+arma::mat FeatureMap::fold_weights(const arma::mat& W) const {
+  require_linear_tail(*this, "fold_weights()");
+  if (W.n_rows != output_dim_)
+    detail::fail("FeatureMap::fold_weights() [" + spec() + "]",
+                 "W has " + std::to_string(W.n_rows) + " rows but the map has D = " + std::to_string(output_dim_) +
+                     " features (W must be D x k)");
+  return fold_weights_impl(W);
+}
+
+// Reached only through the public functions above, which check has_linear_tail().
+arma::mat FeatureMap::transform_raw_impl(const arma::mat&) const {
+  throw std::logic_error("FeatureMap::transform_raw_impl(): not overridden");
+}
+arma::fmat FeatureMap::transform_raw_impl(const arma::fmat&) const {
+  throw std::logic_error("FeatureMap::transform_raw_impl(): not overridden");
+}
+arma::mat FeatureMap::fold_weights_impl(const arma::mat&) const {
+  throw std::logic_error("FeatureMap::fold_weights_impl(): not overridden");
+}
+
+namespace detail {
+
+void write_feature_map(const FeatureMap& map, BinaryWriter& w) {
+  w.raw(kMagic, sizeof kMagic);
+  w.u64(kFormatVersion);
+  w.str(map.spec());
+  w.str(map.kernel().spec());
+  w.u64(map.input_dim());
+  w.u64(map.output_dim());
+  w.u64(map.seed());
+  w.u8(map.is_fitted() ? 1 : 0);
+  map.save_state(w);
+}
+
+std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size) {
+  BinaryReader r(data, size, "FeatureMap::load()");
+  char magic[sizeof kMagic];
+  r.raw(magic, sizeof magic, "the magic bytes");
+  if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) r.error("not a deepdot feature map (wrong magic bytes)");
+  const std::uint64_t version = r.u64("the format version");
+  if (version != kFormatVersion)
+    r.error("format version " + std::to_string(version) + " is not supported (this library reads version " +
+            std::to_string(kFormatVersion) + ")");
+  const std::string spec = r.str("the map spec", 4096);
+  const std::string kernel_spec = r.str("the kernel spec", 1 << 20);
+  const std::uint64_t d = r.u64("the input dimension");
+  const std::uint64_t D = r.u64("the output dimension");
+  const std::uint64_t seed = r.u64("the seed");
+  r.u8("the fitted flag");
+  std::unique_ptr<FeatureMap> map;
+  try {
+    map = make_feature_map(spec, make_kernel(kernel_spec), d, D, seed);
+  } catch (const std::invalid_argument& e) {
+    r.error(std::string("the stored header does not describe a valid map: ") + e.what());
+  }
+  map->load_state(r);
+  if (r.remaining() != 0) r.error(std::to_string(r.remaining()) + " unexpected bytes after the map state");
+  return map;
+}
+
+}  // namespace detail
+
+void FeatureMap::save(std::ostream& out) const {
+  detail::BinaryWriter w;
+  detail::write_feature_map(*this, w);
+  out.write(w.buffer().data(), static_cast<std::streamsize>(w.buffer().size()));
+  if (!out) throw std::runtime_error("FeatureMap::save(): writing the stream failed");
+}
+
+std::unique_ptr<FeatureMap> FeatureMap::load(std::istream& in) {
+  std::ostringstream all;
+  if (in.peek() != std::char_traits<char>::eof()) all << in.rdbuf();  // bulk copy; `<<` of an empty rdbuf sets failbit
+  const std::string data = all.str();
+  return detail::read_feature_map(data.data(), data.size());
+}
+
+std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kernel& kernel,
+                                             arma::uword input_dim, arma::uword output_dim,
+                                             std::uint64_t seed) {
+  const std::string where = "make_feature_map()";
+  if (input_dim == 0) detail::fail(where, "input_dim d must be >= 1, got 0");
+  if (output_dim == 0) detail::fail(where, "output_dim D must be >= 1, got 0");
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  const std::string options = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  for (const MapEntry& e : kMaps)
+    if (name == e.name) return e.make(options, kernel, input_dim, output_dim, seed);
+  detail::fail(where, "unknown feature map '" + spec + "'; expected one of " + feature_map_names());
+}
+
+std::string feature_map_names() {
+  std::string s;
+  for (const MapEntry& e : kMaps) s += (s.empty() ? "" : ", ") + std::string(e.name);
+  return s;
+}
+
+}  // namespace deepdot

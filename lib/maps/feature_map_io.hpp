@@ -1,0 +1,21 @@
+// Private: a feature map's encoding written to and read from memory directly.
+// The model file embeds it; FeatureMap::save()/load() wrap these for streams.
+// (Going through string streams copied a 46 MB Nystroem state three times.)
+#pragma once
+
+#include <deepdot/maps/feature_map.hpp>
+
+#include "io/binary_io.hpp"
+
+#include <cstddef>
+#include <memory>
+
+namespace deepdot::detail {
+
+/// Appends the complete encoding of `map` to `out`.
+void write_feature_map(const FeatureMap& map, BinaryWriter& out);
+/// Decodes a map from exactly `size` bytes; throws std::invalid_argument
+/// (naming the byte offset) on a corrupt, truncated or foreign encoding.
+std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size);
+
+}  // namespace deepdot::detail

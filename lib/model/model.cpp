@@ -1,0 +1,465 @@
+#include <deepdot/model/model.hpp>
+
+#include <deepdot/kernels/gram.hpp>
+#include <deepdot/core/labels.hpp>
+#include <deepdot/version.hpp>
+
+#include "io/binary_io.hpp"
+#include "core/check.hpp"
+#include "maps/feature_map_io.hpp"
+
+#include <zlib.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace deepdot {
+
+using detail::BinaryReader;
+using detail::BinaryWriter;
+using detail::fail;
+using detail::read_feature_map;
+using detail::write_feature_map;
+
+namespace {
+
+// Section tags: 8 ASCII bytes each, in the order they are written.
+constexpr char kHeader[8] = {'H', 'E', 'A', 'D', 'E', 'R', '\0', '\0'};
+constexpr char kMeta[8] = {'M', 'E', 'T', 'A', 'D', 'A', 'T', 'A'};
+constexpr char kFeatureMap[8] = {'F', 'E', 'A', 'T', 'M', 'A', 'P', '\0'};
+constexpr char kWeights[8] = {'W', 'E', 'I', 'G', 'H', 'T', 'S', '\0'};
+constexpr char kSupport[8] = {'S', 'U', 'P', 'P', 'O', 'R', 'T', '\0'};
+constexpr char kDual[8] = {'D', 'U', 'A', 'L', 'C', 'O', 'E', 'F'};
+
+constexpr std::size_t kPreamble = 8 + 8 + 8 + 8;  // magic, version, file length, section count
+constexpr std::size_t kChecksumBytes = 4;
+
+std::uint32_t crc32_of(const char* data, std::size_t size) {
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths; feed large images in chunks.
+  constexpr std::size_t kChunk = std::size_t(1) << 30;
+  for (std::size_t off = 0; off < size; off += kChunk) {
+    const std::size_t len = std::min(kChunk, size - off);
+    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(data + off), static_cast<uInt>(len));
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+std::string tag_text(const char* tag) {
+  std::string s;
+  for (int i = 0; i < 8; ++i) {
+    const unsigned char ch = static_cast<unsigned char>(tag[i]);
+    if (ch == 0) break;
+    s += (ch >= 32 && ch < 127) ? static_cast<char>(ch) : '?';
+  }
+  return s;
+}
+
+std::uint8_t loss_code(Loss l) {
+  switch (l) {
+    case Loss::squared: return 0;
+    case Loss::logistic: return 1;
+    case Loss::hinge: return 2;
+    case Loss::squared_hinge: return 3;
+  }
+  return 255;
+}
+
+std::uint8_t scaling_code(Scaling s) {
+  switch (s) {
+    case Scaling::none: return 0;
+    case Scaling::unit_norm: return 1;
+    case Scaling::max_norm: return 2;
+  }
+  return 255;
+}
+
+void put_section(BinaryWriter& w, const char* tag, const BinaryWriter& payload) {
+  w.raw(tag, 8);
+  w.u64(payload.buffer().size());
+  w.raw(payload.buffer().data(), payload.buffer().size());
+}
+
+/// Advances a reader by n bytes (bounds-checked by the reader itself).
+void skip(BinaryReader& r, std::size_t n) {
+  char buf[4096];
+  while (n > 0) {
+    const std::size_t k = std::min(n, sizeof buf);
+    r.raw(buf, k, "a section");
+    n -= k;
+  }
+}
+
+std::string shape(const arma::mat& M) { return std::to_string(M.n_rows) + " x " + std::to_string(M.n_cols); }
+
+/// Writes `bytes` to `path` through a temp file in the same directory and a
+/// rename, so readers see either the old file or the complete new one.
+void write_atomically(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(static_cast<long long>(::getpid()));
+  auto failure = [&](const std::string& step) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("Model::save('" + path + "'): " + step + " failed: " + reason +
+                             "; no file was written");
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const std::string reason = std::strerror(errno);
+    throw std::runtime_error("Model::save('" + path + "'): creating the temporary file '" + tmp + "' failed: " +
+                             reason + "; no file was written");
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      failure("writing the temporary file");
+    }
+    done += static_cast<std::size_t>(k);
+  }
+  // The data must be on disk before the rename makes it visible under `path`.
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    failure("flushing the temporary file");
+  }
+  if (::close(fd) != 0) failure("closing the temporary file");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) failure("renaming the temporary file onto the target");
+}
+
+}  // namespace
+
+Model::Model(ModelParts parts) : parts_(std::move(parts)) {
+  const char* where = "Model";
+  ModelParts& p = parts_;
+  if (p.input_dim == 0) fail(where, "the input dimension d must be >= 1");
+  if (p.mode == ModelMode::features) {
+    if (!p.map) fail(where, "a features-mode model needs a feature map");
+    if (p.map->input_dim() != p.input_dim)
+      fail(where, "the feature map expects d = " + std::to_string(p.map->input_dim()) + " but the model has d = " +
+                      std::to_string(p.input_dim));
+    if (p.map->kernel() != p.kernel)
+      fail(where, "the feature map approximates '" + p.map->kernel().spec() + "' but the model's kernel is '" +
+                      p.kernel.spec() + "'");
+    if (!p.map->is_fitted()) fail(where, "the feature map is data-dependent and has not been fitted");
+    if (p.weights.n_rows != p.map->output_dim() || p.weights.n_cols == 0)
+      fail(where, "the weights are " + shape(p.weights) + " but must be D x c with D = " +
+                      std::to_string(p.map->output_dim()) + ", c >= 1");
+    detail::require_finite(p.weights, where, "the weights");
+    p.support.reset();
+    p.dual.reset();
+  } else {
+    if (p.support.n_rows != p.input_dim || p.support.n_cols == 0)
+      fail(where, "the support (training inputs) is " + shape(p.support) + " but must be d x n with d = " +
+                      std::to_string(p.input_dim) + ", n >= 1");
+    if (p.dual.n_rows != p.support.n_cols || p.dual.n_cols == 0)
+      fail(where, "the dual coefficients are " + shape(p.dual) + " but must be n x c with n = " +
+                      std::to_string(p.support.n_cols) + ", c >= 1");
+    check_unit_ball(p.support, "Model (support)");
+    detail::require_finite(p.dual, where, "the dual coefficients");
+    p.map.reset();
+    p.weights.reset();
+  }
+  const arma::uword c = num_outputs();
+  if (!p.classes.is_empty()) {
+    if (p.classes.n_elem != c)
+      fail(where, std::to_string(p.classes.n_elem) + " classes but " + std::to_string(c) +
+                      " outputs; one-vs-all needs one output per class");
+    for (arma::uword i = 1; i < p.classes.n_elem; ++i)
+      if (!(p.classes[i - 1] < p.classes[i])) fail(where, "the classes must be sorted and distinct");
+    if (c < 2) fail(where, "a classifier needs at least 2 classes");
+  }
+  if (p.lambdas.n_elem != c) fail(where, "need one lambda per output (" + std::to_string(c) + "), got " + std::to_string(p.lambdas.n_elem));
+  for (double l : p.lambdas)
+    if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "a lambda is " + detail::format_double(l) + ", not finite and >= 0");
+  if (!(p.norm_bound >= 0.0) || !std::isfinite(p.norm_bound))
+    fail(where, "the norm bound must be finite and >= 0 (0: lambda form), got " + detail::format_double(p.norm_bound));
+  if (!(p.scaling_factor > 0.0) || !std::isfinite(p.scaling_factor))
+    fail(where, "the scaling factor must be finite and > 0, got " + detail::format_double(p.scaling_factor));
+  for (const auto& kv : p.metadata)
+    if (kv.first.empty()) fail(where, "a metadata key is empty");
+}
+
+arma::uword Model::num_outputs() const {
+  return parts_.mode == ModelMode::features ? parts_.weights.n_cols : parts_.dual.n_cols;
+}
+
+void Model::require_ready(const char* where) const {
+  if (empty()) throw std::logic_error(std::string(where) + ": the model is empty (default-constructed)");
+}
+
+arma::mat Model::predict(const arma::mat& X, arma::uword batch) const {
+  const char* where = "Model::predict()";
+  require_ready(where);
+  if (X.n_rows != parts_.input_dim)
+    fail(where, "X has " + std::to_string(X.n_rows) + " rows but the model was trained with d = " +
+                    std::to_string(parts_.input_dim) + " (X must be d x m, one column per point)");
+  if (batch == 0) fail(where, "the batch size must be >= 1");
+  Scaler scaler(parts_.scaling);
+  scaler.set_factor(parts_.scaling_factor);
+  arma::mat out(num_outputs(), X.n_cols);
+  // A map with a linear tail (Nystroem, phi = A r) predicts W' phi(x) as
+  // (A'W)' r(x): the weights are folded once, and no batch pays the whitening.
+  const bool folded = parts_.mode == ModelMode::features && parts_.map->has_linear_tail();
+  const arma::mat V = folded ? parts_.map->fold_weights(parts_.weights) : arma::mat();
+  const arma::mat& weights = folded ? V : parts_.weights;
+  for (arma::uword j0 = 0; j0 < X.n_cols; j0 += batch) {
+    const arma::uword j1 = std::min(X.n_cols, j0 + batch) - 1;
+    const arma::mat Xb = scaler.transform(X.cols(j0, j1));
+    if (parts_.mode == ModelMode::kernel_limit) {
+      out.cols(j0, j1) = parts_.dual.t() * gram(parts_.kernel, parts_.support, Xb);
+    } else if (parts_.precision == Precision::single_precision) {
+      const arma::fmat Xf = arma::conv_to<arma::fmat>::from(Xb);
+      const arma::fmat Z = folded ? parts_.map->transform_raw(Xf) : parts_.map->transform(Xf);
+      // Scores in double from float features, 256 columns at a time: the
+      // double copy stays in cache (a whole batch's was 34 MB at D = 2,048).
+      for (arma::uword c0 = 0; c0 < Z.n_cols; c0 += 256) {
+        const arma::uword c1 = std::min(Z.n_cols, c0 + 256) - 1;
+        out.cols(j0 + c0, j0 + c1) = weights.t() * arma::conv_to<arma::mat>::from(Z.cols(c0, c1));
+      }
+    } else {
+      out.cols(j0, j1) = weights.t() * (folded ? parts_.map->transform_raw(Xb) : parts_.map->transform(Xb));
+    }
+  }
+  return out;
+}
+
+arma::ivec Model::predict_labels(const arma::mat& X, arma::uword batch) const {
+  if (!empty() && !is_classifier())
+    throw std::logic_error("Model::predict_labels(): this is a regression model; use predict()");
+  return LabelEncoder(parts_.classes).decode(predict(X, batch));
+}
+
+std::string Model::serialize() const {
+  require_ready("Model::serialize()");
+  const ModelParts& p = parts_;
+  std::vector<std::pair<const char*, BinaryWriter>> sections;
+
+  BinaryWriter h;
+  h.str(p.library_version);
+  h.u8(p.mode == ModelMode::features ? 0 : 1);
+  h.str(p.kernel.spec());
+  h.u8(loss_code(p.loss));
+  h.u8(scaling_code(p.scaling));
+  h.f64(p.scaling_factor);
+  h.u8(p.precision == Precision::single_precision ? 0 : 1);
+  h.u64(p.input_dim);
+  h.u64(p.training_size);
+  h.u64(num_outputs());
+  h.u64(p.seed);
+  h.u64(p.classes.n_elem);
+  for (arma::sword v : p.classes) h.u64(static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
+  h.mat(arma::mat(p.lambdas));
+  h.f64(p.norm_bound);
+  sections.emplace_back(kHeader, std::move(h));
+
+  BinaryWriter m;
+  m.u64(p.metadata.size());
+  for (const auto& kv : p.metadata) {
+    m.str(kv.first);
+    m.str(kv.second);
+  }
+  sections.emplace_back(kMeta, std::move(m));
+
+  if (p.mode == ModelMode::features) {
+    BinaryWriter f;
+    write_feature_map(*p.map, f);
+    sections.emplace_back(kFeatureMap, std::move(f));
+    BinaryWriter w;
+    w.mat(p.weights);
+    sections.emplace_back(kWeights, std::move(w));
+  } else {
+    BinaryWriter s;
+    s.mat(p.support);
+    sections.emplace_back(kSupport, std::move(s));
+    BinaryWriter a;
+    a.mat(p.dual);
+    sections.emplace_back(kDual, std::move(a));
+  }
+
+  std::size_t total = kPreamble + kChecksumBytes;
+  for (const auto& s : sections) total += 16 + s.second.buffer().size();
+  BinaryWriter out;
+  out.buffer().reserve(total);
+  out.raw(model_file_magic, 8);
+  out.u64(model_file_version);
+  out.u64(total);
+  out.u64(sections.size());
+  for (const auto& s : sections) put_section(out, s.first, s.second);
+  const std::uint32_t crc = crc32_of(out.buffer().data(), out.buffer().size());
+  for (int i = 0; i < 4; ++i) out.u8(static_cast<std::uint8_t>((crc >> (8 * i)) & 0xFF));
+  return std::move(out.buffer());
+}
+
+void Model::save(const std::string& path) const {
+  if (path.empty()) fail("Model::save()", "the path is empty");
+  write_atomically(path, serialize());
+}
+
+Model Model::load(const std::string& path) {
+  const std::string name = "Model::load('" + path + "')";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::invalid_argument(name + ": cannot open the file: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw std::invalid_argument(name + ": is a directory, not a model file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(name + ": cannot open the file for reading");
+  // One read of the size stat() gave (a character iterator took 0.1 s for a
+  // 46 MB model), then whatever else is there if the file grew meanwhile.
+  std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  if (in.eof()) in.clear();
+  bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) throw std::invalid_argument(name + ": reading the file failed");
+  return deserialize(bytes, name);
+}
+
+Model Model::deserialize(const std::string& bytes, const std::string& name) {
+  BinaryReader r(bytes.data(), bytes.size(), name);
+  if (bytes.empty()) r.error("the file is empty (0 bytes), not a deepdot model");
+  // A short prefix of the magic is a truncated model; anything else is foreign.
+  const std::size_t head = std::min<std::size_t>(8, bytes.size());
+  if (std::memcmp(bytes.data(), model_file_magic, head) != 0)
+    r.error("not a deepdot model file (wrong magic bytes; expected \"DDMODEL\\x1a\")");
+  char magic[8];
+  r.raw(magic, 8, "the magic bytes");
+  const std::uint64_t version = r.u64("the format version");
+  if (version != model_file_version)
+    r.error("format version " + std::to_string(version) + " is not supported (this library, deepdot " +
+            std::string(DEEPDOT_VERSION) + ", reads version " + std::to_string(model_file_version) + ")");
+  const std::uint64_t length = r.u64("the file length");
+  if (length != bytes.size())
+    r.error(bytes.size() < length
+                ? "truncated: the header says the file has " + std::to_string(length) + " bytes but it has " +
+                      std::to_string(bytes.size())
+                : "the header says the file has " + std::to_string(length) + " bytes but it has " +
+                      std::to_string(bytes.size()) + " (corrupt length field or trailing garbage)");
+  if (length < kPreamble + kChecksumBytes) r.error("the file length " + std::to_string(length) + " is too small");
+  {
+    const std::size_t body = bytes.size() - kChecksumBytes;
+    std::uint32_t stored = 0;
+    for (int i = 0; i < 4; ++i)
+      stored |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[body + i])) << (8 * i);
+    const std::uint32_t computed = crc32_of(bytes.data(), body);
+    if (stored != computed) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "checksum mismatch (stored CRC-32 %08x, computed %08x): the file is corrupt",
+                    stored, computed);
+      throw std::invalid_argument(name + ": at byte offset " + std::to_string(body) + ": " + buf);
+    }
+  }
+  BinaryReader body(bytes.data(), bytes.size() - kChecksumBytes, name);
+  body.raw(magic, 8, "the magic bytes");
+  body.u64("the format version");
+  body.u64("the file length");
+  const std::uint64_t count = body.u64("the section count");
+  if (count > 16) body.error("the section count " + std::to_string(count) + " is absurd (at most 16 expected)");
+
+  ModelParts p;
+  bool seen_header = false, seen_meta = false;
+  std::uint64_t outputs = 0;
+  for (std::uint64_t k = 0; k < count; ++k) {
+    char tag[8];
+    body.raw(tag, 8, "a section tag");
+    const std::uint64_t size = body.u64("a section length");
+    if (size > body.remaining())
+      body.error("section '" + tag_text(tag) + "' claims " + std::to_string(size) + " bytes, more than the " +
+                 std::to_string(body.remaining()) + " left");
+    const std::size_t start = body.offset();
+    // Each section is parsed by its own reader so that it cannot run into the next one;
+    // its offsets are reported relative to the file by prefixing the section start.
+    BinaryReader s(bytes.data() + start, size,
+                   name + ": in section '" + tag_text(tag) + "' starting at file byte " + std::to_string(start));
+    if (std::memcmp(tag, kHeader, 8) == 0) {
+      if (k != 0) s.error("the header section must come first");
+      p.library_version = s.str("the library version", 64);
+      const std::uint8_t mode = s.u8("the mode");
+      if (mode > 1) s.error("unknown mode " + std::to_string(mode));
+      p.mode = mode == 0 ? ModelMode::features : ModelMode::kernel_limit;
+      const std::string kspec = s.str("the kernel spec", 1 << 20);
+      try {
+        p.kernel = make_kernel(kspec);
+      } catch (const std::invalid_argument& e) {
+        s.error(std::string("the kernel spec is invalid: ") + e.what());
+      }
+      const std::uint8_t loss = s.u8("the loss");
+      if (loss > 3) s.error("unknown loss code " + std::to_string(loss));
+      p.loss = loss == 0 ? Loss::squared : loss == 1 ? Loss::logistic : loss == 2 ? Loss::hinge : Loss::squared_hinge;
+      const std::uint8_t scaling = s.u8("the scaling");
+      if (scaling > 2) s.error("unknown scaling code " + std::to_string(scaling));
+      p.scaling = scaling == 0 ? Scaling::none : scaling == 1 ? Scaling::unit_norm : Scaling::max_norm;
+      p.scaling_factor = s.f64("the scaling factor");
+      const std::uint8_t precision = s.u8("the precision");
+      if (precision > 1) s.error("unknown precision code " + std::to_string(precision));
+      p.precision = precision == 0 ? Precision::single_precision : Precision::double_precision;
+      p.input_dim = s.u64("the input dimension");
+      p.training_size = s.u64("the training size");
+      outputs = s.u64("the number of outputs");
+      p.seed = s.u64("the seed");
+      const std::uint64_t nclasses = s.u64("the number of classes");
+      if (nclasses > s.remaining() / 8) s.error("the class count " + std::to_string(nclasses) + " is more than fits");
+      p.classes.set_size(nclasses);
+      for (arma::uword i = 0; i < nclasses; ++i)
+        p.classes[i] = static_cast<arma::sword>(static_cast<std::int64_t>(s.u64("a class label")));
+      p.lambdas = s.mat<double>("the lambdas");
+      if (p.lambdas.n_cols != 1 && !p.lambdas.is_empty()) s.error("the lambdas must be a column");
+      if (p.lambdas.n_elem != outputs)
+        s.error(std::to_string(p.lambdas.n_elem) + " lambdas for " + std::to_string(outputs) + " outputs");
+      p.norm_bound = s.f64("the norm bound");
+      seen_header = true;
+    } else if (!seen_header) {
+      s.error("the header section must come first");
+    } else if (std::memcmp(tag, kMeta, 8) == 0) {
+      const std::uint64_t n = s.u64("the metadata count");
+      if (n > s.remaining() / 16) s.error("the metadata count " + std::to_string(n) + " is more than fits");
+      for (std::uint64_t i = 0; i < n; ++i) {
+        std::string key = s.str("a metadata key", 1 << 16);
+        std::string value = s.str("a metadata value", 1 << 20);
+        p.metadata.emplace_back(std::move(key), std::move(value));
+      }
+      seen_meta = true;
+    } else if (std::memcmp(tag, kFeatureMap, 8) == 0 && p.mode == ModelMode::features) {
+      try {
+        p.map = read_feature_map(bytes.data() + start, size);
+      } catch (const std::invalid_argument& e) {
+        s.error(std::string("the feature map is invalid: ") + e.what());
+      }
+      skip(s, size);  // FeatureMap::load checked that the map used exactly these bytes
+    } else if (std::memcmp(tag, kWeights, 8) == 0 && p.mode == ModelMode::features) {
+      p.weights = s.mat<double>("the weights");
+    } else if (std::memcmp(tag, kSupport, 8) == 0 && p.mode == ModelMode::kernel_limit) {
+      p.support = s.mat<double>("the support inputs");
+    } else if (std::memcmp(tag, kDual, 8) == 0 && p.mode == ModelMode::kernel_limit) {
+      p.dual = s.mat<double>("the dual coefficients");
+    } else {
+      s.error("unexpected section '" + tag_text(tag) + "' for a " +
+              (p.mode == ModelMode::features ? "features" : "kernel-limit") + " model in format version 1");
+    }
+    if (s.remaining() != 0) s.error(std::to_string(s.remaining()) + " unexpected bytes at the end of the section");
+    skip(body, size);
+  }
+  if (body.remaining() != 0) body.error(std::to_string(body.remaining()) + " unexpected bytes after the last section");
+  if (!seen_header || !seen_meta) body.error("the header or metadata section is missing");
+  const bool complete = p.mode == ModelMode::features ? (p.map && !p.weights.is_empty())
+                                                      : (!p.support.is_empty() && !p.dual.is_empty());
+  if (!complete) body.error("a required section is missing (feature map and weights, or support and dual coefficients)");
+  const arma::uword c = p.mode == ModelMode::features ? p.weights.n_cols : p.dual.n_cols;
+  if (c != outputs) body.error("the header says " + std::to_string(outputs) + " outputs but the model has " + std::to_string(c));
+  try {
+    return Model(std::move(p));
+  } catch (const std::invalid_argument& e) {
+    body.error(std::string("the stored model is inconsistent: ") + e.what());
+  }
+}
+
+}  // namespace deepdot

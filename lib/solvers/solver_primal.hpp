@@ -1,0 +1,29 @@
+// Private: primal solvers (L-BFGS and trust-region Newton) for the smooth
+// losses on explicit features: multinomial / binary logistic and the squared
+// hinge. Not installed; exposed in detail:: so benchmarks can compare methods.
+#pragma once
+
+#include <deepdot/solvers/linear_solver.hpp>
+
+#include <armadillo>
+
+namespace deepdot::detail {
+
+enum class PrimalMethod { lbfgs, tron };
+
+struct PrimalResult {
+  arma::uword iterations = 0;  ///< outer iterations (L-BFGS steps or Newton steps)
+  arma::uword passes = 0;      ///< products with Z (each reads all of Z once): the cost measure
+  double optimality = 0.0;     ///< ||grad f(W)||_F / ||grad f(0)||_F at the end
+};
+
+/// minimise (1/n) sum_i loss(W'z_i, y_i) + sum_j lambda_j ||w_j||^2 over W (D x c)
+/// for loss = logistic (c >= 2: softmax over the c rows, the class of column i
+/// is the row of Y holding +1; c = 1: binary log(1 + exp(-y s))) or
+/// squared_hinge (one-vs-all). Z: D x n float; Y: c x n; lambdas: c values > 0.
+/// W is the warm start on entry and the solution on exit. Stops when
+/// ||grad|| <= tolerance ||grad at W = 0|| or after max_iterations.
+PrimalResult fit_primal(Loss loss, const arma::fmat& Z, const arma::mat& Y, const arma::vec& lambdas, arma::mat& W,
+                        double tolerance, arma::uword max_iterations, PrimalMethod method);
+
+}  // namespace deepdot::detail

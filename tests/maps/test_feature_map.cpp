@@ -1,0 +1,131 @@
+#include <deepdot/maps/feature_map.hpp>
+
+#include <deepdot/core/preprocess.hpp>
+#include <deepdot/core/random.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+// Properties every map must have, checked through the factory for all of
+// them; each map's own statistics are tested in its own file.
+
+namespace {
+
+arma::mat unit_columns(arma::uword d, arma::uword n, std::uint64_t seed) {
+  arma::mat X = deepdot::Rng(seed).normal_matrix(d, n);
+  deepdot::normalize_columns(X);
+  return X;
+}
+
+struct Case {
+  const char* map;
+  const char* kernel;
+  arma::uword D;
+};
+
+// d = 6 throughout; the Taylor map's natural dimension for degree <= 2 is 1 + 6 + 21 = 28.
+const std::vector<Case> kCases = {
+    {"taylor:2", "recursive:1", 28},   {"maclaurin", "recursive:2", 64},     {"maclaurin:kk", "recursive:2", 64},
+    {"tensorsketch", "poly:3:1", 64},  {"srht", "recursive:1", 64},          {"fourier", "recursive:2", 64},
+    {"layerwise", "recursive:2", 64},  {"nystrom", "gaussian:1", 20},        {"tensorsketch:opt", "recursive:1", 64},
+};
+
+std::unique_ptr<deepdot::FeatureMap> build(const Case& c, std::uint64_t seed, const arma::mat& sample) {
+  auto map = deepdot::make_feature_map(c.map, deepdot::make_kernel(c.kernel), 6, c.D, seed);
+  map->fit(sample);
+  return map;
+}
+
+}  // namespace
+
+TEST_CASE("every map: shapes, determinism, seeds, save/load bit-exact, float vs double") {
+  const arma::mat sample = unit_columns(6, 60, 1);
+  const arma::mat X = unit_columns(6, 9, 2) * 0.9;
+  for (const Case& c : kCases) {
+    const std::string label = std::string(c.map) + " / " + c.kernel;
+    INFO(label);
+    auto map = build(c, 7, sample);
+    CHECK(map->input_dim() == 6);
+    CHECK(map->output_dim() == c.D);
+    CHECK(map->is_fitted());
+    const arma::mat Z = map->transform(X);
+    REQUIRE(Z.n_rows == c.D);
+    REQUIRE(Z.n_cols == 9);
+    CHECK(Z.is_finite());
+    // Same seed, same features; another seed, other features (Taylor has no randomness).
+    CHECK(arma::approx_equal(build(c, 7, sample)->transform(X), Z, "absdiff", 0.0));
+    if (std::string(c.map).rfind("taylor", 0) != 0)
+      CHECK(arma::abs(build(c, 8, sample)->transform(X) - Z).max() > 1e-6);
+    // Save and load: identical features, to the bit.
+    std::stringstream buf;
+    map->save(buf);
+    const auto restored = deepdot::FeatureMap::load(buf);
+    CHECK(restored->spec() == map->spec());
+    CHECK(restored->kernel().spec() == map->kernel().spec());
+    CHECK(arma::approx_equal(restored->transform(X), Z, "absdiff", 0.0));
+    // Float features agree with double ones.
+    const arma::fmat Zf = map->transform(arma::conv_to<arma::fmat>::from(X));
+    CHECK(arma::abs(arma::conv_to<arma::mat>::from(Zf) - Z).max() < 1e-4 * (1.0 + arma::abs(Z).max()));
+    // Into memory the caller owns (here a foreign buffer, as a mapped file
+    // would be): the same features, bit for bit, in float and double.
+    std::vector<double> mem(c.D * 9, -7.0);
+    arma::mat Zin(mem.data(), c.D, 9, false, true);
+    map->transform(X, Zin);
+    CHECK(arma::approx_equal(Zin, Z, "absdiff", 0.0));
+    std::vector<float> memf(c.D * 9, -7.0f);
+    arma::fmat Zfin(memf.data(), c.D, 9, false, true);
+    map->transform(arma::conv_to<arma::fmat>::from(X), Zfin);
+    CHECK(arma::approx_equal(Zfin, Zf, "absdiff", 0.0f));
+    CHECK(Zfin.memptr() == memf.data());
+    arma::fmat wrong(c.D, 8);
+    CHECK_THROWS_WITH_AS(map->transform(arma::conv_to<arma::fmat>::from(X), wrong),
+                         doctest::Contains(("but must be D x n = " + std::to_string(c.D) + " x 9").c_str()), std::invalid_argument);
+    // The spec rebuilds the same map.
+    auto again = deepdot::make_feature_map(map->spec(), map->kernel(), 6, c.D, 7);
+    again->fit(sample);
+    CHECK(arma::approx_equal(again->transform(X), Z, "absdiff", 0.0));
+  }
+}
+
+TEST_CASE("every map: corrupt and truncated state is rejected with a message") {
+  const arma::mat sample = unit_columns(6, 60, 1);
+  for (const Case& c : kCases) {
+    INFO(std::string(c.map));
+    std::stringstream buf;
+    build(c, 3, sample)->save(buf);
+    const std::string bytes = buf.str();
+    for (std::size_t cut : {std::size_t(0), std::size_t(5), bytes.size() / 2, bytes.size() - 1}) {
+      std::stringstream truncated(bytes.substr(0, cut));
+      CHECK_THROWS_WITH_AS(deepdot::FeatureMap::load(truncated), doctest::Contains("FeatureMap::load()"),
+                           std::invalid_argument);
+    }
+    std::string extra = bytes + "x";
+    std::stringstream longer(extra);
+    CHECK_THROWS_WITH_AS(deepdot::FeatureMap::load(longer), doctest::Contains("unexpected bytes"),
+                         std::invalid_argument);
+  }
+  std::stringstream foreign("PK\x03\x04 this is a zip file, not a feature map");
+  CHECK_THROWS_WITH_AS(deepdot::FeatureMap::load(foreign), doctest::Contains("wrong magic"), std::invalid_argument);
+}
+
+TEST_CASE("factory and transform reject bad input with the rule named") {
+  const auto k = deepdot::make_kernel("recursive:1");
+  CHECK_THROWS_WITH_AS(deepdot::make_feature_map("sparkle", k, 4, 16, 1), doctest::Contains("unknown feature map"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::make_feature_map("maclaurin", k, 0, 16, 1), doctest::Contains("input_dim d"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::make_feature_map("maclaurin", k, 4, 0, 1), doctest::Contains("output_dim D"),
+                       std::invalid_argument);
+  CHECK(deepdot::feature_map_names().find("tensorsketch") != std::string::npos);
+  auto map = deepdot::make_feature_map("maclaurin", k, 4, 16, 1);
+  CHECK_THROWS_WITH_AS(map->transform(unit_columns(5, 3, 1)), doctest::Contains("rows but the map expects d = 4"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(map->transform(arma::mat(unit_columns(4, 3, 1) * 2.0)), doctest::Contains("column 0 has norm"),
+                       std::invalid_argument);
+  auto nystrom = deepdot::make_feature_map("nystrom", k, 4, 8, 1);
+  CHECK_FALSE(nystrom->is_fitted());
+  CHECK_THROWS_AS(nystrom->transform(unit_columns(4, 3, 1)), std::logic_error);
+}

@@ -1,0 +1,270 @@
+#include <deepdot/model/model.hpp>
+
+#include <deepdot/maps/feature_map.hpp>
+#include <deepdot/core/random.hpp>
+#include <deepdot/version.hpp>
+
+#include <doctest/doctest.h>
+
+#include <zlib.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+arma::mat unit_columns(arma::uword d, arma::uword n, std::uint64_t stream) {
+  arma::mat X = deepdot::Rng(11, stream).normal_matrix(d, n);
+  X.each_col([](arma::vec& x) { x /= arma::norm(x); });
+  return X;
+}
+
+deepdot::ModelParts feature_parts() {
+  deepdot::ModelParts p;
+  p.kernel = deepdot::make_kernel("recursive:2");
+  p.map = deepdot::make_feature_map("fourier:orf", p.kernel, 4, 16, 7);
+  p.weights = deepdot::Rng(11, 2).normal_matrix(16, 3);
+  p.classes = {-1, 4, 9};
+  p.lambdas = {1e-3, 1e-3, 2e-3};
+  p.seed = 7;
+  p.input_dim = 4;
+  p.training_size = 100;
+  p.library_version = deepdot::version;
+  p.metadata = {{"map", "fourier:orf"}, {"note", "unit test"}};
+  return p;
+}
+
+deepdot::ModelParts kernel_parts() {
+  deepdot::ModelParts p;
+  p.mode = deepdot::ModelMode::kernel_limit;
+  p.kernel = deepdot::make_kernel("recursive:1");
+  p.support = unit_columns(4, 12, 3);
+  p.dual = deepdot::Rng(11, 4).normal_matrix(12, 2);
+  p.lambdas = {0.0, 1e-2};
+  p.norm_bound = 5.0;
+  p.scaling = deepdot::Scaling::max_norm;
+  p.scaling_factor = 3.5;
+  p.precision = deepdot::Precision::double_precision;
+  p.input_dim = 4;
+  p.training_size = 12;
+  p.library_version = deepdot::version;
+  return p;
+}
+
+/// A fresh empty directory under the system temp dir.
+fs::path scratch_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("deepdot_test_model_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void restore_checksum(std::string& bytes) {
+  const std::size_t body = bytes.size() - 4;
+  const auto crc = static_cast<std::uint32_t>(
+      crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(body)));
+  for (int i = 0; i < 4; ++i) bytes[body + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+}
+
+void put_u64(std::string& bytes, std::size_t at, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) bytes[at + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+std::string message_of(const std::string& bytes, const std::string& name) {
+  try {
+    deepdot::Model::deserialize(bytes, name);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Model: a feature-map model round-trips through a file with bit-identical predictions") {
+  const deepdot::Model m(feature_parts());
+  const arma::mat X = 2.0 * unit_columns(4, 50, 5);  // raw inputs: the model scales them
+  const arma::mat P = m.predict(X);
+  REQUIRE(P.n_rows == 3);
+  const fs::path dir = scratch_dir("roundtrip");
+  const std::string path = (dir / "m.ddm").string();
+  m.save(path);
+  const deepdot::Model back = deepdot::Model::load(path);
+  CHECK(arma::approx_equal(back.predict(X), P, "absdiff", 0.0));
+  CHECK(arma::all(back.predict_labels(X) == m.predict_labels(X)));
+  CHECK(back.serialize() == m.serialize());
+  CHECK(back.parts().metadata == m.parts().metadata);
+  CHECK(arma::all(back.parts().classes == m.parts().classes));
+  CHECK(back.parts().map->spec() == "fourier:orf");
+  CHECK(back.parts().library_version == deepdot::version);
+  // Batching changes float features only by rounding (SGEMM blocking depends on the batch width).
+  CHECK(arma::abs(m.predict(X, 7) - P).max() < 1e-5 * arma::abs(P).max());
+  // Saving over an existing file replaces it; no temporary file is left.
+  m.save(path);
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Model: a Nystroem model predicts through the folded weights, as W' phi(x) would") {
+  for (const auto precision : {deepdot::Precision::double_precision, deepdot::Precision::single_precision}) {
+    deepdot::ModelParts p = feature_parts();
+    p.map = [&] {
+      auto map = deepdot::make_feature_map("nystrom:chol", p.kernel, 4, 16, 7);
+      map->fit(unit_columns(4, 40, 6));
+      return std::shared_ptr<const deepdot::FeatureMap>(std::move(map));
+    }();
+    p.metadata = {{"map", "nystrom:chol"}};
+    p.precision = precision;
+    const deepdot::Model m(p);
+    REQUIRE(m.parts().map->has_linear_tail());
+    const arma::mat X = unit_columns(4, 30, 8);
+    const arma::mat expected = p.weights.t() * p.map->transform(X);
+    CHECK(arma::abs(m.predict(X) - expected).max() <
+          (precision == deepdot::Precision::double_precision ? 1e-10 : 1e-4) * arma::abs(expected).max());
+  }
+}
+
+TEST_CASE("Model: a kernel-limit model round-trips with bit-identical predictions") {
+  const deepdot::Model m(kernel_parts());
+  CHECK(!m.is_classifier());
+  const arma::mat X = 3.0 * unit_columns(4, 30, 6);
+  const arma::mat P = m.predict(X);
+  const deepdot::Model back = deepdot::Model::deserialize(m.serialize(), "memory");
+  CHECK(arma::approx_equal(back.predict(X), P, "absdiff", 0.0));
+  CHECK(back.parts().norm_bound == 5.0);
+  CHECK(back.parts().scaling == deepdot::Scaling::max_norm);
+  CHECK(back.parts().scaling_factor == 3.5);
+  CHECK_THROWS_AS(m.predict_labels(X), std::logic_error);
+}
+
+TEST_CASE("Model: every byte flip is rejected with a message naming the file") {
+  const std::string good = deepdot::Model(feature_parts()).serialize();
+  REQUIRE(good.size() < 20000);
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5A);
+    const std::string msg = message_of(bad, "Model::load('x.ddm')");
+    INFO("flipped byte " << i);
+    REQUIRE(msg.find("x.ddm") != std::string::npos);
+    CHECK(msg.find("byte offset") != std::string::npos);
+  }
+  std::string bad = good;
+  bad[good.size() / 2] ^= 1;
+  CHECK(message_of(bad, "f").find("checksum mismatch") != std::string::npos);
+}
+
+TEST_CASE("Model: every truncation is rejected as truncated") {
+  const std::string good = deepdot::Model(kernel_parts()).serialize();
+  for (std::size_t cut = 1; cut < good.size(); ++cut) {
+    const std::string msg = message_of(good.substr(0, cut), "Model::load('t.ddm')");
+    INFO("cut at " << cut << ": " << msg);
+    REQUIRE(msg.find("t.ddm") != std::string::npos);
+    CHECK(msg.find("truncated") != std::string::npos);
+  }
+  CHECK(message_of("", "e").find("empty") != std::string::npos);
+}
+
+TEST_CASE("Model: foreign, empty, missing, unsupported and absurd files") {
+  const fs::path dir = scratch_dir("bad");
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir / name, std::ios::binary) << bytes;
+    return (dir / name).string();
+  };
+  const std::string foreign = write("foreign.ddm", "P5\n28 28\n255\n not a model at all");
+  CHECK_THROWS_WITH_AS(deepdot::Model::load(foreign), doctest::Contains("foreign.ddm"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::Model::load(foreign), doctest::Contains("wrong magic"), std::invalid_argument);
+  const std::string empty = write("empty.ddm", "");
+  CHECK_THROWS_WITH_AS(deepdot::Model::load(empty), doctest::Contains("empty.ddm"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::Model::load(empty), doctest::Contains("empty"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::Model::load((dir / "missing.ddm").string()), doctest::Contains("missing.ddm"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::Model::load(dir.string()), doctest::Contains("directory"), std::invalid_argument);
+
+  const std::string good = deepdot::Model(feature_parts()).serialize();
+  std::string future = good;
+  put_u64(future, 8, 2);
+  restore_checksum(future);
+  CHECK(message_of(future, "v").find("format version 2 is not supported") != std::string::npos);
+
+  // A weights section claiming a 2^40 x 3 matrix, with a valid checksum: rejected
+  // before anything is allocated.
+  std::string absurd = good;
+  const std::size_t tag = absurd.find(std::string("WEIGHTS\0", 8));
+  REQUIRE(tag != std::string::npos);
+  put_u64(absurd, tag + 16, std::uint64_t(1) << 40);
+  restore_checksum(absurd);
+  const std::string msg = message_of(absurd, "a");
+  CHECK(msg.find("larger than") != std::string::npos);
+  CHECK(msg.find("WEIGHTS") != std::string::npos);
+
+  // Trailing garbage changes the length.
+  CHECK(message_of(good + "xx", "g").find("trailing") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Model: a failed save leaves no partial file") {
+  const deepdot::Model m(feature_parts());
+  const fs::path dir = scratch_dir("atomic");
+  // The directory does not exist: the temp file cannot be created.
+  CHECK_THROWS_WITH_AS(m.save((dir / "no" / "such" / "m.ddm").string()), doctest::Contains("m.ddm"), std::runtime_error);
+  // The target is an existing directory: the temp file is written, the rename fails, the temp file goes.
+  fs::create_directories(dir / "target" / "inside");
+  CHECK_THROWS_WITH_AS(m.save((dir / "target").string()), doctest::Contains("renaming"), std::runtime_error);
+  for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().filename() == "target");
+  // The old file survives a failed overwrite and a good save still works.
+  const std::string path = (dir / "m.ddm").string();
+  m.save(path);
+  CHECK(deepdot::Model::load(path).serialize() == m.serialize());
+  CHECK_THROWS_AS(m.save(""), std::invalid_argument);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Model: every validation branch of the constructor and of predict") {
+  auto bad = [](auto change) {
+    deepdot::ModelParts p = feature_parts();
+    change(p);
+    return p;
+  };
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.input_dim = 0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.map.reset(); })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.input_dim = 5; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.kernel = deepdot::make_kernel("recursive:3"); })),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.weights = arma::mat(15, 3); })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.weights(0, 0) = arma::datum::nan; })),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.classes = {1, 2}; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.classes = {3, 2, 1}; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.lambdas = {1.0}; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.lambdas = {1.0, -1.0, 1.0}; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.norm_bound = -1.0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.scaling_factor = 0.0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad([](deepdot::ModelParts& p) { p.metadata = {{"", "x"}}; })), std::invalid_argument);
+  auto bad_kernel = [](auto change) {
+    deepdot::ModelParts p = kernel_parts();
+    change(p);
+    return p;
+  };
+  CHECK_THROWS_AS(deepdot::Model(bad_kernel([](deepdot::ModelParts& p) { p.support = arma::mat(3, 12); })),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad_kernel([](deepdot::ModelParts& p) { p.dual = arma::mat(11, 2); })),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Model(bad_kernel([](deepdot::ModelParts& p) { p.support *= 2.0; })), std::invalid_argument);
+
+  const deepdot::Model empty;
+  CHECK(empty.empty());
+  CHECK_THROWS_AS(empty.predict(arma::mat(4, 2)), std::logic_error);
+  CHECK_THROWS_AS(empty.serialize(), std::logic_error);
+  const deepdot::Model m(feature_parts());
+  CHECK_THROWS_WITH_AS(m.predict(arma::mat(5, 2, arma::fill::ones)), doctest::Contains("d = 4"), std::invalid_argument);
+  CHECK_THROWS_AS(m.predict(arma::mat(4, 2, arma::fill::ones), 0), std::invalid_argument);
+  CHECK(m.predict(arma::mat(4, 0)).n_cols == 0);
+}

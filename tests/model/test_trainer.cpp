@@ -1,0 +1,280 @@
+#include <deepdot/model/trainer.hpp>
+
+#include <deepdot/core/metrics.hpp>
+#include <deepdot/core/random.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// d = 3 points in the ball (raw, scaled by the trainer), a smooth target and labels from it.
+struct Toy {
+  arma::mat X, Y, Xt;
+  arma::ivec labels;
+};
+
+Toy make_toy(arma::uword n, std::uint64_t seed = 21) {
+  deepdot::Rng rng(seed, 1);
+  Toy t;
+  t.X = 3.0 * rng.normal_matrix(3, n);
+  t.Xt = 3.0 * rng.normal_matrix(3, 40);
+  arma::mat U = t.X;
+  U.each_col([](arma::vec& x) { x /= arma::norm(x); });
+  t.Y = arma::join_cols(U.row(0) % U.row(1), U.row(2) + 0.5 * U.row(0));
+  t.labels.set_size(n);
+  for (arma::uword i = 0; i < n; ++i) t.labels[i] = U(0, i) * U(1, i) > 0 ? 7 : (U(2, i) > 0.3 ? 2 : -1);
+  return t;
+}
+
+deepdot::TrainerConfig taylor_config() {
+  deepdot::TrainerConfig c;
+  c.kernel = "poly:2:1";
+  c.map = "taylor:2";
+  c.features = 10;  // the natural dimension for d = 3: 1 + 3 + 6
+  c.lambdas = {1e-4};
+  c.precision = deepdot::Precision::double_precision;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("Trainer: exact Taylor features agree with the kernel limit (regression and classification)") {
+  const Toy t = make_toy(60);
+  deepdot::TrainerConfig fc = taylor_config(), kc = taylor_config();
+  kc.map = "exact";
+  for (double B : {0.0, 0.3}) {
+    fc.norm_bound = kc.norm_bound = B;
+    const deepdot::Model mf = deepdot::Trainer(fc).fit_regression(t.X, t.Y);
+    const deepdot::Model mk = deepdot::Trainer(kc).fit_regression(t.X, t.Y);
+    CHECK(mf.parts().mode == deepdot::ModelMode::features);
+    CHECK(mk.parts().mode == deepdot::ModelMode::kernel_limit);
+    CHECK(arma::abs(mf.predict(t.Xt) - mk.predict(t.Xt)).max() < 1e-8);
+    CHECK(arma::abs(mf.parts().lambdas - mk.parts().lambdas).max() < 1e-8 * (1.0 + mk.parts().lambdas.max()));
+  }
+  fc.norm_bound = kc.norm_bound = 0.0;
+  const deepdot::Model cf = deepdot::Trainer(fc).fit(t.X, t.labels);
+  const deepdot::Model ck = deepdot::Trainer(kc).fit(t.X, t.labels);
+  CHECK(arma::abs(cf.predict(t.Xt) - ck.predict(t.Xt)).max() < 1e-8);
+  CHECK(arma::all(cf.parts().classes == arma::ivec({-1, 2, 7})));
+  CHECK(arma::all(cf.predict_labels(t.Xt) == ck.predict_labels(t.Xt)));
+}
+
+TEST_CASE("Trainer: a validation grid selects the same lambda in feature mode and in the kernel limit") {
+  const Toy t = make_toy(120);
+  deepdot::TrainerConfig fc = taylor_config();
+  fc.lambdas = arma::logspace(-6.0, 0.0, 7);
+  deepdot::TrainerConfig kc = fc;
+  kc.map = "exact";
+  const deepdot::Model mf = deepdot::Trainer(fc).fit_regression(t.X, t.Y);
+  const deepdot::Model mk = deepdot::Trainer(kc).fit_regression(t.X, t.Y);
+  CHECK(mf.parts().lambdas[0] == mk.parts().lambdas[0]);
+  CHECK(mf.parts().training_size == 120);  // refit on all points
+  CHECK(arma::abs(mf.predict(t.Xt) - mk.predict(t.Xt)).max() < 1e-8);
+  // The split is seeded: the same config gives the same model, byte for byte.
+  CHECK(deepdot::Trainer(fc).fit_regression(t.X, t.Y).serialize() == mf.serialize());
+  bool has_validation = false;
+  for (const auto& kv : mf.parts().metadata) has_validation |= kv.first == "validation points" && kv.second == "12";
+  CHECK(has_validation);
+  fc.refit_on_all = false;
+  CHECK(deepdot::Trainer(fc).fit_regression(t.X, t.Y).parts().training_size == 108);
+}
+
+TEST_CASE("Trainer: streaming fits equal the in-memory fit, for regression and classes") {
+  const Toy t = make_toy(100);
+  deepdot::TrainerConfig c = taylor_config();
+  c.batch_size = 16;
+  const deepdot::Model whole = deepdot::Trainer(c).fit_regression(t.X, t.Y);
+  arma::uword start = 0, step = 0;
+  const arma::uword sizes[] = {1, 30, 9, 60};
+  auto source = [&](arma::mat& X, arma::mat& Y) {
+    if (start >= t.X.n_cols) return false;
+    const arma::uword end = std::min(t.X.n_cols, start + sizes[step++ % 4]) - 1;
+    X = t.X.cols(start, end);
+    Y = t.Y.cols(start, end);
+    start = end + 1;
+    return true;
+  };
+  const deepdot::Model streamed = deepdot::Trainer(c).fit_stream(source, 3);
+  CHECK(streamed.parts().training_size == 100);
+  CHECK(arma::abs(streamed.predict(t.Xt) - whole.predict(t.Xt)).max() < 1e-10);
+
+  start = step = 0;
+  const arma::mat L = arma::conv_to<arma::mat>::from(t.labels).t();
+  auto labelled = [&](arma::mat& X, arma::mat& Y) {
+    if (start >= t.X.n_cols) return false;
+    const arma::uword end = std::min(t.X.n_cols, start + 25) - 1;
+    X = t.X.cols(start, end);
+    Y = L.cols(start, end);
+    start = end + 1;
+    return true;
+  };
+  const deepdot::Model sc = deepdot::Trainer(c).fit_stream_classes(labelled, 3, {-1, 2, 7});
+  CHECK(arma::abs(sc.predict(t.Xt) - deepdot::Trainer(c).fit(t.X, t.labels).predict(t.Xt)).max() < 1e-10);
+
+  // A grid while streaming is selected by GCV.
+  c.lambdas = arma::logspace(-8.0, 0.0, 9);
+  start = step = 0;
+  const deepdot::Model g = deepdot::Trainer(c).fit_stream(source, 3);
+  bool gcv = false;
+  for (const auto& kv : g.parts().metadata) gcv |= kv.first == "selection" && kv.second == "gcv";
+  CHECK(gcv);
+}
+
+TEST_CASE("Trainer: default map on a nonlinear classification task, saved and reloaded") {
+  const Toy t = make_toy(600, 5), v = make_toy(400, 6);
+  deepdot::TrainerConfig c;
+  c.kernel = "recursive:2";
+  c.features = 512;
+  const deepdot::Model m = deepdot::Trainer(c).fit(t.X, t.labels);
+  CHECK(m.parts().map->spec() == "fourier:orf");
+  CHECK(m.parts().precision == deepdot::Precision::single_precision);
+  CHECK(deepdot::accuracy(v.labels, m.predict_labels(v.X)) > 0.8);
+  const deepdot::Model back = deepdot::Model::deserialize(m.serialize(), "memory");
+  CHECK(arma::approx_equal(back.predict(v.X), m.predict(v.X), "absdiff", 0.0));
+}
+
+TEST_CASE("Trainer: fit_inplace gives fit's model and leaves X scaled, for every scaling") {
+  const Toy t = make_toy(300, 8);
+  for (const auto scaling : {deepdot::Scaling::unit_norm, deepdot::Scaling::max_norm}) {
+    deepdot::TrainerConfig c = taylor_config();
+    c.scaling = scaling;
+    const deepdot::Trainer trainer(c);
+    const deepdot::Model copied = trainer.fit(t.X, t.labels);
+    arma::mat X = t.X;
+    const deepdot::Model scaled = trainer.fit_inplace(X, t.labels);
+    CHECK(scaled.serialize() == copied.serialize());
+    deepdot::Scaler s(scaling);
+    s.fit(t.X);
+    CHECK(arma::approx_equal(X, s.transform(t.X), "absdiff", 0.0));
+  }
+  arma::mat short_X(3, 5, arma::fill::ones);
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(taylor_config()).fit_inplace(short_X, t.labels),
+                       doctest::Contains("Trainer::fit_inplace(): X has 5 columns"), std::invalid_argument);
+}
+
+TEST_CASE("Trainer: hinge losses on features and in the kernel limit") {
+  const Toy t = make_toy(300, 7), v = make_toy(300, 8);
+  deepdot::TrainerConfig c;
+  c.kernel = "recursive:2";
+  c.features = 256;
+  c.loss = deepdot::Loss::squared_hinge;
+  c.lambdas = {1e-4};
+  const deepdot::Model f = deepdot::Trainer(c).fit(t.X, t.labels);
+  CHECK(deepdot::accuracy(v.labels, f.predict_labels(v.X)) > 0.75);
+  c.map = "exact";
+  c.loss = deepdot::Loss::hinge;
+  const deepdot::Model k = deepdot::Trainer(c).fit(t.X, t.labels);
+  CHECK(k.parts().mode == deepdot::ModelMode::kernel_limit);
+  CHECK(deepdot::accuracy(v.labels, k.predict_labels(v.X)) > 0.75);
+  const deepdot::Model back = deepdot::Model::deserialize(k.serialize(), "memory");
+  CHECK(arma::approx_equal(back.predict(v.X), k.predict(v.X), "absdiff", 0.0));
+}
+
+TEST_CASE("Trainer: every validation branch") {
+  auto config = [](auto change) {
+    deepdot::TrainerConfig c;
+    change(c);
+    return c;
+  };
+  using C = deepdot::TrainerConfig;
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.kernel = "nope"; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.map = ""; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.features = 0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.lambdas.reset(); })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.lambdas = {-1.0}; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.lambdas = {0.0}; c.loss = deepdot::Loss::hinge; })),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.validation_fraction = 0.95; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.norm_bound = -1.0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.batch_size = 0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.map = "exact"; c.loss = deepdot::Loss::logistic; })),
+                  std::invalid_argument);
+
+  const Toy t = make_toy(20);
+  const deepdot::Trainer tr(taylor_config());
+  CHECK_THROWS_AS(tr.fit(t.X, arma::ivec(19, arma::fill::zeros)), std::invalid_argument);
+  CHECK_THROWS_AS(tr.fit(t.X, arma::ivec(20, arma::fill::zeros)), std::invalid_argument);  // one class
+  CHECK_THROWS_AS(tr.fit_regression(t.X.cols(0, 0), t.Y.cols(0, 0)), std::invalid_argument);
+  CHECK_THROWS_AS(tr.fit_regression(t.X, t.Y.cols(0, 9)), std::invalid_argument);
+  CHECK_THROWS_AS(tr.fit_regression(arma::mat(4, 20, arma::fill::ones), t.Y), std::invalid_argument);  // map has d = 3
+  deepdot::TrainerConfig hinge = taylor_config();
+  hinge.loss = deepdot::Loss::hinge;
+  CHECK_THROWS_AS(deepdot::Trainer(hinge).fit_regression(t.X, t.Y), std::invalid_argument);
+  hinge.lambdas = {1e-3, 1e-2};
+  hinge.validation_fraction = 0.0;
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(hinge).fit(t.X, t.labels), doctest::Contains("validation_fraction"),
+                       std::invalid_argument);
+
+  auto none = [](arma::mat&, arma::mat&) { return false; };
+  CHECK_THROWS_AS(tr.fit_stream(nullptr, 3), std::invalid_argument);
+  CHECK_THROWS_AS(tr.fit_stream(none, 0), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tr.fit_stream(none, 3), doctest::Contains("fewer than 2"), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(hinge).fit_stream(none, 3), std::invalid_argument);
+  deepdot::TrainerConfig exact = taylor_config();
+  exact.map = "exact";
+  CHECK_THROWS_AS(deepdot::Trainer(exact).fit_stream(none, 3), std::invalid_argument);
+  deepdot::TrainerConfig maxn = taylor_config();
+  maxn.scaling = deepdot::Scaling::max_norm;
+  CHECK_THROWS_AS(deepdot::Trainer(maxn).fit_stream(none, 3), std::invalid_argument);
+  auto wrong = [](arma::mat& X, arma::mat& Y) {
+    X.ones(4, 2);
+    Y.ones(1, 2);
+    return true;
+  };
+  CHECK_THROWS_WITH_AS(tr.fit_stream(wrong, 3), doctest::Contains("batch 0"), std::invalid_argument);
+  auto fractional = [](arma::mat& X, arma::mat& Y) {
+    X.ones(3, 2);
+    Y = {{1.5, 2.0}};
+    return true;
+  };
+  CHECK_THROWS_AS(tr.fit_stream_classes(fractional, 3, {1, 2}), std::invalid_argument);
+  CHECK_THROWS_AS(tr.fit_stream_classes(fractional, 3, {1}), std::invalid_argument);
+  exact.lambdas = {1e-3, 1e-2};
+  exact.validation_fraction = 0.0;
+  CHECK_THROWS_AS(deepdot::Trainer(exact).fit_regression(t.X, t.Y), std::invalid_argument);
+}
+
+TEST_CASE("Trainer: progress events cover every stage, in order, with consistent counts") {
+  const Toy t = make_toy(300, 9);
+  struct Event {
+    std::string stage;
+    arma::uword done, total;
+  };
+  auto run = [&](const std::string& map, deepdot::Loss loss) {
+    std::vector<Event> events;
+    deepdot::TrainerConfig c;
+    c.kernel = "recursive:1";
+    c.map = map;
+    c.features = 64;
+    c.loss = loss;
+    c.lambdas = {1e-3};
+    c.batch_size = 100;
+    c.progress = [&events](const std::string& s, arma::uword d, arma::uword n) { events.push_back({s, d, n}); };
+    deepdot::Trainer(c).fit(t.X, t.labels);
+    return events;
+  };
+  // A data-dependent map, the squared loss: map fit, 3 feature batches, solve.
+  std::vector<Event> e = run("nystrom", deepdot::Loss::squared);
+  REQUIRE(e.size() == 8);
+  CHECK((e[0].stage == "fitting the map" && e[0].done == 0 && e[1].done == 1));
+  for (arma::uword i = 0; i < 4; ++i) {
+    CHECK(e[2 + i].stage == "features");
+    CHECK(e[2 + i].done == 100 * i);
+    CHECK(e[2 + i].total == 300);
+  }
+  CHECK((e[6].stage == "solving" && e[6].done == 0 && e[7].stage == "solving" && e[7].done == 1));
+  // A data-free map with an iterative loss: no map stage; the solve brackets the end.
+  e = run("fourier:orf", deepdot::Loss::squared_hinge);
+  REQUIRE(e.size() == 6);
+  CHECK(e.front().stage == "features");
+  CHECK((e.back().stage == "solving" && e.back().done == 1));
+  // The kernel limit: one bracket.
+  e = run("exact", deepdot::Loss::hinge);
+  REQUIRE(e.size() == 2);
+  CHECK((e[0].stage == "kernel limit" && e[0].done == 0 && e[1].done == 1 && e[1].total == 1));
+}
