@@ -69,6 +69,51 @@ void require_finite(const arma::Mat<eT>& X, const std::string& where, const char
                         std::to_string(i) + ", column " + std::to_string(j));
 }
 
+// ---- Shared argument checks, in the spirit of mlpack's CheckSameSizes: each
+// throws std::invalid_argument "where: ..." naming the value and the rule.
+
+/// "r x c", for messages about shapes.
+inline std::string shape_text(arma::uword rows, arma::uword cols) {
+  return std::to_string(rows) + " x " + std::to_string(cols);
+}
+
+/// A regularisation lambda: finite and >= 0, or > 0 when zero is not allowed.
+inline void check_lambda(double lambda, const std::string& where, bool allow_zero = true) {
+  if (!std::isfinite(lambda) || lambda < 0.0 || (!allow_zero && lambda == 0.0))
+    fail(where, std::string("lambda must be finite and ") + (allow_zero ? ">= 0" : "> 0") + ", got " +
+                    format_double(lambda));
+}
+
+/// A grid of lambdas: at least one value, each finite and >= 0 (> 0 unless allow_zero).
+inline void check_lambda_grid(const arma::vec& lambdas, const std::string& where, bool allow_zero = true) {
+  if (lambdas.is_empty()) fail(where, "the lambda grid is empty");
+  for (double l : lambdas)
+    if (!std::isfinite(l) || l < 0.0 || (!allow_zero && l == 0.0))
+      fail(where, std::string("every lambda must be finite and ") + (allow_zero ? ">= 0" : "> 0") + ", got " +
+                      format_double(l));
+}
+
+/// The radius B of the norm-ball form: finite and > 0.
+inline void check_norm_bound(double B, const std::string& where) {
+  if (!(B > 0.0) || !std::isfinite(B)) fail(where, "the norm bound B must be finite and > 0, got " + format_double(B));
+}
+
+/// Two matrices that hold one column per point must have the same number of columns.
+template <typename A, typename B>
+void check_same_points(const A& a, const char* a_name, const B& b, const char* b_name, const std::string& where) {
+  if (a.n_cols != b.n_cols)
+    fail(where, std::string(a_name) + " has " + std::to_string(a.n_cols) + " columns (points) but " + b_name +
+                    " has " + std::to_string(b.n_cols) + "; they need one column per point each");
+}
+
+/// A matrix that must have `rows` rows (the dimension `what`, e.g. "d").
+template <typename M>
+void check_rows(const M& m, const char* name, arma::uword rows, const char* what, const std::string& where) {
+  if (m.n_rows != rows)
+    fail(where, std::string(name) + " is " + shape_text(m.n_rows, m.n_cols) + " but must have " + what + " = " +
+                    std::to_string(rows) + " rows");
+}
+
 /// Parses a whole string as a finite double, or throws naming `what`.
 inline double parse_double(const std::string& text, const std::string& where, const std::string& what) {
   const char* begin = text.c_str();

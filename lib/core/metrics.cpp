@@ -21,4 +21,18 @@ double mean_squared_error(const arma::mat& Y, const arma::mat& Yhat) {
   return arma::accu(arma::square(Y - Yhat)) / static_cast<double>(Y.n_elem);
 }
 
+arma::uvec predicted_index(const arma::mat& scores) {
+  arma::uvec out(scores.n_cols);
+  for (arma::uword i = 0; i < scores.n_cols; ++i)
+    out[i] = scores.n_rows == 1 ? (scores(0, i) > 0.0 ? 1 : 0) : scores.col(i).index_max();
+  return out;
+}
+
+PredictionScores score_predictions(const arma::mat& P, const arma::mat& Y) {
+  PredictionScores s;
+  s.mse = mean_squared_error(Y, P);  // checks the shapes
+  s.error_rate = static_cast<double>(arma::accu(predicted_index(P) != predicted_index(Y))) / static_cast<double>(Y.n_cols);
+  return s;
+}
+
 }  // namespace deepdot

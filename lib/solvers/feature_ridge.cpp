@@ -1,7 +1,9 @@
 #include <deepdot/solvers/feature_ridge.hpp>
 
 #include "core/check.hpp"
-#include "solvers/secular_root.hpp"
+#include "solvers/spectral_path.hpp"
+
+#include <deepdot/core/metrics.hpp>
 
 #include <cblas.h>
 
@@ -18,18 +20,15 @@ using detail::format_double;
 
 namespace {
 
-std::string shape(arma::uword r, arma::uword c) { return std::to_string(r) + " x " + std::to_string(c); }
-
-arma::uword truth_index(const arma::mat& Y, arma::uword i) {
-  return Y.n_rows == 1 ? (Y(0, i) > 0 ? 1 : 0) : Y.col(i).index_max();
-}
+using detail::shape_text;
+using detail::SpectralNorm;
 
 }  // namespace
 
 FeatureRidge::FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver, Accumulation accumulation)
     : solver_(solver), accumulation_(accumulation) {
-  if (dim == 0) fail("FeatureRidge", "the feature dimension D must be >= 1, got 0");
-  if (outputs == 0) fail("FeatureRidge", "the number of outputs c must be >= 1, got 0");
+  if (dim == 0) fail("FeatureRidge::FeatureRidge()", "the feature dimension D must be >= 1, got 0");
+  if (outputs == 0) fail("FeatureRidge::FeatureRidge()", "the number of outputs c must be >= 1, got 0");
   G_.zeros(dim, dim);
   C_.zeros(dim, outputs);
   yy_.zeros(outputs);
@@ -41,9 +40,9 @@ RidgeSolver FeatureRidge::effective_solver() const {
 }
 
 void FeatureRidge::check_batch(const char* where, arma::uword rows, arma::uword cols, const arma::mat& Y) const {
-  if (rows != dim()) fail(where, "Z is " + shape(rows, cols) + " but must be D x b with D = " + std::to_string(dim()));
+  if (rows != dim()) fail(where, "Z is " + shape_text(rows, cols) + " but must be D x b with D = " + std::to_string(dim()));
   if (Y.n_rows != outputs() || Y.n_cols != cols)
-    fail(where, "Y is " + shape(Y.n_rows, Y.n_cols) + " but must be c x b = " + shape(outputs(), cols) +
+    fail(where, "Y is " + shape_text(Y.n_rows, Y.n_cols) + " but must be c x b = " + shape_text(outputs(), cols) +
                     " (one column per column of Z)");
   if (cols == 0) fail(where, "the batch is empty (b = 0)");
   detail::require_finite(Y, where, "Y");
@@ -124,14 +123,11 @@ void FeatureRidge::require_data(const char* where) const {
 void FeatureRidge::decompose() {
   if (decomposed_) return;
   require_data("FeatureRidge");
-  const arma::mat G = arma::symmatu(G_);
-  if (!arma::eig_sym(s_, U_, G, "dc"))
-    throw std::runtime_error("FeatureRidge: the eigen-decomposition of ZZ' failed");
-  const double top = std::max(s_.max(), 0.0);
-  // ZZ' is positive semidefinite; anything below D eps s_max is rounding.
-  cut_ = top * static_cast<double>(dim()) * std::numeric_limits<double>::epsilon();
-  s_.transform([](double v) { return std::max(v, 0.0); });
-  Q_ = U_.t() * C_;
+  // ZZ' is positive semidefinite; eigenvalues below D eps s_max are rounding,
+  // with eps that of float when float batches were summed in float.
+  const double eps = accumulation_ == Accumulation::single ? std::numeric_limits<float>::epsilon()
+                                                           : std::numeric_limits<double>::epsilon();
+  detail::spectral_decompose(arma::symmatu(G_), C_, eps, "FeatureRidge (ZZ')", s_, U_, Q_, cut_);
   decomposed_ = true;
 }
 
@@ -141,11 +137,7 @@ const arma::vec& FeatureRidge::eigenvalues() {
 }
 
 arma::mat FeatureRidge::solve_eigen(const arma::vec& mus) const {
-  arma::mat scaled = Q_;
-  for (arma::uword j = 0; j < scaled.n_cols; ++j)
-    for (arma::uword i = 0; i < s_.n_elem; ++i)
-      scaled(i, j) = s_[i] > cut_ ? scaled(i, j) / (s_[i] + mus[j]) : 0.0;
-  return U_ * scaled;
+  return U_ * detail::SpectralView{s_, Q_, cut_}.shrunk(mus);
 }
 
 extern "C" {
@@ -192,9 +184,9 @@ arma::mat FeatureRidge::solve_cholesky(const arma::vec& mus) {
       dpotrs_("L", &D, &nrhs, G_.memptr(), &D, rhs.memptr(), &D, &info, 1);
     }
     G_.diag() = diagonal;
-    if (info != 0)
-      throw std::runtime_error("FeatureRidge: Cholesky factorisation of ZZ' + n lambda I failed (lambda = " +
-                               format_double(mus[j] / static_cast<double>(count_)) + ")");
+    // Not numerically positive definite (a lambda at rounding level, D > n):
+    // the caller falls back to the eigen back end, which clips the null space.
+    if (info != 0) return arma::mat();
     W.cols(same) = rhs;
     done.elem(same).ones();
   }
@@ -213,8 +205,14 @@ arma::mat FeatureRidge::solve_for(const arma::vec& lambdas, bool path) {
     solved_with_ = RidgeSolver::eigen;
     return solve_eigen(mus);
   }
-  solved_with_ = RidgeSolver::cholesky;
-  return solve_cholesky(mus);
+  arma::mat W = solve_cholesky(mus);
+  if (!W.is_empty()) {
+    solved_with_ = RidgeSolver::cholesky;
+    return W;
+  }
+  decompose();
+  solved_with_ = RidgeSolver::eigen;
+  return solve_eigen(mus);
 }
 
 void FeatureRidge::set_lambda(double lambda) {
@@ -227,24 +225,15 @@ void FeatureRidge::set_lambdas(const arma::vec& lambdas) {
   require_data(where);
   if (lambdas.n_elem != outputs())
     fail(where, "need one lambda per output (" + std::to_string(outputs()) + "), got " + std::to_string(lambdas.n_elem));
-  for (double l : lambdas)
-    if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "lambda must be finite and >= 0, got " + format_double(l));
+  for (double l : lambdas) detail::check_lambda(l, where);
   W_ = solve_for(lambdas, false);
   lambdas_ = lambdas;
 }
 
 arma::vec FeatureRidge::lambdas_for_bound(double B, const char* where) {
-  if (!(B > 0.0) || !std::isfinite(B)) fail(where, "the norm bound B must be finite and > 0, got " + format_double(B));
+  detail::check_norm_bound(B, where);
   decompose();
-  const arma::uvec live = arma::find(s_ > cut_);
-  const arma::vec s = s_.elem(live);
-  arma::vec result(outputs());
-  for (arma::uword j = 0; j < outputs(); ++j) {
-    const arma::vec q = Q_.col(j);
-    const arma::vec a = arma::square(q.elem(live));
-    result[j] = detail::secular_root(a, s, B) / static_cast<double>(count_);
-  }
-  return result;
+  return detail::SpectralView{s_, Q_, cut_}.mus_for_bound(B, SpectralNorm::euclidean) / static_cast<double>(count_);
 }
 
 void FeatureRidge::set_norm_bound(double B) {
@@ -271,23 +260,15 @@ arma::vec FeatureRidge::norms() const {
 arma::vec FeatureRidge::norms(double lambda) {
   const char* where = "FeatureRidge::norms()";
   require_data(where);
-  if (!(lambda >= 0.0) || !std::isfinite(lambda)) fail(where, "lambda must be finite and >= 0, got " + format_double(lambda));
+  detail::check_lambda(lambda, where);
   decompose();
-  // ||w_j||^2 = sum_i q_ij^2 / (s_i + mu)^2 in the eigenbasis.
-  const double mu = lambda * static_cast<double>(count_);
-  arma::vec out(outputs(), arma::fill::zeros);
-  for (arma::uword j = 0; j < outputs(); ++j)
-    for (arma::uword i = 0; i < s_.n_elem; ++i)
-      if (s_[i] > cut_) out[j] += Q_(i, j) * Q_(i, j) / ((s_[i] + mu) * (s_[i] + mu));
-  return arma::sqrt(out);
+  return detail::SpectralView{s_, Q_, cut_}.norms(lambda * static_cast<double>(count_), SpectralNorm::euclidean);
 }
 
 std::vector<arma::mat> FeatureRidge::path_weights(const arma::vec& lambdas) {
   const char* where = "FeatureRidge::path_weights()";
   require_data(where);
-  if (lambdas.is_empty()) fail(where, "the lambda grid is empty");
-  for (double l : lambdas)
-    if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "every lambda must be finite and >= 0, got " + format_double(l));
+  detail::check_lambda_grid(lambdas, where);
   std::vector<arma::mat> out;
   out.reserve(lambdas.n_elem);
   for (double l : lambdas) out.push_back(solve_for(arma::vec(outputs(), arma::fill::value(l)), true));
@@ -306,17 +287,15 @@ void FeatureRidge::score_path(const std::vector<arma::mat>& weights, const Featu
   arma::mat Y;
   while (validation(Z, Y)) {
     if (Z.n_rows != dim() || Y.n_rows != c || Y.n_cols != Z.n_cols)
-      fail(where, "a validation batch is " + shape(Z.n_rows, Z.n_cols) + " and " + shape(Y.n_rows, Y.n_cols) +
+      fail(where, "a validation batch is " + shape_text(Z.n_rows, Z.n_cols) + " and " + shape_text(Y.n_rows, Y.n_cols) +
                       "; expected D x b and c x b with D = " + std::to_string(dim()) + ", c = " + std::to_string(c));
     detail::require_finite(Y, where, "Yv");
     const arma::mat P = Wall.t() * arma::conv_to<arma::mat>::from(Z);  // cL x b
+    const arma::uvec truth = predicted_index(Y);
     for (arma::uword l = 0; l < L; ++l) {
-      const auto block = P.rows(l * c, l * c + c - 1);
+      const arma::mat block = P.rows(l * c, l * c + c - 1);
       sq[l] += arma::accu(arma::square(block - Y));
-      for (arma::uword i = 0; i < Y.n_cols; ++i) {
-        const arma::uword guess = c == 1 ? (block(0, i) > 0 ? 1 : 0) : arma::vec(block.col(i)).index_max();
-        wrong[l] += guess != truth_index(Y, i);
-      }
+      wrong[l] += static_cast<double>(arma::accu(predicted_index(block) != truth));
     }
     m += static_cast<double>(Y.n_cols);
   }
@@ -351,10 +330,7 @@ RidgePath FeatureRidge::select_by_validation(const arma::vec& lambdas, const Fea
   path.norms.set_size(outputs(), lambdas.n_elem);
   for (arma::uword l = 0; l < lambdas.n_elem; ++l)
     for (arma::uword j = 0; j < outputs(); ++j) path.norms(j, l) = arma::norm(weights[l].col(j));
-  const arma::vec& score = criterion == Criterion::mse ? path.mse : path.error_rate;
-  for (arma::uword l = 1; l < lambdas.n_elem; ++l)
-    if (score[l] < score[path.best] || (score[l] == score[path.best] && lambdas[l] > lambdas[path.best]))
-      path.best = l;
+  path.best = best_lambda_index(criterion == Criterion::mse ? path.mse : path.error_rate, lambdas);
   W_ = weights[path.best];
   lambdas_ = arma::vec(outputs(), arma::fill::value(lambdas[path.best]));
   return path;
@@ -375,10 +351,7 @@ NormBallPath FeatureRidge::select_norm_bound_by_validation(const arma::vec& boun
   }
   solved_with_ = RidgeSolver::eigen;
   score_path(weights, validation, path.mse, path.error_rate, where);
-  const arma::vec& score = criterion == Criterion::mse ? path.mse : path.error_rate;
-  for (arma::uword l = 1; l < bounds.n_elem; ++l)
-    if (score[l] < score[path.best] || (score[l] == score[path.best] && bounds[l] < bounds[path.best]))
-      path.best = l;
+  path.best = best_bound_index(criterion == Criterion::mse ? path.mse : path.error_rate, bounds);
   W_ = weights[path.best];
   lambdas_ = path.lambdas.col(path.best);
   return path;
@@ -387,9 +360,7 @@ NormBallPath FeatureRidge::select_norm_bound_by_validation(const arma::vec& boun
 GcvPath FeatureRidge::select_by_gcv(const arma::vec& lambdas) {
   const char* where = "FeatureRidge::select_by_gcv()";
   require_data(where);
-  if (lambdas.is_empty()) fail(where, "the lambda grid is empty");
-  for (double l : lambdas)
-    if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "every lambda must be finite and >= 0, got " + format_double(l));
+  detail::check_lambda_grid(lambdas, where);
   decompose();
   const double n = static_cast<double>(count_);
   GcvPath path;
@@ -413,9 +384,7 @@ GcvPath FeatureRidge::select_by_gcv(const arma::vec& lambdas) {
     // dof -> n (interpolation) makes GCV undefined; score it as infinitely bad.
     path.gcv[l] = denom > 1e-12 ? (rss / n) / (denom * denom) : std::numeric_limits<double>::infinity();
   }
-  for (arma::uword l = 1; l < lambdas.n_elem; ++l)
-    if (path.gcv[l] < path.gcv[path.best] || (path.gcv[l] == path.gcv[path.best] && lambdas[l] > lambdas[path.best]))
-      path.best = l;
+  path.best = best_lambda_index(path.gcv, lambdas);
   set_lambda(lambdas[path.best]);
   return path;
 }

@@ -3,7 +3,12 @@
 #include <deepdot/kernels/gram.hpp>
 
 #include "core/check.hpp"
-#include "solvers/secular_root.hpp"
+#include "solvers/spectral_path.hpp"
+
+#include <deepdot/core/metrics.hpp>
+#include <deepdot/util/memory.hpp>
+
+#include <sstream>
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +18,7 @@ namespace deepdot {
 
 using detail::fail;
 using detail::format_double;
+using detail::SpectralNorm;
 
 KernelRidge::KernelRidge(Kernel kernel) : kernel_(std::move(kernel)) {}
 
@@ -20,23 +26,42 @@ void KernelRidge::require_fitted(const char* where) const {
   if (X_.n_cols == 0) throw std::logic_error(std::string(where) + ": call fit() first");
 }
 
-void KernelRidge::check_training_data(const char* where, const arma::mat& X, const arma::mat& Y) const {
+double kernel_ridge_memory_bytes(arma::uword n, bool path) {
+  // The n x n Gram matrix plus, for a path, its n x n eigenvectors (the
+  // eigen-decomposition's workspace is of the same order), or for one lambda
+  // the float copy of the mixed-precision Cholesky; O(n) vectors besides.
+  const double nd = static_cast<double>(n);
+  return (path ? 16.0 : 12.0) * nd * nd + 8.0 * 64.0 * nd;
+}
+
+namespace {
+
+std::string gib_text(double bytes) {
+  std::ostringstream s;
+  s.precision(3);
+  s << bytes / (1024.0 * 1024.0 * 1024.0) << " GiB";
+  return s.str();
+}
+
+}  // namespace
+
+void KernelRidge::check_training_data(const char* where, const arma::mat& X, const arma::mat& Y, bool path) const {
   if (X.n_cols == 0) fail(where, "X has no columns; need at least one training point");
-  if (Y.n_cols != X.n_cols)
-    fail(where, "X has " + std::to_string(X.n_cols) + " columns (points) but Y has " + std::to_string(Y.n_cols) +
-                    "; Y must be c x n with one column per point");
+  detail::check_same_points(X, "X", Y, "Y", where);
   if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
   detail::require_finite(Y, where, "Y");
+  // Refuse before allocating: an n x n kernel that cannot fit would otherwise
+  // end in bad_alloc or in swapping for hours.
+  const double need = kernel_ridge_memory_bytes(X.n_cols, path), have = available_memory_bytes();
+  if (need > have)
+    fail(where, "the kernel limit with n = " + std::to_string(X.n_cols) + " points needs about " + gib_text(need) +
+                    " (n x n matrices) but only " + gib_text(have) +
+                    " is available; use a feature map (FeatureRidge, or Trainer with a map spec) or fewer points");
 }
 
 void KernelRidge::decompose(arma::mat K, const char* where) {
-  if (!arma::eig_sym(eigval_, U_, K))
-    throw std::runtime_error(std::string(where) + ": the eigen-decomposition of the Gram matrix failed");
-  K.reset();
-  const double top = std::max(eigval_.max(), 0.0);
-  cut_ = top * static_cast<double>(X_.n_cols) * std::numeric_limits<double>::epsilon();
-  eigval_.transform([](double s) { return std::max(s, 0.0); });
-  Q_ = U_.t() * Y_.t();
+  detail::spectral_decompose(std::move(K), Y_.t(), std::numeric_limits<double>::epsilon(),
+                             std::string(where) + " (Gram matrix)", eigval_, U_, Q_, cut_);
 }
 
 void KernelRidge::decompose_if_needed(const char* where) {
@@ -45,7 +70,7 @@ void KernelRidge::decompose_if_needed(const char* where) {
 
 void KernelRidge::fit(const arma::mat& X, const arma::mat& Y) {
   const char* where = "KernelRidge::fit()";
-  check_training_data(where, X, Y);
+  check_training_data(where, X, Y, true);
   arma::mat K = gram(kernel_, X);  // validates X (finite, unit ball)
   X_ = X;
   Y_ = Y;
@@ -64,7 +89,7 @@ void KernelRidge::fit(const arma::mat& X, const arma::mat& Y, double lambda) {
   if (!(lambda > 0.0) || !std::isfinite(lambda))
     fail(where, "the single-lambda fit needs a finite lambda > 0, got " + format_double(lambda) +
                     " (use fit(X, Y) and set_lambda(0) for the minimum-norm interpolant)");
-  check_training_data(where, X, Y);
+  check_training_data(where, X, Y, false);
   arma::mat K = gram(kernel_, X);
   X_ = X;
   Y_ = Y;
@@ -96,23 +121,14 @@ void KernelRidge::fit(const arma::mat& X, const arma::mat& Y, double lambda) {
   }
 }
 
-arma::vec KernelRidge::shrinkage(double mu) const {
-  arma::vec w(eigval_.n_elem);
-  for (arma::uword i = 0; i < w.n_elem; ++i) w[i] = eigval_[i] > cut_ ? 1.0 / (eigval_[i] + mu) : 0.0;
-  return w;
-}
-
 void KernelRidge::update_coefficients() {
-  const double n = static_cast<double>(X_.n_cols);
-  arma::mat scaled = Q_;
-  for (arma::uword j = 0; j < Q_.n_cols; ++j) scaled.col(j) %= shrinkage(n * lambdas_[j]);
-  alpha_ = U_ * scaled;
+  alpha_ = U_ * detail::SpectralView{eigval_, Q_, cut_}.shrunk(static_cast<double>(X_.n_cols) * lambdas_);
 }
 
 void KernelRidge::set_lambda(double lambda) {
   const char* where = "KernelRidge::set_lambda()";
   require_fitted(where);
-  if (!(lambda >= 0.0) || !std::isfinite(lambda)) fail(where, "lambda must be finite and >= 0, got " + format_double(lambda));
+  detail::check_lambda(lambda, where);
   // After a single-lambda fit the solution at that lambda is already there.
   if (!decomposed() && arma::all(lambdas_ == lambda)) return;
   decompose_if_needed(where);
@@ -127,12 +143,7 @@ arma::vec KernelRidge::rkhs_norms(double lambda) const {
     throw std::logic_error("KernelRidge::rkhs_norms(): the norm at lambda = " + format_double(lambda) +
                            " needs the eigen-decomposition; call set_lambda() first");
   }
-  // ||f||^2 = alpha' K alpha = sum_i s_i q_i^2 / (s_i + mu)^2.
-  const arma::vec w = shrinkage(static_cast<double>(X_.n_cols) * lambda);
-  arma::vec norms(Q_.n_cols);
-  for (arma::uword j = 0; j < Q_.n_cols; ++j)
-    norms[j] = std::sqrt(arma::accu(eigval_ % arma::square(Q_.col(j) % w)));
-  return norms;
+  return detail::SpectralView{eigval_, Q_, cut_}.norms(static_cast<double>(X_.n_cols) * lambda, SpectralNorm::rkhs);
 }
 
 arma::vec KernelRidge::rkhs_norms() const {
@@ -147,12 +158,7 @@ arma::vec KernelRidge::rkhs_norms() const {
     }
     return norms;
   }
-  arma::vec norms(Q_.n_cols);
-  for (arma::uword j = 0; j < Q_.n_cols; ++j) {
-    const arma::vec w = shrinkage(static_cast<double>(X_.n_cols) * lambdas_[j]);
-    norms[j] = std::sqrt(arma::accu(eigval_ % arma::square(Q_.col(j) % w)));
-  }
-  return norms;
+  return detail::SpectralView{eigval_, Q_, cut_}.norms(static_cast<double>(X_.n_cols) * lambdas_, SpectralNorm::rkhs);
 }
 
 void KernelRidge::set_norm_bound(double B) {
@@ -164,26 +170,13 @@ void KernelRidge::set_norm_bound(double B) {
 
 arma::vec KernelRidge::lambdas_for_bound(double B) const {
   const char* where = "KernelRidge::set_norm_bound()";
-  if (!(B > 0.0) || !std::isfinite(B)) fail(where, "the norm bound B must be finite and > 0, got " + format_double(B));
-  const double n = static_cast<double>(X_.n_cols);
-  arma::vec result(Q_.n_cols);
-  // ||f(mu)||^2 = sum over the kept eigenvalues of s_i q_i^2 / (s_i + mu)^2.
-  const arma::uvec kept = arma::find(eigval_ > cut_);
-  const arma::vec s = eigval_.elem(kept);
-  for (arma::uword j = 0; j < Q_.n_cols; ++j) {
-    const arma::vec q = Q_.col(j);
-    const arma::vec a = s % arma::square(q.elem(kept));
-    const double mu = detail::secular_root(a, s, B);
-    result[j] = mu / n;
-  }
-  return result;
+  detail::check_norm_bound(B, where);
+  return detail::SpectralView{eigval_, Q_, cut_}.mus_for_bound(B, SpectralNorm::rkhs) / static_cast<double>(X_.n_cols);
 }
 
 arma::mat KernelRidge::predict(const arma::mat& X) const {
   require_fitted("KernelRidge::predict()");
-  if (X.n_rows != X_.n_rows)
-    fail("KernelRidge::predict()", "X has " + std::to_string(X.n_rows) + " rows but the model was trained with d = " +
-                                       std::to_string(X_.n_rows));
+  detail::check_rows(X, "X", X_.n_rows, "the training dimension d", "KernelRidge::predict()");
   arma::mat out(alpha_.n_cols, X.n_cols);
   constexpr arma::uword kBlock = 4096;  // bounds the n x block cross-Gram held at once
   for (arma::uword j0 = 0; j0 < X.n_cols; j0 += kBlock) {
@@ -202,30 +195,17 @@ void KernelRidge::check_validation_data(const char* where, const arma::mat& Xv, 
   detail::require_finite(Yv, where, "Yv");
 }
 
-KernelRidge::Scores KernelRidge::validation_scores(const arma::mat& P, const arma::mat& Yv,
-                                                   const arma::vec& lambdas) const {
-  const double n = static_cast<double>(X_.n_cols);
-  const arma::uword c = Q_.n_cols, m = Yv.n_cols;
-  arma::mat scaled = Q_;
-  for (arma::uword j = 0; j < c; ++j) scaled.col(j) %= shrinkage(n * lambdas[j]);
-  const arma::mat pred = (P * scaled).t();  // c x m
-  arma::uword wrong = 0;
-  for (arma::uword i = 0; i < m; ++i) {
-    const arma::uword truth = c == 1 ? (Yv(0, i) > 0 ? 1 : 0) : Yv.col(i).index_max();
-    const arma::uword guess = c == 1 ? (pred(0, i) > 0 ? 1 : 0) : pred.col(i).index_max();
-    wrong += guess != truth;
-  }
-  return {arma::accu(arma::square(pred - Yv)) / static_cast<double>(Yv.n_elem),
-          static_cast<double>(wrong) / static_cast<double>(m)};
+PredictionScores KernelRidge::validation_scores(const arma::mat& P, const arma::mat& Yv,
+                                               const arma::vec& lambdas) const {
+  const arma::mat scaled = detail::SpectralView{eigval_, Q_, cut_}.shrunk(static_cast<double>(X_.n_cols) * lambdas);
+  return score_predictions((P * scaled).t(), Yv);  // predictions c x m
 }
 
 RidgePath KernelRidge::select_by_validation(const arma::vec& lambdas, const arma::mat& Xv, const arma::mat& Yv,
                                             Criterion criterion) {
   const char* where = "KernelRidge::select_by_validation()";
   require_fitted(where);
-  if (lambdas.is_empty()) fail(where, "the lambda grid is empty");
-  for (double l : lambdas)
-    if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "every lambda must be finite and >= 0, got " + format_double(l));
+  detail::check_lambda_grid(lambdas, where);
   check_validation_data(where, Xv, Yv);
   decompose_if_needed(where);
   // P = K(Xv, X) U is computed once; each lambda then costs one m x n x c product.
@@ -236,16 +216,12 @@ RidgePath KernelRidge::select_by_validation(const arma::vec& lambdas, const arma
   path.error_rate.set_size(lambdas.n_elem);
   path.norms.set_size(Q_.n_cols, lambdas.n_elem);
   for (arma::uword l = 0; l < lambdas.n_elem; ++l) {
-    const Scores sc = validation_scores(P, Yv, arma::vec(Q_.n_cols, arma::fill::value(lambdas[l])));
+    const PredictionScores sc = validation_scores(P, Yv, arma::vec(Q_.n_cols, arma::fill::value(lambdas[l])));
     path.mse[l] = sc.mse;
     path.error_rate[l] = sc.error_rate;
     path.norms.col(l) = rkhs_norms(lambdas[l]);
   }
-  const arma::vec& score = criterion == Criterion::mse ? path.mse : path.error_rate;
-  path.best = 0;
-  for (arma::uword l = 1; l < lambdas.n_elem; ++l)
-    if (score[l] < score[path.best] || (score[l] == score[path.best] && lambdas[l] > lambdas[path.best]))
-      path.best = l;
+  path.best = best_lambda_index(criterion == Criterion::mse ? path.mse : path.error_rate, lambdas);
   set_lambda(lambdas[path.best]);
   return path;
 }
@@ -265,15 +241,11 @@ NormBallPath KernelRidge::select_norm_bound_by_validation(const arma::vec& bound
   path.lambdas.set_size(Q_.n_cols, bounds.n_elem);
   for (arma::uword l = 0; l < bounds.n_elem; ++l) {
     path.lambdas.col(l) = lambdas_for_bound(bounds[l]);
-    const Scores sc = validation_scores(P, Yv, path.lambdas.col(l));
+    const PredictionScores sc = validation_scores(P, Yv, path.lambdas.col(l));
     path.mse[l] = sc.mse;
     path.error_rate[l] = sc.error_rate;
   }
-  const arma::vec& score = criterion == Criterion::mse ? path.mse : path.error_rate;
-  path.best = 0;
-  for (arma::uword l = 1; l < bounds.n_elem; ++l)
-    if (score[l] < score[path.best] || (score[l] == score[path.best] && bounds[l] < bounds[path.best]))
-      path.best = l;
+  path.best = best_bound_index(criterion == Criterion::mse ? path.mse : path.error_rate, bounds);
   lambdas_ = path.lambdas.col(path.best);
   update_coefficients();
   return path;

@@ -139,7 +139,7 @@ class FeatureRidge {
   void require_data(const char* where) const;
   void decompose();
   arma::mat solve_eigen(const arma::vec& mus) const;     // mus = n lambda per output
-  arma::mat solve_cholesky(const arma::vec& mus);        // in place in G_'s lower triangle
+  arma::mat solve_cholesky(const arma::vec& mus);        // in place in G_'s lower triangle; empty if not PD
   void mirror_upper();                                   // G_'s lower triangle <- its upper one
   arma::mat solve_for(const arma::vec& lambdas, bool path);  // path: one of several lambdas
   arma::vec lambdas_for_bound(double B, const char* where);

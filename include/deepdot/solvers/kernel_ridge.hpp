@@ -3,6 +3,7 @@
 /// regression and the norm-ball form of Algorithm 1 (Zhang, Lee & Jordan 2016).
 #pragma once
 
+#include <deepdot/core/metrics.hpp>
 #include <deepdot/kernels/kernel.hpp>
 #include <deepdot/solvers/ridge_path.hpp>
 
@@ -10,6 +11,12 @@
 
 namespace deepdot {
 
+
+/// Bytes KernelRidge needs for n training points: the n x n Gram matrix and,
+/// for a regularisation path (`path`: the eigen-decomposition), its n x n
+/// eigenvectors; for one lambda the float copy of the mixed-precision Cholesky.
+/// fit() compares it with available_memory_bytes() before allocating.
+double kernel_ridge_memory_bytes(arma::uword n, bool path);
 
 /// Exact kernel ridge regression, one output per row of Y:
 ///
@@ -38,7 +45,8 @@ class KernelRidge {
 
   /// X: d x n (unit ball), Y: c x n targets (one-vs-all +-1 for classes).
   /// Selects lambda = 1e-3 until set_lambda() / set_norm_bound() is called.
-  /// Throws std::invalid_argument on bad shapes, non-finite values or norms > 1.
+  /// Throws std::invalid_argument on bad shapes, non-finite values, norms > 1,
+  /// or when kernel_ridge_memory_bytes(n, true) exceeds available_memory_bytes().
   void fit(const arma::mat& X, const arma::mat& Y);
 
   /// The same for one lambda > 0, without the eigen-decomposition: K + n lambda I
@@ -92,15 +100,13 @@ class KernelRidge {
 
  private:
   void require_fitted(const char* where) const;
-  void check_training_data(const char* where, const arma::mat& X, const arma::mat& Y) const;
+  void check_training_data(const char* where, const arma::mat& X, const arma::mat& Y, bool path) const;
   void decompose(arma::mat K, const char* where);  // eigen-decomposes K, sets U_, eigval_, Q_
   void decompose_if_needed(const char* where);     // after a single-lambda fit: rebuild K, decompose
-  arma::vec shrinkage(double mu) const;  // 1/(s_i + mu), 0 on the numerical null space
   void update_coefficients();
   arma::vec lambdas_for_bound(double B) const;
-  struct Scores { double mse, error_rate; };
   // P = K(Xv, X) U; scores of the solution with per-output lambdas.
-  Scores validation_scores(const arma::mat& P, const arma::mat& Yv, const arma::vec& lambdas) const;
+  PredictionScores validation_scores(const arma::mat& P, const arma::mat& Yv, const arma::vec& lambdas) const;
   void check_validation_data(const char* where, const arma::mat& Xv, const arma::mat& Yv) const;
 
   Kernel kernel_;

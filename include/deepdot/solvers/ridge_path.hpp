@@ -31,6 +31,15 @@ enum class Criterion {
   error_rate,  ///< classification with one-vs-all targets: argmax (or sign) error
 };
 
+/// The one selection rule of every regularisation path in deepdot (validation
+/// paths, GCV, the Trainer, the apps): the candidate with the lowest score;
+/// among equal scores the most regularised one, i.e. the larger lambda, so a
+/// tie never buys a less smooth model. scores and lambdas: L >= 1 values each.
+/// Throws std::invalid_argument on empty or mismatched grids.
+arma::uword best_lambda_index(const arma::vec& scores, const arma::vec& lambdas);
+/// The same rule for a grid of norm-ball radii: ties go to the smaller B.
+arma::uword best_bound_index(const arma::vec& scores, const arma::vec& bounds);
+
 /// A lambda grid that suits unit-ball data: 10^-8 .. 10^1, `count` points, log-spaced.
 arma::vec default_lambda_grid(arma::uword count = 28);
 
