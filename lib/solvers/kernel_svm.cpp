@@ -73,9 +73,7 @@ arma::mat KernelSVM::prepare(const char* where, const arma::mat& X, const arma::
   if (X.n_rows == 0 || X.n_cols == 0)
     fail(where, "X is " + std::to_string(X.n_rows) + " x " + std::to_string(X.n_cols) +
                     "; need d x n inputs with d >= 1 and n >= 1 points (one column per point)");
-  if (Y.n_cols != X.n_cols)
-    fail(where, "X has " + std::to_string(X.n_cols) + " columns (points) but Y has " + std::to_string(Y.n_cols) +
-                    "; Y must be c x n with one column per point");
+  detail::check_same_points(X, "X", Y, "Y", where);
   if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
   detail::check_targets(loss_, Y, where);
   const double need = kernel_limit_memory_bytes(X.n_cols), have = available_memory_bytes();
@@ -124,7 +122,7 @@ struct KernelRun {
 
 void KernelSVM::fit(const arma::mat& X, const arma::mat& Y, double lambda) {
   const char* where = "KernelSVM::fit()";
-  if (!(lambda > 0.0) || !std::isfinite(lambda)) fail(where, "lambda must be finite and > 0, got " + format_double(lambda));
+  detail::check_lambda(lambda, where, false);
   const arma::mat K = prepare(where, X, Y);
   KernelRun run(K, Y, loss_ == Loss::squared_hinge, options_);
   lambdas_ = arma::vec(Y.n_rows, arma::fill::value(lambda));
@@ -137,7 +135,7 @@ void KernelSVM::fit(const arma::mat& X, const arma::mat& Y, double lambda) {
 
 void KernelSVM::fit_ball(const arma::mat& X, const arma::mat& Y, double B) {
   const char* where = "KernelSVM::fit_ball()";
-  if (!(B > 0.0) || !std::isfinite(B)) fail(where, "the norm bound B must be finite and > 0, got " + format_double(B));
+  detail::check_norm_bound(B, where);
   const arma::mat K = prepare(where, X, Y);
   KernelRun run(K, Y, loss_ == Loss::squared_hinge, options_);
   // Both hinge losses are 1 at f = 0, so lambda = 1/B^2 starts inside the ball.

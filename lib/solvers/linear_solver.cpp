@@ -1,5 +1,7 @@
 #include <deepdot/solvers/linear_solver.hpp>
 
+#include <deepdot/solvers/feature_ridge.hpp>
+
 #include "core/check.hpp"
 #include "solvers/solver_ball.hpp"
 #include "solvers/solver_checks.hpp"
@@ -68,9 +70,7 @@ void check_problem(Loss loss, const arma::fmat& Z, const arma::mat& Y, const std
   if (Z.n_rows == 0 || Z.n_cols == 0)
     fail(where, "Z is " + std::to_string(Z.n_rows) + " x " + std::to_string(Z.n_cols) +
                     "; need D x n features with D >= 1 and n >= 1 points (one column per point)");
-  if (Y.n_cols != Z.n_cols)
-    fail(where, "Z has " + std::to_string(Z.n_cols) + " columns (points) but Y has " + std::to_string(Y.n_cols) +
-                    "; Y must be c x n with one column per point");
+  detail::check_same_points(Z, "Z", Y, "Y", where);
   if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
   if (!Z.is_finite()) detail::require_finite(Z, where, "Z");  // the fast check first, the message second
   detail::check_targets(loss, Y, where);
@@ -85,134 +85,51 @@ arma::vec column_norms(const arma::mat& W) {
 }
 
 // ---------------------------------------------------------------- squared loss
-// Normal equations (Z Z'/n + lambda I) W = Z Y'/n. Z Z' is accumulated with a
-// float SYRK per block of columns (GEMM speed, no double copy of Z) and summed
-// across blocks in double, so the float rounding grows with the block length
-// only, not with n.
-struct NormalEquations {
-  arma::mat G;  // D x D, Z Z'/n
-  arma::mat b;  // D x c, Z Y'/n
-};
+// The one squared-loss solver on features is FeatureRidge; fit_linear() feeds
+// it Z in blocks of float columns (SGEMM accumulation in float per block,
+// summed in double, so rounding grows with the block length, not with n).
+constexpr arma::uword kSquaredBlock = 4096;
 
-NormalEquations normal_equations(const arma::fmat& Z, const arma::mat& Y) {
-  const arma::uword D = Z.n_rows, n = Z.n_cols, c = Y.n_rows;
-  constexpr arma::uword kBlock = 4096;
-  NormalEquations ne;
-  ne.G.zeros(D, D);
-  ne.b.zeros(D, c);
-  arma::fmat Gf(D, D);
-  for (arma::uword a = 0; a < n; a += kBlock) {
-    const arma::uword m = std::min(kBlock, n - a);
-    const float* Za = Z.colptr(a);
-    cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, static_cast<int>(D), static_cast<int>(m), 1.0f, Za,
-                static_cast<int>(D), 0.0f, Gf.memptr(), static_cast<int>(D));
-    for (arma::uword j = 0; j < D; ++j) {
-      double* g = ne.G.colptr(j);
-      const float* gf = Gf.colptr(j);
-      for (arma::uword i = 0; i <= j; ++i) g[i] += gf[i];
-    }
-    const arma::fmat Zb(const_cast<float*>(Za), D, m, false, true);
-    const arma::fmat Yb = arma::conv_to<arma::fmat>::from(Y.cols(a, a + m - 1));
-    ne.b += arma::conv_to<arma::mat>::from(Zb * Yb.t());
+FeatureRidge accumulate_squared(const arma::fmat& Z, const arma::mat& Y) {
+  FeatureRidge ridge(Z.n_rows, Y.n_rows, RidgeSolver::automatic, Accumulation::single);
+  for (arma::uword a = 0; a < Z.n_cols; a += kSquaredBlock) {
+    const arma::uword m = std::min(kSquaredBlock, Z.n_cols - a);
+    const arma::fmat Zb(const_cast<float*>(Z.colptr(a)), Z.n_rows, m, false, true);  // a view, no copy
+    ridge.accumulate(Zb, Y.cols(a, a + m - 1));
   }
-  ne.G = arma::symmatu(ne.G) / static_cast<double>(n);
-  ne.b /= static_cast<double>(n);
-  return ne;
+  return ridge;
 }
 
-// Eigenvalues at or below this are treated as zero (the pseudo-inverse at
-// lambda = 0). Z Z' is formed from float products, so the noise floor of its
-// eigenvalues is set by float, not double, rounding.
-double eigen_cut(const arma::vec& s) {
-  return std::max(s.max(), 0.0) * static_cast<double>(s.n_elem) *
-         static_cast<double>(std::numeric_limits<float>::epsilon());
-}
-
-double squared_optimality(const NormalEquations& ne, const arma::mat& W, const arma::vec& lambdas) {
-  arma::mat r = ne.G * W - ne.b;
+/// ||(ZZ'/n + lambda I) W - ZY'/n||_F / ||ZY'/n||_F: the relative gradient norm.
+double squared_optimality(const FeatureRidge& ridge, const arma::mat& W, const arma::vec& lambdas) {
+  const double n = static_cast<double>(ridge.count());
+  arma::mat r = ridge.gram() * W / n - ridge.cross() / n;
   for (arma::uword j = 0; j < W.n_cols; ++j) r.col(j) += lambdas[j] * W.col(j);
-  const double b = arma::norm(ne.b, "fro");
+  const double b = arma::norm(ridge.cross(), "fro") / n;
   return b > 0.0 ? arma::norm(r, "fro") / b : arma::norm(r, "fro");
 }
 
-LinearFit fit_squared(const arma::fmat& Z, const arma::mat& Y, double lambda) {
-  const NormalEquations ne = normal_equations(Z, Y);
+LinearFit squared_result(FeatureRidge& ridge) {
   LinearFit fit;
-  if (lambda > 0.0) {
-    arma::mat A = ne.G;
-    A.diag() += lambda;
-    if (!arma::solve(fit.W, A, ne.b, arma::solve_opts::likely_sympd))
-      throw std::runtime_error("fit_linear(): the solve of the normal equations failed");
-  } else {
-    arma::vec s;
-    arma::mat U;
-    if (!arma::eig_sym(s, U, ne.G))
-      throw std::runtime_error("fit_linear(): the eigen-decomposition of Z Z' failed");
-    const double cut = eigen_cut(s);
-    arma::vec inv(s.n_elem);
-    for (arma::uword i = 0; i < s.n_elem; ++i) inv[i] = s[i] > cut ? 1.0 / s[i] : 0.0;
-    fit.W = U * arma::diagmat(inv) * (U.t() * ne.b);
-  }
-  fit.lambdas = arma::vec(Y.n_rows, arma::fill::value(lambda));
-  fit.norms = column_norms(fit.W);
-  fit.iterations = 1;
-  fit.optimality = squared_optimality(ne, fit.W, fit.lambdas);
-  return fit;
-}
-
-// Norm ball for the squared loss: one eigen-decomposition G = U diag(s) U'
-// gives w(mu) = U diag(1/(s + mu)) U'b for every mu, ||w(mu)||^2 = sum q_i^2/(s_i + mu)^2.
-// 1/||w(mu)|| is nearly linear in mu (as in trust-region secular equations),
-// so Newton on 1/||w|| - 1/B, kept inside a bracket, converges in a few steps.
-LinearFit fit_squared_ball(const arma::fmat& Z, const arma::mat& Y, double B) {
-  const NormalEquations ne = normal_equations(Z, Y);
-  arma::vec s;
-  arma::mat U;
-  if (!arma::eig_sym(s, U, ne.G)) throw std::runtime_error("fit_linear_ball(): the eigen-decomposition of Z Z' failed");
-  const double cut = eigen_cut(s);
-  const arma::mat Q = U.t() * ne.b;  // D x c
-  const arma::uword c = Y.n_rows;
-  LinearFit fit;
-  fit.lambdas.set_size(c);
-  fit.W.set_size(Z.n_rows, c);
-  for (arma::uword j = 0; j < c; ++j) {
-    auto norm2 = [&](double mu, double* deriv) {  // ||w||^2 and -1/2 d/dmu of it
-      double v = 0.0, dv = 0.0;
-      for (arma::uword i = 0; i < s.n_elem; ++i)
-        if (s[i] > cut) {
-          const double e = 1.0 / (s[i] + mu), q2 = Q(i, j) * Q(i, j);
-          v += q2 * e * e;
-          dv += q2 * e * e * e;
-        }
-      if (deriv) *deriv = dv;
-      return v;
-    };
-    double mu = 0.0;
-    if (norm2(0.0, nullptr) > B * B) {
-      double lo = 0.0, hi = arma::norm(Q.col(j)) / B;  // ||w(mu)|| <= ||q|| / mu
-      mu = hi;
-      for (int it = 0; it < 200; ++it) {
-        double dv = 0.0;
-        const double v = norm2(mu, &dv), nrm = std::sqrt(v);
-        if (std::abs(nrm - B) <= 1e-13 * B) break;
-        if (nrm > B) lo = mu; else hi = mu;
-        if (hi - lo <= 1e-15 * hi) break;
-        const double slope = dv / (v * nrm);  // d/dmu (1/||w||)
-        double next = mu - (1.0 / nrm - 1.0 / B) / slope;
-        if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-        mu = next;
-      }
-    }
-    arma::vec e(s.n_elem);
-    for (arma::uword i = 0; i < s.n_elem; ++i) e[i] = s[i] > cut ? 1.0 / (s[i] + mu) : 0.0;
-    fit.W.col(j) = U * (e % Q.col(j));
-    fit.lambdas[j] = mu;
-  }
+  fit.W = ridge.weights();
+  fit.lambdas = ridge.lambdas();
   fit.norms = column_norms(fit.W);
   fit.iterations = 1;
   fit.solves = 1;
-  fit.optimality = squared_optimality(ne, fit.W, fit.lambdas);
+  fit.optimality = squared_optimality(ridge, fit.W, fit.lambdas);
   return fit;
+}
+
+LinearFit fit_squared(const arma::fmat& Z, const arma::mat& Y, double lambda) {
+  FeatureRidge ridge = accumulate_squared(Z, Y);
+  ridge.set_lambda(lambda);
+  return squared_result(ridge);
+}
+
+LinearFit fit_squared_ball(const arma::fmat& Z, const arma::mat& Y, double B) {
+  FeatureRidge ridge = accumulate_squared(Z, Y);
+  ridge.set_norm_bound(B);
+  return squared_result(ridge);
 }
 
 // ------------------------------------------------- hinge losses: dual CD
@@ -391,8 +308,7 @@ class IterativeSolver {
 LinearFit fit_linear(Loss loss, const arma::fmat& Z, const arma::mat& Y, double lambda, const SolverOptions& options) {
   const std::string where = "fit_linear()";
   check_problem(loss, Z, Y, where, options);
-  if (!std::isfinite(lambda) || lambda < 0.0)
-    fail(where, "lambda must be finite and >= 0, got " + format_double(lambda));
+  detail::check_lambda(lambda, where);
   if (loss != Loss::squared && lambda == 0.0)
     fail(where, "lambda must be > 0 for the " + loss_name(loss) +
                     " loss (its unregularised minimiser may not exist); got 0");
@@ -408,7 +324,7 @@ LinearFit fit_linear(Loss loss, const arma::fmat& Z, const arma::mat& Y, double 
 LinearFit fit_linear_ball(Loss loss, const arma::fmat& Z, const arma::mat& Y, double B, const SolverOptions& options) {
   const std::string where = "fit_linear_ball()";
   check_problem(loss, Z, Y, where, options);
-  if (!(B > 0.0) || !std::isfinite(B)) fail(where, "the norm bound B must be finite and > 0, got " + format_double(B));
+  detail::check_norm_bound(B, where);
   if (loss == Loss::squared) return fit_squared_ball(Z, Y, B);
 
   IterativeSolver solver(loss, Z, Y, options);
