@@ -106,6 +106,15 @@ void check_same_points(const A& a, const char* a_name, const B& b, const char* b
                     " has " + std::to_string(b.n_cols) + "; they need one column per point each");
 }
 
+/// The same for a vector holding one entry per point (labels).
+template <typename A, typename T>
+void check_same_points(const A& a, const char* a_name, const arma::Col<T>& b, const char* b_name,
+                       const std::string& where) {
+  if (a.n_cols != b.n_elem)
+    fail(where, std::string(a_name) + " has " + std::to_string(a.n_cols) + " columns (points) but there are " +
+                    std::to_string(b.n_elem) + " " + b_name + "; they need one entry per point each");
+}
+
 /// A matrix that must have `rows` rows (the dimension `what`, e.g. "d").
 template <typename M>
 void check_rows(const M& m, const char* name, arma::uword rows, const char* what, const std::string& where) {

@@ -278,3 +278,124 @@ TEST_CASE("Trainer: progress events cover every stage, in order, with consistent
   REQUIRE(e.size() == 2);
   CHECK((e[0].stage == "kernel limit" && e[0].done == 0 && e[1].done == 1 && e[1].total == 1));
 }
+
+namespace {
+
+std::string meta(const deepdot::Model& m, const std::string& key) {
+  for (const auto& kv : m.parts().metadata)
+    if (kv.first == key) return kv.second;
+  return "<missing>";
+}
+
+}  // namespace
+
+TEST_CASE("Trainer: an explicit validation set selects lambda on it, for every back end") {
+  const Toy t = make_toy(150);
+  const Toy v = make_toy(60, 99);
+  const arma::vec grid = arma::logspace(-6.0, 0.0, 5);
+  struct Case {
+    std::string map;
+    deepdot::Loss loss;
+  };
+  for (const Case& k : {Case{"taylor:2", deepdot::Loss::squared}, Case{"taylor:2", deepdot::Loss::squared_hinge},
+                        Case{"exact", deepdot::Loss::squared}, Case{"exact", deepdot::Loss::hinge}}) {
+    CAPTURE(k.map);
+    CAPTURE(deepdot::loss_name(k.loss));
+    deepdot::TrainerConfig c = taylor_config();
+    c.map = k.map;
+    c.loss = k.loss;
+    c.lambdas = grid;
+    c.refit_on_all = false;
+    const deepdot::Model m = deepdot::Trainer(c).fit(t.X, t.labels, v.X, v.labels);
+    CHECK(meta(m, "selection") == "validation");
+    CHECK(meta(m, "validation points") == "60");
+    CHECK(m.parts().training_size == 150);  // no refit: the training points only
+    // The model is the fixed-lambda model at the lambda the validation set chose ...
+    const double chosen = m.parts().lambdas[0];
+    deepdot::TrainerConfig fixed = c;
+    fixed.lambdas = {chosen};
+    const deepdot::Model f = deepdot::Trainer(fixed).fit(t.X, t.labels);
+    CHECK(arma::abs(f.predict(t.Xt) - m.predict(t.Xt)).max() < 1e-6);
+    // ... and that lambda is the best on the validation set (ties: the larger lambda).
+    const double err = deepdot::error_rate(v.labels, m.predict_labels(v.X));
+    for (double l : grid) {
+      fixed.lambdas = {l};
+      const double e = deepdot::error_rate(v.labels, deepdot::Trainer(fixed).fit(t.X, t.labels).predict_labels(v.X));
+      CHECK(e >= err - 1e-12);
+      if (e == err) CHECK(l <= chosen);
+    }
+    // With refit_on_all the validation points join the final fit.
+    c.refit_on_all = true;
+    CHECK(deepdot::Trainer(c).fit(t.X, t.labels, v.X, v.labels).parts().training_size == 210);
+  }
+}
+
+TEST_CASE("Trainer: explicit validation sets are checked against the training data") {
+  const Toy t = make_toy(50);
+  deepdot::TrainerConfig c = taylor_config();
+  c.lambdas = {1e-4, 1e-2};
+  const deepdot::Trainer tr(c);
+  const arma::ivec unseen = arma::ivec(10, arma::fill::value(5));  // class 5 is not a training class
+  CHECK_THROWS_AS(tr.fit(t.X, t.labels, t.X.cols(0, 9), unseen), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tr.fit(t.X, t.labels, arma::mat(4, 10, arma::fill::zeros), t.labels.head(10)),
+                       doctest::Contains("X_val is 4 x 10 but must have the training dimension d = 3 rows"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tr.fit(t.X, t.labels, t.X.cols(0, 9), t.labels.head(8)),
+                       doctest::Contains("X_val has 10 columns (points) but there are 8 labels_val"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tr.fit_regression(t.X, t.Y, t.X.cols(0, 9), t.Y.rows(0, 0).eval().cols(0, 9)),
+                       doctest::Contains("Y_val is 1 x 10 but must have the number of outputs c = 2 rows"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tr.fit(t.X, t.labels.head(49)), doctest::Contains("Trainer::fit(): X has 50 columns"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("Trainer: every back end writes the same metadata keys") {
+  const Toy t = make_toy(80);
+  const std::vector<std::string> keys = {"map", "loss", "task", "validation points", "selection", "solver"};
+  auto check_keys = [&](const deepdot::Model& m) {
+    for (const std::string& k : keys) {
+      CAPTURE(k);
+      CHECK(meta(m, k) != "<missing>");
+    }
+  };
+  deepdot::TrainerConfig c = taylor_config();
+  for (const std::string map : {"taylor:2", "exact"})
+    for (deepdot::Loss loss : {deepdot::Loss::squared, deepdot::Loss::hinge}) {
+      c.map = map;
+      c.loss = loss;
+      check_keys(deepdot::Trainer(c).fit(t.X, t.labels));
+    }
+  c.map = "taylor:2";
+  c.loss = deepdot::Loss::logistic;
+  check_keys(deepdot::Trainer(c).fit(t.X, t.labels));
+  // Streamed models too (they used to lack "loss" and "solver").
+  c.loss = deepdot::Loss::squared;
+  bool given = false;
+  const deepdot::Model s = deepdot::Trainer(c).fit_stream(
+      [&](arma::mat& X, arma::mat& Y) {
+        if (given) return false;
+        X = t.X;
+        Y = t.Y;
+        given = true;
+        return true;
+      },
+      3);
+  check_keys(s);
+  CHECK(meta(s, "loss") == "squared");
+  CHECK(meta(s, "streamed batches") == "1");
+}
+
+TEST_CASE("Trainer: selection without validation points needs GCV, which only the squared loss on features has") {
+  const Toy t = make_toy(60);
+  deepdot::TrainerConfig c = taylor_config();
+  c.lambdas = arma::logspace(-5.0, 0.0, 4);
+  c.validation_fraction = 0.0;
+  CHECK(meta(deepdot::Trainer(c).fit(t.X, t.labels), "selection") == "gcv");
+  c.loss = deepdot::Loss::hinge;
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(c).fit(t.X, t.labels), doctest::Contains("needs validation points"),
+                       std::invalid_argument);
+  c.map = "exact";
+  c.loss = deepdot::Loss::squared;
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(c).fit(t.X, t.labels), doctest::Contains("in the kernel limit needs validation"),
+                       std::invalid_argument);
+}

@@ -309,3 +309,20 @@ TEST_CASE("FeatureRidge: single-precision accumulation agrees with the exact one
   CHECK_THROWS_WITH_AS(single.accumulate(bad, arma::mat(2, 2, arma::fill::zeros)), doctest::Contains("non-finite"),
                        std::invalid_argument);
 }
+
+TEST_CASE("FeatureRidge: a Cholesky failure (D > n, lambda at rounding level) falls back to the eigen back end") {
+  const Data d = make_data(40, 10, 2, 31);  // rank 10 in 40 dimensions
+  deepdot::FeatureRidge ridge(40, 2, deepdot::RidgeSolver::cholesky);
+  ridge.accumulate(d.Z, d.Y);
+  const double tiny = 1e-300;  // n lambda vanishes next to ZZ's entries: numerically singular
+  REQUIRE_NOTHROW(ridge.set_lambda(tiny));
+  CHECK(ridge.solved_with() == deepdot::RidgeSolver::eigen);
+  CHECK(ridge.weights().is_finite());
+  // The fallback is the minimum-norm least-squares solution, as at lambda = 0.
+  deepdot::FeatureRidge exact(40, 2, deepdot::RidgeSolver::eigen);
+  exact.accumulate(d.Z, d.Y);
+  exact.set_lambda(0.0);
+  CHECK(rel(ridge.weights(), exact.weights()) < 1e-6);
+  // The residual of the training targets is at rounding level (n < D: interpolation).
+  CHECK(rel(ridge.weights().t() * d.Z, d.Y) < 1e-6);
+}

@@ -1,6 +1,7 @@
 #include <deepdot/solvers/kernel_ridge.hpp>
 
 #include <deepdot/kernels/gram.hpp>
+#include <deepdot/util/memory.hpp>
 #include <deepdot/core/labels.hpp>
 #include <deepdot/core/metrics.hpp>
 #include <deepdot/datasets/teacher.hpp>
@@ -204,4 +205,19 @@ TEST_CASE("KernelRidge: the single-lambda fit rejects a lambda that is not > 0")
                          std::invalid_argument);
   CHECK_THROWS_WITH_AS(ridge.fit(p.train.X, arma::mat(2, 19, arma::fill::zeros), 1e-3),
                        doctest::Contains("KernelRidge::fit(): X has 20 columns"), std::invalid_argument);
+}
+
+TEST_CASE("KernelRidge: an n x n kernel that cannot fit in memory is refused before anything is allocated") {
+  // 200,000 points: the path needs 16 n^2 bytes (640 GB), far above any machine this runs on.
+  const arma::uword n = 200000;
+  const arma::mat X(1, n, arma::fill::value(0.5));
+  const arma::mat Y(1, n, arma::fill::ones);
+  CHECK(deepdot::kernel_ridge_memory_bytes(n, true) > deepdot::available_memory_bytes());
+  deepdot::KernelRidge ridge(deepdot::make_kernel("recursive:1"));
+  CHECK_THROWS_WITH_AS(ridge.fit(X, Y), doctest::Contains("KernelRidge::fit(): the kernel limit with n = 200000 points needs about"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ridge.fit(X, Y, 1e-3), doctest::Contains("is available; use a feature map"), std::invalid_argument);
+  // The estimate: two n x n doubles for a path, one and a half for one lambda.
+  CHECK(deepdot::kernel_ridge_memory_bytes(1000, true) == doctest::Approx(16.0e6 + 512.0e3));
+  CHECK(deepdot::kernel_ridge_memory_bytes(1000, false) == doctest::Approx(12.0e6 + 512.0e3));
 }

@@ -88,14 +88,23 @@ class Trainer {
   explicit Trainer(TrainerConfig config = TrainerConfig());
 
   /// Classification: X d x n raw inputs, labels n integers (>= 2 distinct);
-  /// one-vs-all +-1 targets (LabelEncoder); selection by error rate.
+  /// one-vs-all +-1 targets (LabelEncoder); selection by error rate on a
+  /// seeded random validation split (validation_fraction of the points).
   Model fit(const arma::mat& X, const arma::ivec& labels) const;
+  /// The same with an explicit validation set instead of a random split:
+  /// X_val d x m raw inputs (scaled like X), labels_val m labels, each one of
+  /// the training classes. The lambda grid is scored on it; with
+  /// refit_on_all the final model is fitted on training and validation
+  /// points together (training points first).
+  Model fit(const arma::mat& X, const arma::ivec& labels, const arma::mat& X_val, const arma::ivec& labels_val) const;
   /// As fit(), but scales X in place and leaves it scaled: no second copy of
   /// a large data set (125 MB for Fashion-MNIST's 20,000 x 784 in double).
   Model fit_inplace(arma::mat& X, const arma::ivec& labels) const;
   /// Regression: X d x n, Y c x n real targets; selection by MSE. Only the
   /// squared loss makes sense here.
   Model fit_regression(const arma::mat& X, const arma::mat& Y) const;
+  /// The same with an explicit validation set: X_val d x m, Y_val c x m.
+  Model fit_regression(const arma::mat& X, const arma::mat& Y, const arma::mat& X_val, const arma::mat& Y_val) const;
   /// Streaming regression with the squared loss on features: batches of
   /// (X d x b, Y c x b) are mapped and accumulated; nothing of size n x D or
   /// n x d is held. input_dim = d. With several lambdas, selection is by GCV.
@@ -108,13 +117,10 @@ class Trainer {
   const TrainerConfig& config() const { return config_; }
 
  private:
-  Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place = nullptr) const;
-  Model fit_features_squared(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train,
-                             const arma::uvec& val, ModelParts parts) const;
-  Model fit_features_iterative(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train,
-                               const arma::uvec& val, ModelParts parts) const;
-  Model fit_kernel_limit(const arma::mat& Xs, const arma::mat& Y, const arma::uvec& train, const arma::uvec& val,
-                         ModelParts parts) const;
+  // X: the raw training inputs; in_place: X itself, to be scaled in place;
+  // X_val/Y_val: an explicit validation set (empty: a random split or none).
+  Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place,
+                const arma::mat* X_val, const arma::mat* Y_val) const;
   Model stream_impl(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const;
 
   TrainerConfig config_;

@@ -1,0 +1,380 @@
+#include "model/learners.hpp"
+
+#include <deepdot/core/metrics.hpp>
+#include <deepdot/solvers/feature_ridge.hpp>
+#include <deepdot/solvers/kernel_ridge.hpp>
+#include <deepdot/solvers/kernel_svm.hpp>
+#include <deepdot/solvers/linear_solver.hpp>
+
+#include "core/check.hpp"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+namespace deepdot::detail {
+
+namespace {
+
+void report(const TrainerConfig& c, const char* stage, arma::uword done, arma::uword total) {
+  if (c.progress) c.progress(stage, done, total);
+}
+
+/// The training set as parts: one part, or two when an explicit validation set
+/// (other matrices) joined it. Parts on the same matrices merge into one
+/// ascending index set, so a random split refitted on all points sees them in
+/// their original order.
+using Parts = std::vector<DataPart>;
+
+Parts merged(Parts parts, const DataPart& extra) {
+  for (DataPart& p : parts)
+    if (p.X == extra.X && p.Y == extra.Y) {
+      p.idx = arma::sort(arma::join_cols(p.idx, extra.idx));
+      return parts;
+    }
+  parts.push_back(extra);
+  return parts;
+}
+
+arma::uword total_size(const Parts& parts) {
+  arma::uword n = 0;
+  for (const DataPart& p : parts) n += p.size();
+  return n;
+}
+
+arma::mat gather_X(const Parts& parts) {
+  arma::mat X(parts.front().X->n_rows, total_size(parts));
+  arma::uword at = 0;
+  for (const DataPart& p : parts) {
+    if (p.empty()) continue;
+    X.cols(at, at + p.size() - 1) = p.X->cols(p.idx);
+    at += p.size();
+  }
+  return X;
+}
+
+arma::mat gather_Y(const Parts& parts) {
+  arma::mat Y(parts.front().Y->n_rows, total_size(parts));
+  arma::uword at = 0;
+  for (const DataPart& p : parts) {
+    if (p.empty()) continue;
+    Y.cols(at, at + p.size() - 1) = p.Y->cols(p.idx);
+    at += p.size();
+  }
+  return Y;
+}
+
+/// Calls body(Xb, Yb, offset) for batches of at most `batch` points of a part.
+/// Consecutive points are read in place (no gathered copy of the inputs).
+template <typename Body>
+void for_each_batch(const DataPart& part, arma::uword batch, Body&& body) {
+  const arma::uword n = part.size(), d = part.X->n_rows;
+  for (arma::uword j0 = 0; j0 < n; j0 += batch) {
+    const arma::uword j1 = std::min(n, j0 + batch) - 1;
+    const arma::uword a = part.idx[j0], b = part.idx[j1];
+    if (b - a == j1 - j0) {
+      const arma::mat Xb(const_cast<double*>(part.X->colptr(a)), d, b - a + 1, false, true);
+      body(Xb, arma::mat(part.Y->cols(a, b)), j0);
+    } else {
+      const arma::uvec cols = part.idx.subvec(j0, j1);
+      body(arma::mat(part.X->cols(cols)), arma::mat(part.Y->cols(cols)), j0);
+    }
+  }
+}
+
+/// Float features of a batch in the configured precision (float: the map
+/// computes in float where it can, exactly as Model::predict() does later).
+arma::fmat float_features(const FeatureMap& map, const arma::mat& Xb, Precision precision) {
+  if (precision == Precision::single_precision) return map.transform(arma::conv_to<arma::fmat>::from(Xb));
+  return arma::conv_to<arma::fmat>::from(map.transform(Xb));
+}
+
+/// All features of the parts, D x n floats (the iterative solvers need them at once).
+arma::fmat features_of(const TrainerConfig& c, const FeatureMap& map, const Parts& parts) {
+  const arma::uword n = total_size(parts);
+  arma::fmat Z(map.output_dim(), n);
+  arma::uword at = 0;
+  for (const DataPart& p : parts) {
+    for_each_batch(p, c.batch_size, [&](const arma::mat& Xb, const arma::mat&, arma::uword j0) {
+      report(c, "features", at + j0, n);
+      Z.cols(at + j0, at + j0 + Xb.n_cols - 1) = float_features(map, Xb, c.precision);
+    });
+    at += p.size();
+  }
+  report(c, "features", n, n);
+  return Z;
+}
+
+// ------------------------------------------------------- squared loss, features
+// Features exist one batch at a time; only ZZ' and ZY' persist (FeatureRidge).
+class FeatureSquared final : public StreamingRidge {
+ public:
+  FeatureSquared(const TrainerConfig& c, std::shared_ptr<FeatureMap> map, arma::uword outputs, DataPart validation)
+      : c_(c), map_(std::move(map)), ridge_(map_->output_dim(), outputs, c.solver, c.accumulation),
+        validation_(std::move(validation)) {}
+
+  void accumulate_part(const DataPart& part) {
+    for_each_batch(part, c_.batch_size, [&](const arma::mat& Xb, const arma::mat& Yb, arma::uword j0) {
+      report(c_, "features", j0, part.size());
+      add(Xb, Yb);
+    });
+    report(c_, "features", part.size(), part.size());
+  }
+  void accumulate(const arma::mat& Xs, const arma::mat& T) override {
+    for (arma::uword j0 = 0; j0 < Xs.n_cols; j0 += c_.batch_size) {
+      const arma::uword j1 = std::min(Xs.n_cols, j0 + c_.batch_size) - 1;
+      const arma::mat Xb(const_cast<double*>(Xs.colptr(j0)), Xs.n_rows, j1 - j0 + 1, false, true);
+      add(Xb, T.cols(j0, j1));
+    }
+  }
+  arma::uword count() const override { return ridge_.count(); }
+  arma::uword outputs() const override { return ridge_.outputs(); }
+
+  void solve_at_lambda(double lambda) override { ridge_.set_lambda(lambda); }
+  void solve_at_bound(double B) override { ridge_.set_norm_bound(B); }
+  arma::vec validation_scores(const arma::vec& lambdas, Criterion criterion) override {
+    arma::uword j0 = 0;
+    const DataPart& v = validation_;
+    // The validation features are streamed batch by batch, never held whole.
+    const RidgePath path = ridge_.select_by_validation(
+        lambdas,
+        [&](arma::fmat& Z, arma::mat& Yb) {
+          if (j0 >= v.size()) return false;
+          const arma::uvec cols = v.idx.subvec(j0, std::min(v.size(), j0 + c_.batch_size) - 1);
+          j0 += cols.n_elem;
+          Z = float_features(*map_, v.X->cols(cols), c_.precision);
+          Yb = v.Y->cols(cols);
+          return true;
+        },
+        criterion);
+    return criterion == Criterion::mse ? path.mse : path.error_rate;
+  }
+  arma::vec gcv_scores(const arma::vec& lambdas) override { return ridge_.select_by_gcv(lambdas).gcv; }
+  // The held-out points join the final fit at no extra solve cost.
+  void absorb_validation() override { accumulate_part(validation_); }
+  void finish(ModelParts& parts) override {
+    parts.mode = ModelMode::features;
+    parts.weights = ridge_.weights();
+    parts.lambdas = ridge_.lambdas();
+    parts.training_size = ridge_.count();
+    parts.map = map_;
+    parts.metadata.emplace_back("solver", ridge_.solved_with() == RidgeSolver::eigen ? "eigen" : "cholesky");
+  }
+
+ private:
+  void add(const arma::mat& Xb, const arma::mat& Yb) {
+    if (c_.precision == Precision::single_precision)
+      ridge_.accumulate(map_->transform(arma::conv_to<arma::fmat>::from(Xb)), Yb);
+    else
+      ridge_.accumulate(map_->transform(Xb), Yb);
+  }
+
+  const TrainerConfig& c_;
+  std::shared_ptr<FeatureMap> map_;
+  FeatureRidge ridge_;
+  DataPart validation_;
+};
+
+// --------------------------------------------- logistic and hinge losses, features
+class FeatureIterative final : public Learner {
+ public:
+  FeatureIterative(const TrainerConfig& c, std::shared_ptr<FeatureMap> map, const DataSplit& split)
+      : c_(c), map_(std::move(map)), train_{split.train}, validation_(split.validation) {
+    Z_ = features_of(c_, *map_, train_);
+    Y_ = gather_Y(train_);
+  }
+  void solve_at_lambda(double lambda) override {
+    const auto it = cache_.find(lambda);
+    fit_ = it != cache_.end() ? it->second : fit_linear(c_.loss, Z_, Y_, lambda, c_.solver_options);
+  }
+  void solve_at_bound(double B) override { fit_ = fit_linear_ball(c_.loss, Z_, Y_, B, c_.solver_options); }
+  arma::vec validation_scores(const arma::vec& lambdas, Criterion criterion) override {
+    const arma::mat Zv = arma::conv_to<arma::mat>::from(features_of(c_, *map_, {validation_}));
+    const arma::mat Yv = gather_Y({validation_});
+    arma::vec scores(lambdas.n_elem);
+    for (arma::uword l = 0; l < lambdas.n_elem; ++l) {
+      LinearFit f = fit_linear(c_.loss, Z_, Y_, lambdas[l], c_.solver_options);
+      const PredictionScores s = score_predictions(f.W.t() * Zv, Yv);
+      scores[l] = criterion == Criterion::mse ? s.mse : s.error_rate;
+      f.dual.reset();  // the Trainer keeps weights only
+      cache_[lambdas[l]] = std::move(f);
+    }
+    return scores;
+  }
+  void absorb_validation() override {
+    train_ = merged(train_, validation_);
+    Z_.reset();  // before mapping all points: one feature matrix at a time
+    Z_ = features_of(c_, *map_, train_);
+    Y_ = gather_Y(train_);
+    cache_.clear();
+  }
+  void finish(ModelParts& parts) override {
+    parts.mode = ModelMode::features;
+    parts.weights = fit_.W;
+    parts.lambdas = fit_.lambdas;
+    parts.training_size = Z_.n_cols;
+    parts.map = map_;
+    parts.metadata.emplace_back("solver", c_.loss == Loss::logistic ? "trust-region newton" : "dual coordinate descent");
+    parts.metadata.emplace_back("solver iterations", std::to_string(fit_.iterations));
+    parts.metadata.emplace_back("solver optimality", format_double(fit_.optimality));
+  }
+
+ private:
+  const TrainerConfig& c_;
+  std::shared_ptr<FeatureMap> map_;
+  Parts train_;
+  DataPart validation_;
+  arma::fmat Z_;
+  arma::mat Y_;
+  LinearFit fit_;
+  std::map<double, LinearFit> cache_;  // the validation path's fits, reused by solve_at_lambda()
+};
+
+// ------------------------------------------------- squared loss, kernel limit
+class KernelSquared final : public Learner {
+ public:
+  KernelSquared(const Kernel& kernel, const DataSplit& split)
+      : kernel_(kernel), ridge_(kernel), train_{split.train}, validation_(split.validation) {
+    Xt_ = gather_X(train_);
+    Yt_ = gather_Y(train_);
+  }
+  void solve_at_lambda(double lambda) override {
+    if (fitted_) {
+      ridge_.set_lambda(lambda);
+    } else if (lambda > 0.0) {
+      ridge_.fit(Xt_, Yt_, lambda);  // one lambda needs no eigen-decomposition: a Cholesky fit
+      fitted_ = true;
+    } else {
+      fit_path();
+      ridge_.set_lambda(0.0);
+    }
+  }
+  void solve_at_bound(double B) override {
+    if (!ridge_.decomposed()) fit_path();
+    ridge_.set_norm_bound(B);
+  }
+  arma::vec validation_scores(const arma::vec& lambdas, Criterion criterion) override {
+    if (!ridge_.decomposed()) fit_path();
+    const RidgePath path =
+        ridge_.select_by_validation(lambdas, gather_X({validation_}), gather_Y({validation_}), criterion);
+    return criterion == Criterion::mse ? path.mse : path.error_rate;
+  }
+  void absorb_validation() override {
+    train_ = merged(train_, validation_);
+    ridge_ = KernelRidge(kernel_);  // frees the n x n matrices before the larger fit
+    fitted_ = false;
+    Xt_ = gather_X(train_);
+    Yt_ = gather_Y(train_);
+  }
+  void finish(ModelParts& parts) override {
+    parts.mode = ModelMode::kernel_limit;
+    parts.metadata.emplace_back("solver", ridge_.decomposed() ? "kernel ridge, eigen" : "kernel ridge, cholesky");
+    parts.dual = ridge_.dual_coefficients();
+    parts.lambdas = ridge_.lambdas();
+    parts.training_size = Xt_.n_cols;
+    parts.support = std::move(Xt_);
+  }
+
+ private:
+  void fit_path() {
+    ridge_.fit(Xt_, Yt_);
+    fitted_ = true;
+  }
+  Kernel kernel_;
+  KernelRidge ridge_;
+  bool fitted_ = false;
+  Parts train_;
+  DataPart validation_;
+  arma::mat Xt_, Yt_;
+};
+
+// ------------------------------------------------- hinge losses, kernel limit
+class KernelHinge final : public Learner {
+ public:
+  KernelHinge(const TrainerConfig& c, const Kernel& kernel, const DataSplit& split)
+      : svm_(kernel, c.loss, c.solver_options), train_{split.train}, validation_(split.validation) {
+    Xt_ = gather_X(train_);
+    Yt_ = gather_Y(train_);
+  }
+  void solve_at_lambda(double lambda) override {
+    const auto it = cache_.find(lambda);
+    if (it != cache_.end()) {
+      solution_ = it->second;
+      return;
+    }
+    svm_.fit(Xt_, Yt_, lambda);
+    keep();
+  }
+  void solve_at_bound(double B) override {
+    svm_.fit_ball(Xt_, Yt_, B);
+    keep();
+  }
+  arma::vec validation_scores(const arma::vec& lambdas, Criterion criterion) override {
+    const arma::mat Xv = gather_X({validation_}), Yv = gather_Y({validation_});
+    arma::vec scores(lambdas.n_elem);
+    for (arma::uword l = 0; l < lambdas.n_elem; ++l) {
+      svm_.fit(Xt_, Yt_, lambdas[l]);
+      const PredictionScores s = score_predictions(svm_.predict(Xv), Yv);
+      scores[l] = criterion == Criterion::mse ? s.mse : s.error_rate;
+      keep();
+      cache_[lambdas[l]] = solution_;
+    }
+    return scores;
+  }
+  void absorb_validation() override {
+    train_ = merged(train_, validation_);
+    Xt_ = gather_X(train_);
+    Yt_ = gather_Y(train_);
+    cache_.clear();
+  }
+  void finish(ModelParts& parts) override {
+    parts.mode = ModelMode::kernel_limit;
+    parts.dual = solution_.dual;
+    parts.lambdas = solution_.lambdas;
+    parts.training_size = Xt_.n_cols;
+    parts.support = std::move(Xt_);
+    parts.metadata.emplace_back("solver", "kernel dual coordinate descent");
+    parts.metadata.emplace_back("solver iterations", std::to_string(solution_.iterations));
+    parts.metadata.emplace_back("solver optimality", format_double(solution_.optimality));
+  }
+
+ private:
+  struct Solution {
+    arma::mat dual;
+    arma::vec lambdas;
+    arma::uword iterations = 0;
+    double optimality = 0.0;
+  };
+  void keep() { solution_ = {svm_.dual_coefficients(), svm_.lambdas(), svm_.iterations(), svm_.optimality()}; }
+
+  KernelSVM svm_;
+  Parts train_;
+  DataPart validation_;
+  arma::mat Xt_, Yt_;
+  Solution solution_;
+  std::map<double, Solution> cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<Learner> make_learner(const TrainerConfig& config, const Kernel& kernel,
+                                      std::shared_ptr<FeatureMap> map, const DataSplit& split) {
+  if (!map) {
+    if (config.loss == Loss::squared) return std::make_unique<KernelSquared>(kernel, split);
+    return std::make_unique<KernelHinge>(config, kernel, split);
+  }
+  if (config.loss == Loss::squared) {
+    auto learner = std::make_unique<FeatureSquared>(config, std::move(map), split.train.Y->n_rows, split.validation);
+    learner->accumulate_part(split.train);
+    return learner;
+  }
+  return std::make_unique<FeatureIterative>(config, std::move(map), split);
+}
+
+std::unique_ptr<StreamingRidge> make_streaming_ridge(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                     arma::uword outputs) {
+  return std::make_unique<FeatureSquared>(config, std::move(map), outputs, DataPart());
+}
+
+}  // namespace deepdot::detail
