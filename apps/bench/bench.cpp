@@ -6,6 +6,7 @@
 
 #include "../common/cli.hpp"
 #include "../common/report.hpp"
+#include "../common/util.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -15,15 +16,12 @@
 #include <thread>
 #include <vector>
 
-extern "C" void openblas_set_num_threads(int);
-
 namespace {
 
 using deepdot::cli::Args;
 using deepdot::cli::Report;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using deepdot::cli::Clock;
+using deepdot::cli::seconds_since;
 
 const char* kUsage = R"(usage: deepdot-bench [options]
 
@@ -115,15 +113,6 @@ std::string text_rows(const std::vector<Row>& rows) {
     o << line;
   }
   return o.str();
-}
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
 }
 
 std::string describe_shapes(const std::vector<deepdot::GemmShape>& shapes, arma::uword n) {
@@ -245,7 +234,7 @@ int main(int argc, char** argv) {
     }
     const bool json = args.flag("json");
     const auto threads = args.integer("threads", 0);
-    if (threads > 0) openblas_set_num_threads(static_cast<int>(threads));
+    deepdot::cli::set_threads(threads);
     if (args.str("stream", "") != "") return run_stream(args, json);
 
     const bool quick = args.flag("quick");
@@ -254,7 +243,7 @@ int main(int argc, char** argv) {
     const arma::uword n_exact = args.integer("exact-n", quick ? 300 : 4000);
     const std::string kernel_spec = args.str("kernel", "recursive:2");
     const std::string e2e_map = args.str("map", "fourier:orf");
-    const auto maps = split_list(args.str("maps", "tensorsketch,srht,maclaurin,fourier,fourier:orf,layerwise,nystrom"));
+    const auto maps = deepdot::cli::split_specs(args.str("maps", "tensorsketch,srht,maclaurin,fourier,fourier:orf,layerwise,nystrom"), "maps");
     const int repeats = static_cast<int>(args.integer("repeats", 2));
     args.reject_unknown();
     if (d < 1 || D < 2 || n < 2 || b < 1 || n_exact < 2 || repeats < 1)

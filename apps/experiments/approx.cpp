@@ -103,7 +103,7 @@ int run_approx(int argc, char** argv) {
   Common common;
   if (!start(args, "approx", kUsage, common)) return 0;
   const bool q = common.quick;
-  const auto maps = split_list(args.str("maps", q ? "maclaurin,srht,fourier:orf,nystrom"
+  const auto maps = split_specs(args.str("maps", q ? "maclaurin,srht,fourier:orf,nystrom"
                                                   : "maclaurin:kk,maclaurin,maclaurin:opt,tensorsketch,tensorsketch:opt,"
                                                     "srht,srht:opt,fourier,fourier:orf,layerwise,nystrom"),
                                "maps");
@@ -111,7 +111,7 @@ int run_approx(int argc, char** argv) {
   const auto Ds = integer_list(args, "features", q ? "64,256" : "256,1024,4096,16384");
   const auto n = args.integer("n", q ? 200 : 1000);
   const auto n_fit = args.integer("fit", q ? 256 : 4096);
-  const auto acc_maps = split_list(args.str("accuracy-maps", q ? "fourier:orf,srht" : "fourier:orf,srht,tensorsketch,maclaurin,nystrom"),
+  const auto acc_maps = split_specs(args.str("accuracy-maps", q ? "fourier:orf,srht" : "fourier:orf,srht,tensorsketch,maclaurin,nystrom"),
                                    "accuracy-maps");
   const auto acc_depths = integer_list(args, "accuracy-depths", q ? "2" : "1,4");
   const auto acc_Ds = integer_list(args, "accuracy-features", q ? "64,256" : "256,1024,4096");

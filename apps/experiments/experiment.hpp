@@ -5,6 +5,7 @@
 
 #include "../common/cli.hpp"
 #include "../common/report.hpp"
+#include "../common/util.hpp"
 
 #include <chrono>
 #include <string>
@@ -83,14 +84,10 @@ std::string machine_description();
 /// The command line as typed (for the "regenerate with" lines).
 std::string command_line(int argc, char** argv);
 
-/// Seconds since t0.
-double seconds_since(std::chrono::steady_clock::time_point t0);
-
-/// Splits "a,b,c" into its items (empty items are an error naming `option`).
-std::vector<std::string> split_list(const std::string& text, const std::string& option);
-
-/// A comma-separated list of positive integers, e.g. --features 256,1024.
-std::vector<unsigned long long> integer_list(cli::Args& args, const std::string& option, const std::string& fallback);
+using cli::seconds_since;
+using cli::split_list;
+using cli::split_specs;
+using cli::integer_list;
 
 /// Adds a list of sentences to the report: a JSON array, and one line each
 /// (after `bullet`) in the text rendering.

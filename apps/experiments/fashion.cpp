@@ -3,6 +3,7 @@
 #include <deepdot/deepdot.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/util.hpp"
 #include "../common/report.hpp"
 
 #include <algorithm>
@@ -66,9 +67,7 @@ const Reference kReferences[] = {
 constexpr double kTargetAccuracy = 0.90;
 constexpr double kTargetSeconds = 600.0;
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using deepdot::cli::seconds_since;
 
 /// Peak resident set size in MiB from /proc/self/status (-1 if unavailable).
 double peak_memory_mib() {

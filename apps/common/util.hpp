@@ -1,0 +1,79 @@
+// Helpers every app needs, written once: timing, lists, threads, reading the
+// data options and writing matrices by the file's extension.
+#pragma once
+
+#include "cli.hpp"
+
+#include <deepdot/io/dataset.hpp>
+
+#include <armadillo>
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace deepdot::cli {
+
+using Clock = std::chrono::steady_clock;
+
+/// Seconds since t0.
+double seconds_since(Clock::time_point t0);
+
+/// Splits "a,b,c" into its items (empty items are an error naming `option`).
+/// For plain lists: names and numbers.
+std::vector<std::string> split_list(const std::string& text, const std::string& option);
+
+/// Splits a list of kernel or map specs. Items are separated by ';', or by ','
+/// when the next item starts with a letter: a comma followed by a number
+/// continues the previous spec's argument list, so
+/// "coeffs:0.5,0.3,0.2,recursive:2" is the two specs "coeffs:0.5,0.3,0.2" and
+/// "recursive:2", and "maclaurin,srht,fourier" is three (no spec starts with
+/// a number). Empty items are an error naming `option`.
+std::vector<std::string> split_specs(const std::string& text, const std::string& option);
+
+/// A comma-separated list of positive integers, e.g. --features 256,1024.
+std::vector<unsigned long long> integer_list(Args& args, const std::string& option, const std::string& fallback);
+
+/// Bounds the threads of BLAS (and so of the maps and solvers); 0 leaves the default.
+void set_threads(unsigned long long threads);
+
+/// The extension of a path with its dot (".npy"), or "" if none.
+std::string extension(const std::string& path);
+
+/// Writes a d x n matrix (columns = points; the file has one row per point)
+/// as .npy or .csv by the extension; `option` names the option in errors.
+void write_matrix(const std::string& path, const arma::mat& M, const std::string& option = "out");
+
+/// Writes one value per point (n values) as .npy or .csv by the extension.
+void write_values(const std::string& path, const arma::vec& v, const std::string& option = "out");
+
+/// Help text of the data options read by read_data().
+extern const char* kDataHelp;
+
+/// Reads the data file named by --`option` with --format, --label-column and
+/// the labels option of that file (--labels for --data, --test-labels for
+/// --test). Without the option: an error if `required`, else an empty Dataset.
+Dataset read_data(Args& args, const std::string& option = "data", bool required = true);
+
+/// "rows x cols".
+std::string shape(arma::uword rows, arma::uword cols);
+
+/// True when every label is an integer (classification); else regression targets.
+bool labels_are_classes(const arma::vec& y);
+
+/// The labels as integers (labels_are_classes(y) must hold).
+arma::ivec to_classes(const arma::vec& y);
+
+}  // namespace deepdot::cli
+
+namespace deepdot::cli {
+
+/// Options every command takes: --json, --quiet and --threads N (applied here).
+struct CommonOptions {
+  bool json = false;   ///< one JSON object on stdout
+  bool quiet = false;  ///< no progress on stderr
+};
+
+/// Reads --json, --quiet and --threads N (bounding the threads at once).
+CommonOptions common_options(Args& args);
+
+}  // namespace deepdot::cli

@@ -1,0 +1,85 @@
+// deepdot predict: applies a saved model to a data file.
+#include "commands.hpp"
+
+#include <deepdot/deepdot.hpp>
+#include <deepdot/io/dataset.hpp>
+#include <deepdot/model/model.hpp>
+#include <deepdot/model/trainer.hpp>
+
+#include <cstdio>
+#include <string>
+
+namespace deepdot::commands {
+
+namespace {
+
+const char* kPredictUsage = R"(usage: deepdot predict --model FILE --data FILE [options]
+
+Applies a saved model. With labels in the data (or --labels), prints the accuracy (classification)
+or the mean squared error (regression).
+
+options:
+)"
+                            "%s"
+                            R"(  --model FILE       the model written by deepdot train (required)
+  --out FILE         write the predictions: .npy or .csv, one value per point (labels or targets)
+  --scores           with --out, write the c x n output scores instead of labels
+  --json, --quiet, --threads N
+)";
+
+}  // namespace
+
+int predict(Args& args) {
+  if (args.help()) {
+    std::printf(kPredictUsage, kDataHelp);
+    return 0;
+  }
+  const CommonOptions common = common_options(args);
+  const std::string model_path = args.str("model", "");
+  const std::string out = args.str("out", "");
+  const bool scores = args.flag("scores");
+  Progress progress(common.quiet);
+  progress.stage("reading the model");
+  if (model_path.empty()) throw std::invalid_argument("--model FILE is required");
+  const deepdot::Model model = deepdot::Model::load(model_path);
+  progress.stage("reading data");
+  deepdot::Dataset data = read_data(args);
+  args.reject_unknown();
+  if (data.X.n_rows != model.parts().input_dim)
+    throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
+                                " features per point but the model expects d = " +
+                                std::to_string(model.parts().input_dim));
+  progress.stage("predicting");
+  const auto t0 = Clock::now();
+  const arma::mat S = model.predict(data.X);
+  const double seconds = seconds_since(t0);
+  Report r;
+  r.text("model", model_path);
+  r.text("data", data.source);
+  r.integer("points", data.X.n_cols);
+  r.number("predict seconds", seconds, 4);
+  arma::vec predicted;
+  if (model.is_classifier()) {
+    const arma::ivec labels = deepdot::LabelEncoder(model.parts().classes).decode(S);
+    predicted = arma::conv_to<arma::vec>::from(labels);
+    if (data.has_labels) r.number("accuracy", deepdot::accuracy(to_classes(data.y), labels));
+  } else {
+    predicted = S.row(0).t();
+    if (data.has_labels) {
+      if (S.n_rows != 1) throw std::invalid_argument(data.source + ": one label per point but the model has " +
+                                                     std::to_string(S.n_rows) + " outputs");
+      r.number("mse", deepdot::mean_squared_error(data.y.t(), S));
+    }
+  }
+  if (!out.empty()) {
+    progress.stage("writing " + out);
+    if (scores) write_matrix(out, S);
+    else write_values(out, predicted);
+    r.text("predictions", out);
+  }
+  progress.stage("done");
+  r.print(common.json);
+  return 0;
+}
+
+}  // namespace deepdot::commands
