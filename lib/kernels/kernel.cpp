@@ -32,6 +32,13 @@ struct KahanSum {
 
 class Kernel::Impl {
  public:
+  // The families, nested so that they may derive from this private type.
+  class Recursive;
+  class Polynomial;
+  class Gaussian;
+  class ArcCosine;
+  class Coefficients;
+
   virtual ~Impl() = default;
   /// f(t) for t already clamped to [-1, 1].
   virtual double f(double t) const = 0;
@@ -58,9 +65,11 @@ namespace {
 
 /// f_k(t) = (k - (k-1) t) / ((k+1) - k t), written as (k(1-t) + t) / (k(1-t) + 1)
 /// so that it stays accurate near t = 1 at large depth.
-class RecursiveKernel final : public Kernel::Impl {
+}  // namespace
+
+class Kernel::Impl::Recursive final : public Kernel::Impl {
  public:
-  explicit RecursiveKernel(arma::uword depth) : k_(depth) {}
+  explicit Recursive(arma::uword depth) : k_(depth) {}
   double f(double t) const override {
     if (k_ == 0) return t;
     const double kd = static_cast<double>(k_);
@@ -116,10 +125,14 @@ class RecursiveKernel final : public Kernel::Impl {
   arma::uword k_;
 };
 
+namespace {
+
 /// ((t + c)/(1 + c))^p: its coefficients are the Binomial(p, 1/(1+c)) probabilities.
-class PolynomialKernel final : public Kernel::Impl {
+}  // namespace
+
+class Kernel::Impl::Polynomial final : public Kernel::Impl {
  public:
-  PolynomialKernel(arma::uword p, double c) : p_(p), c_(c) {}
+  Polynomial(arma::uword p, double c) : p_(p), c_(c) {}
   double f(double t) const override {
     return std::pow((t + c_) / (1.0 + c_), static_cast<double>(p_));
   }
@@ -153,10 +166,14 @@ class PolynomialKernel final : public Kernel::Impl {
   double c_;
 };
 
+namespace {
+
 /// exp((t - 1)/s^2): coefficients are the Poisson(1/s^2) probabilities.
-class GaussianKernel final : public Kernel::Impl {
+}  // namespace
+
+class Kernel::Impl::Gaussian final : public Kernel::Impl {
  public:
-  explicit GaussianKernel(double sigma) : sigma_(sigma), x_(1.0 / (sigma * sigma)) {}
+  explicit Gaussian(double sigma) : sigma_(sigma), x_(1.0 / (sigma * sigma)) {}
   double f(double t) const override { return std::exp((t - 1.0) * x_); }
   double coefficient(arma::uword n) const {
     const double nd = static_cast<double>(n);
@@ -191,13 +208,17 @@ class GaussianKernel final : public Kernel::Impl {
   double sigma_, x_;
 };
 
+namespace {
+
 /// Arc-cosine kernels (Cho & Saul 2009), normalised to f(1) = 1:
 ///   order 0: f(t) = 1 - acos(t)/pi = 1/2 + asin(t)/pi
 ///   order 1: f(t) = (sqrt(1 - t^2) + (pi - acos t) t) / pi, whose derivative is the order-0 kernel.
 /// With c_m = C(2m, m)/4^m, asin(t) = sum_m c_m t^(2m+1)/(2m+1).
-class ArcCosineKernel final : public Kernel::Impl {
+}  // namespace
+
+class Kernel::Impl::ArcCosine final : public Kernel::Impl {
  public:
-  explicit ArcCosineKernel(arma::uword order) : order_(order) {}
+  explicit ArcCosine(arma::uword order) : order_(order) {}
   double f(double t) const override {
     if (order_ == 0) return 1.0 - std::acos(t) / kPi;
     return (std::sqrt(std::max(0.0, 1.0 - t * t)) + (kPi - std::acos(t)) * t) / kPi;
@@ -241,9 +262,10 @@ class ArcCosineKernel final : public Kernel::Impl {
   arma::uword order_;
 };
 
-class CoefficientKernel final : public Kernel::Impl {
+
+class Kernel::Impl::Coefficients final : public Kernel::Impl {
  public:
-  explicit CoefficientKernel(arma::vec a) : a_(std::move(a)) {
+  explicit Coefficients(arma::vec a) : a_(std::move(a)) {
     arma::uword last = 0;
     for (arma::uword n = 0; n < a_.n_elem; ++n)
       if (a_[n] > 0.0) last = n;
@@ -290,6 +312,8 @@ class CoefficientKernel final : public Kernel::Impl {
   arma::vec a_;
 };
 
+namespace {
+
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;
   std::string cur;
@@ -304,7 +328,7 @@ const char* kSpecHelp =
 
 }  // namespace
 
-Kernel::Kernel() : impl_(std::make_shared<RecursiveKernel>(0)) {}
+Kernel::Kernel() : impl_(std::make_shared<Kernel::Impl::Recursive>(0)) {}
 Kernel::Kernel(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 double Kernel::operator()(double t) const {
@@ -330,7 +354,7 @@ void Kernel::apply_inplace(arma::fmat& T) const { impl_->apply(T.memptr(), T.n_e
 Kernel recursive_kernel(arma::uword depth) {
   if (depth > 1000000000)
     fail("recursive_kernel()", "depth " + std::to_string(depth) + " is larger than 1e9");
-  return Kernel(std::make_shared<RecursiveKernel>(depth));
+  return Kernel(std::make_shared<Kernel::Impl::Recursive>(depth));
 }
 
 Kernel coefficient_kernel(const arma::vec& coefficients) {
@@ -347,7 +371,7 @@ Kernel coefficient_kernel(const arma::vec& coefficients) {
     any_positive = any_positive || a > 0.0;
   }
   if (!any_positive) fail(where, "every coefficient is zero; at least one must be positive");
-  return Kernel(std::make_shared<CoefficientKernel>(coefficients));
+  return Kernel(std::make_shared<Kernel::Impl::Coefficients>(coefficients));
 }
 
 Kernel make_kernel(const std::string& spec) {
@@ -379,20 +403,20 @@ Kernel make_kernel(const std::string& spec) {
       if (p > 100000) fail(where, context("the degree P = " + args[0] + " is larger than 100000"));
       const double c = args.size() > 1 ? detail::parse_double(args[1], where, context("the offset C")) : 1.0;
       if (c < 0.0) fail(where, context("the offset C must be >= 0 (else a coefficient is negative), got " + args[1]));
-      return Kernel(std::make_shared<PolynomialKernel>(p, c));
+      return Kernel(std::make_shared<Kernel::Impl::Polynomial>(p, c));
     }
     if (name == "gaussian") {
       want_args(1, 1);
       const double s = detail::parse_double(args[0], where, context("the bandwidth S"));
       if (!(s > 0.0) || !std::isfinite(1.0 / (s * s)) || 1.0 / (s * s) > 1e6)
         fail(where, context("the bandwidth S must be > 0 with 1/S^2 <= 1e6 (S >= 0.001), got " + args[0]));
-      return Kernel(std::make_shared<GaussianKernel>(s));
+      return Kernel(std::make_shared<Kernel::Impl::Gaussian>(s));
     }
     if (name == "arccos") {
       want_args(1, 1);
       const arma::uword order = detail::parse_uword(args[0], where, context("the order"));
       if (order > 1) fail(where, context("the arc-cosine order must be 0 or 1, got " + args[0]));
-      return Kernel(std::make_shared<ArcCosineKernel>(order));
+      return Kernel(std::make_shared<Kernel::Impl::ArcCosine>(order));
     }
     if (name == "coeffs") {
       want_args(1, 1);

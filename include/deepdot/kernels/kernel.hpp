@@ -33,8 +33,6 @@ enum class KernelFamily {
 /// @endcode
 class Kernel {
  public:
-  class Impl;
-
   /// The linear kernel f(t) = t ("recursive:0").
   Kernel();
 
@@ -79,9 +77,13 @@ class Kernel {
   bool operator==(const Kernel& other) const { return spec() == other.spec(); }
   bool operator!=(const Kernel& other) const { return !(*this == other); }
 
-  explicit Kernel(std::shared_ptr<const Impl> impl);
-
  private:
+  class Impl;  // the family's formulas, defined in the library (pimpl)
+  explicit Kernel(std::shared_ptr<const Impl> impl);
+  friend Kernel make_kernel(const std::string& spec);
+  friend Kernel recursive_kernel(arma::uword depth);
+  friend Kernel coefficient_kernel(const arma::vec& coefficients);
+
   std::shared_ptr<const Impl> impl_;
 };
 
