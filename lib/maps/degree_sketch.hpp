@@ -10,6 +10,7 @@
 
 #include <deepdot/maps/feature_map.hpp>
 
+#include "maps/stateful_map.hpp"
 #include "maps/budget.hpp"
 #include "maps/degree_allocation.hpp"
 
@@ -19,7 +20,7 @@
 
 namespace deepdot::detail {
 
-class DegreeSketchMap : public FeatureMap {
+class DegreeSketchMap : public StatefulMap {
  public:
   bool is_fitted() const override { return fitted_; }
 
@@ -55,7 +56,7 @@ class DegreeSketchMap : public FeatureMap {
  protected:
   DegreeSketchMap(std::string name, const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed,
                   bool optimised)
-      : FeatureMap(kernel, d, D, seed),
+      : StatefulMap(kernel, d, D, seed),
         name_(std::move(name)),
         optimised_(optimised),
         exact_(kernel, d, D),

@@ -2,6 +2,7 @@
 
 #include <deepdot/kernels/gram.hpp>
 
+#include "maps/stateful_map.hpp"
 #include "io/binary_io.hpp"
 #include "maps/feature_map_io.hpp"
 #include "core/check.hpp"
@@ -150,7 +151,7 @@ void write_feature_map(const FeatureMap& map, BinaryWriter& w) {
   w.u64(map.output_dim());
   w.u64(map.seed());
   w.u8(map.is_fitted() ? 1 : 0);
-  map.save_state(w);
+  stateful(map, "FeatureMap::save()").save_state(w);
 }
 
 std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size) {
@@ -174,7 +175,7 @@ std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size)
   } catch (const std::invalid_argument& e) {
     r.error(std::string("the stored header does not describe a valid map: ") + e.what());
   }
-  map->load_state(r);
+  stateful(*map, "FeatureMap::load()").load_state(r);
   if (r.remaining() != 0) r.error(std::to_string(r.remaining()) + " unexpected bytes after the map state");
   return map;
 }

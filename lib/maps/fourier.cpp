@@ -34,6 +34,7 @@
 //    default: the QR goes through LAPACK, so the same seed may give last-bit
 //    different W on another machine (a saved map still restores bit-exactly),
 //    and building costs O(d^2 D).
+#include "maps/stateful_map.hpp"
 #include "maps/registry.hpp"
 
 #include "maps/numeric/fastmath.hpp"
@@ -151,10 +152,10 @@ FourierOptions parse_options(const std::string& options) {
   return o;
 }
 
-class FourierMap final : public FeatureMap {
+class FourierMap final : public StatefulMap {
  public:
   FourierMap(const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed, FourierOptions opt)
-      : FeatureMap(kernel, d, D, seed), opt_(opt) {
+      : StatefulMap(kernel, d, D, seed), opt_(opt) {
     const double k = static_cast<double>(kernel.integer_parameter());
     r_ = k / (k + 1.0);
     constant_ = kernel.integer_parameter() >= 2;

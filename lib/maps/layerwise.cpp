@@ -13,6 +13,7 @@
 // renormalised, so given the hidden features its output is unbiased; the
 // whole map is unbiased in the limit of wide hidden layers (at finite width
 // the nonlinearity of g leaves an O(1/width) bias).
+#include "maps/stateful_map.hpp"
 #include "maps/registry.hpp"
 
 #include "io/binary_io.hpp"
@@ -29,11 +30,11 @@ namespace {
 
 constexpr const char* kWhere = "make_feature_map()";
 
-class LayerwiseMap final : public FeatureMap {
+class LayerwiseMap final : public StatefulMap {
  public:
   LayerwiseMap(const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed, arma::uword width,
                bool width_given)
-      : FeatureMap(kernel, d, D, seed), width_(width), width_given_(width_given) {
+      : StatefulMap(kernel, d, D, seed), width_(width), width_given_(width_given) {
     const arma::uword depth = kernel.integer_parameter();
     const Kernel g = recursive_kernel(1);
     arma::uword in = d;
@@ -56,7 +57,7 @@ class LayerwiseMap final : public FeatureMap {
     for (const auto& layer : layers_) {
       out.u64(layer->input_dim());
       out.u64(layer->output_dim());
-      layer->save_state(out);
+      stateful(*layer, "FeatureMap::save()").save_state(out);
     }
   }
 
@@ -65,7 +66,7 @@ class LayerwiseMap final : public FeatureMap {
     for (const auto& layer : layers_) {
       in.expect_u64(layer->input_dim(), "a layer's input width");
       in.expect_u64(layer->output_dim(), "a layer's output width");
-      layer->load_state(in);
+      stateful(*layer, "FeatureMap::load()").load_state(in);
     }
   }
 

@@ -17,6 +17,7 @@
 // Features are grouped by degree so the projections of all factors of one
 // degree are a single GEMM (float GEMM for float input), followed by
 // elementwise products: the cost is that of a (sum_n n c_n) x d x batch GEMM.
+#include "maps/stateful_map.hpp"
 #include "maps/registry.hpp"
 
 #include "maps/budget.hpp"
@@ -39,10 +40,10 @@ enum class DegreeLaw { importance, kar_karnick, optimised };
 constexpr std::uint64_t kDegreeStream = 1;
 constexpr std::uint64_t kSignStreamBase = 1000;  // + degree
 
-class MaclaurinMap final : public FeatureMap {
+class MaclaurinMap final : public StatefulMap {
  public:
   MaclaurinMap(const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed, DegreeLaw law)
-      : FeatureMap(kernel, d, D, seed), law_(law), exact_(kernel, d, D), budget_(D - exact_.exact_dim()) {
+      : StatefulMap(kernel, d, D, seed), law_(law), exact_(kernel, d, D), budget_(D - exact_.exact_dim()) {
     a_ = kernel.coefficients(kMaxRandomDegree + 1);
     if (law_ != DegreeLaw::optimised) sample_degrees();
   }

@@ -17,6 +17,7 @@
 // so phi(x)'phi(y), and every rotation-invariant learner (l2-regularised linear
 // models), see the same kernel; only the treatment of the tiny eigenvalues
 // differs (a ridge eps instead of a cut). Option "eig" forces the cut.
+#include "maps/stateful_map.hpp"
 #include "maps/registry.hpp"
 
 #include "io/binary_io.hpp"
@@ -54,10 +55,10 @@ bool lower_triangular(const arma::mat& A) {
   return true;
 }
 
-class NystromMap final : public FeatureMap {
+class NystromMap final : public StatefulMap {
  public:
   NystromMap(const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed, double rcond, Whitening how)
-      : FeatureMap(kernel, d, D, seed), rcond_(rcond), how_(how) {}
+      : StatefulMap(kernel, d, D, seed), rcond_(rcond), how_(how) {}
 
   std::string spec() const override {
     std::string s = "nystrom";

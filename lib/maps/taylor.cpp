@@ -3,6 +3,7 @@
 //   sqrt(a_n * n! / prod_i alpha_i!) * prod_i x_i^alpha_i,
 // so that <phi(x), phi(y)> = sum_{n <= P} a_n <x, y>^n exactly (multinomial
 // theorem). Nothing is random; the error is exactly the tail of the series.
+#include "maps/stateful_map.hpp"
 #include "maps/taylor.hpp"
 
 #include "maps/registry.hpp"
@@ -36,11 +37,11 @@ arma::uword saturating_add(arma::uword a, arma::uword b) {
   return a > std::numeric_limits<arma::uword>::max() - b ? std::numeric_limits<arma::uword>::max() : a + b;
 }
 
-class TaylorMap final : public FeatureMap {
+class TaylorMap final : public StatefulMap {
  public:
   TaylorMap(const Kernel& kernel, arma::uword d, arma::uword D, std::uint64_t seed, arma::uword P,
             arma::uword natural)
-      : FeatureMap(kernel, d, D, seed), degree_(P), natural_(natural) {
+      : StatefulMap(kernel, d, D, seed), degree_(P), natural_(natural) {
     build_monomials();
   }
 

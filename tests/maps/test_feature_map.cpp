@@ -2,9 +2,11 @@
 
 #include <deepdot/core/preprocess.hpp>
 #include <deepdot/core/random.hpp>
+#include <deepdot/kernels/gram.hpp>
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -128,4 +130,36 @@ TEST_CASE("factory and transform reject bad input with the rule named") {
   auto nystrom = deepdot::make_feature_map("nystrom", k, 4, 8, 1);
   CHECK_FALSE(nystrom->is_fitted());
   CHECK_THROWS_AS(nystrom->transform(unit_columns(4, 3, 1)), std::logic_error);
+}
+
+namespace {
+
+/// A map a user might write: the exact features (x, 1) / sqrt(2) of the kernel (t + 1) / 2.
+class UserMap final : public deepdot::FeatureMap {
+ public:
+  UserMap(arma::uword d) : FeatureMap(deepdot::make_kernel("poly:1:1"), d, d + 1, 0) {}
+  std::string spec() const override { return "user:affine"; }
+
+ protected:
+  arma::mat transform_impl(const arma::mat& X) const override {
+    return arma::join_cols(X, arma::ones<arma::rowvec>(X.n_cols)) / std::sqrt(2.0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a map derived by a user transforms like the library's maps but has no file encoding") {
+  const UserMap map(3);
+  arma::mat X = deepdot::Rng(4).normal_matrix(3, 6);
+  deepdot::normalize_columns(X);
+  const arma::mat Z = map.transform(X);
+  REQUIRE(Z.n_rows == 4);
+  // Its inner products are the kernel (t + 1) / 2 exactly.
+  const arma::mat K = deepdot::gram(map.kernel(), X);
+  CHECK(arma::abs(Z.t() * Z - K).max() < 1e-14);
+  // The public transform() validates for it as for any map.
+  CHECK_THROWS_AS(map.transform(arma::mat(2, 2, arma::fill::zeros)), std::invalid_argument);
+  std::ostringstream out;
+  CHECK_THROWS_WITH_AS(map.save(out), doctest::Contains("'user:affine' is not one of deepdot's map families"),
+                       std::invalid_argument);
 }

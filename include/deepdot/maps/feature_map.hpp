@@ -15,15 +15,20 @@
 
 namespace deepdot {
 
-namespace detail {
-class BinaryWriter;
-class BinaryReader;
-}  // namespace detail
-
 /// A feature map for a dot-product kernel, in the spirit of faiss's
 /// VectorTransform: built from (kernel, input dimension d, output dimension D,
 /// seed, options) by make_feature_map(), it maps a d x n batch (one column per
 /// point, every column in the unit ball) to a D x n batch of features.
+///
+/// How maps are made: make_feature_map() builds one of the library's
+/// families from a spec string; the CLI, the Trainer, model files and the
+/// docs all speak those specs. Users may derive their own map from
+/// FeatureMap (implement spec() and transform_impl()) and use it wherever a
+/// FeatureMap is taken (transform, approximation_error(), FeatureRidge on its
+/// features); there is deliberately no registration of new families into
+/// make_feature_map(): a model file must be readable by every deepdot build,
+/// so only the library's own families have a file encoding, and save() of a
+/// user-derived map throws.
 ///
 /// Given the seed the map is deterministic on every platform. Data-dependent
 /// maps (Nystroem, optimised degree allocation) must see a sample through fit()
@@ -95,15 +100,11 @@ class FeatureMap {
 
   /// Writes the complete state (every random parameter, not just the seed)
   /// so that a restored map gives bit-identical features on any machine.
+  /// Throws std::invalid_argument for a map derived outside the library.
   void save(std::ostream& out) const;
   /// Reads a map written by save(). Throws std::invalid_argument on a corrupt,
   /// truncated or foreign stream.
   static std::unique_ptr<FeatureMap> load(std::istream& in);
-
-  /// Map-specific state, written after the common header by save().
-  virtual void save_state(detail::BinaryWriter& out) const = 0;
-  /// Restores what save_state() wrote; called on a freshly built map.
-  virtual void load_state(detail::BinaryReader& in) = 0;
 
  protected:
   FeatureMap(Kernel kernel, arma::uword input_dim, arma::uword output_dim, std::uint64_t seed);
