@@ -55,9 +55,10 @@ namespace deepdot::detail {
 namespace {
 
 // The float path's elementwise part, for one point: z_cos[j] = scale e_j cos p_j
-// and z_sin[j] = scale e_j sin p_j with e_j = exp(-c_j q), j < m. With the std
-// functions this part took 3 times as long as the GEMM before it; written
-// with the branch-free functions of fastmath.hpp the loop vectorises.
+// and z_sin[j] = scale e_j sin p_j with e_j = exp(-c_j q), j < m. The std
+// functions do not vectorise and made this part cost more than the GEMM
+// before it (docs/performance.md); written with the branch-free functions of
+// fastmath.hpp the loop vectorises.
 inline void pair_features_body(const float* __restrict p, const float* __restrict c, double q, double scale,
                                float* __restrict zc, float* __restrict zs, std::size_t m, bool small) {
   if (small) {
