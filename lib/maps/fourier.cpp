@@ -1,5 +1,5 @@
 // "fourier": spectral features of the recursive kernel from its mixture
-// representation (DESIGN.md section 2).
+// representation (docs/theory.md, sections 2.3 and 5.7).
 //
 // With r = k/(k+1):  f_k(t) = (k-1)/k + 1/(k(k+1)) * 1/(1 - r t)  and
 // 1/(1 - r t) = int_0^inf e^-s e^{s r t} ds. Drawing s from the density
@@ -24,7 +24,7 @@
 //    2,000 unit-norm Fashion-MNIST training images, D = 4,096, mean of 3 seeds,
 //    ||K - Z'Z||_F / ||K - a_0||_F for k = 1, 2, 4:
 //      pair+stratified (default) 0.036 0.040 0.050;  orf 0.024 0.030 0.044;
-//      phase 0.055 0.050 0.055;  phase+mc (DESIGN.md's form) 0.064 0.050 0.059.
+//      phase 0.055 0.050 0.055;  phase+mc (the plain Monte Carlo form) 0.064 0.050 0.059.
 //  * stratified s (default) vs "mc": frequency j draws s_j from the j-th of M
 //    equal-probability strata of the exponential distribution; each stratum
 //    has probability 1/M, so the average stays unbiased.
