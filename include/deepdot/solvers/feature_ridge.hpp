@@ -15,7 +15,7 @@ namespace deepdot {
 /// How FeatureRidge solves (ZZ' + n lambda I) W = ZY'.
 enum class RidgeSolver {
   automatic,  ///< one lambda: Cholesky; paths: eigen for D <= feature_ridge_eigen_limit, Cholesky above (docs/models.md)
-  eigen,      ///< one eigen-decomposition of ZZ' serves every lambda (O(D^3), about 9x a Cholesky)
+  eigen,      ///< one eigen-decomposition of ZZ' serves every lambda (O(D^3), about 9 times the flops of a Cholesky)
   cholesky,   ///< one Cholesky factorisation per distinct lambda (O(D^3 / 3) each)
 };
 
