@@ -54,7 +54,7 @@ def fashion(split, n):
 
 
 def recursive(T, k):
-    """The recursive kernel of depth k as a function of <x, y> (DESIGN.md section 2)."""
+    """The recursive kernel of depth k as a function of <x, y> (docs/theory.md, section 2.1)."""
     return (k - (k - 1) * T) / ((k + 1) - k * T)
 
 

@@ -244,8 +244,8 @@ bool little_endian_host() {
 }
 
 /// The fast path of read_elements() for little-endian floats: '<f8' is read
-/// straight into `out` (no per-element decoding: 125 MB of Fashion-MNIST went
-/// from 0.13 s to the speed of the page cache), '<f4' a chunk at a time and
+/// straight into `out` (no per-element decoding, so reading runs at the speed
+/// of the page cache; docs/performance.md), '<f4' a chunk at a time and
 /// widened. Non-finite values are still found, with their position.
 template <typename Where>
 void read_floats(ByteSource& src, const NpyHeader& h, std::uint64_t count, double* out, Where&& where) {

@@ -188,8 +188,8 @@ namespace {
 /// Writes through `body` into a temporary file next to `path`, then renames
 /// it over `path`, so that readers never see a partial file. Unlike model
 /// files (Model::save) the data is not forced to disk before the rename:
-/// these are derived arrays that can be recomputed, and an fsync of a 164 MB
-/// feature file took from 50 ms to 0.4 s here, longer than computing it.
+/// these are derived arrays that can be recomputed, and an fsync of a large
+/// feature file can take longer than computing it (docs/performance.md).
 template <typename Body>
 void atomic_write(const std::string& path, Body&& body) {
   std::string tmp = path + ".tmp-XXXXXX";

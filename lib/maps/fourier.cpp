@@ -1,5 +1,5 @@
 // "fourier": spectral features of the recursive kernel from its mixture
-// representation (DESIGN.md section 2).
+// representation (docs/theory.md, sections 2.3 and 5.7).
 //
 // With r = k/(k+1):  f_k(t) = (k-1)/k + 1/(k(k+1)) * 1/(1 - r t)  and
 // 1/(1 - r t) = int_0^inf e^-s e^{s r t} ds. Drawing s from the density
@@ -24,7 +24,7 @@
 //    2,000 unit-norm Fashion-MNIST training images, D = 4,096, mean of 3 seeds,
 //    ||K - Z'Z||_F / ||K - a_0||_F for k = 1, 2, 4:
 //      pair+stratified (default) 0.036 0.040 0.050;  orf 0.024 0.030 0.044;
-//      phase 0.055 0.050 0.055;  phase+mc (DESIGN.md's form) 0.064 0.050 0.059.
+//      phase 0.055 0.050 0.055;  phase+mc (the plain Monte Carlo form) 0.064 0.050 0.059.
 //  * stratified s (default) vs "mc": frequency j draws s_j from the j-th of M
 //    equal-probability strata of the exponential distribution; each stratum
 //    has probability 1/M, so the average stays unbiased.
@@ -56,9 +56,10 @@ namespace deepdot::detail {
 namespace {
 
 // The float path's elementwise part, for one point: z_cos[j] = scale e_j cos p_j
-// and z_sin[j] = scale e_j sin p_j with e_j = exp(-c_j q), j < m. With the std
-// functions this part took 3 times as long as the GEMM before it; written
-// with the branch-free functions of fastmath.hpp the loop vectorises.
+// and z_sin[j] = scale e_j sin p_j with e_j = exp(-c_j q), j < m. The std
+// functions do not vectorise and made this part cost more than the GEMM
+// before it (docs/performance.md); written with the branch-free functions of
+// fastmath.hpp the loop vectorises.
 inline void pair_features_body(const float* __restrict p, const float* __restrict c, double q, double scale,
                                float* __restrict zc, float* __restrict zs, std::size_t m, bool small) {
   if (small) {

@@ -9,8 +9,8 @@
 // projection of the kernel onto the span of the landmarks; it is exact when
 // that span contains the feature images of x and y (e.g. landmarks = sample).
 //
-// For large D the O(D^3) eigen-decomposition dominates (minutes at D = 16,384
-// here), so from kCholeskyFrom landmarks on, or with the option "chol", the
+// For large D the O(D^3) eigen-decomposition, with its large constant,
+// dominates the fit (docs/performance.md), so from kCholeskyFrom landmarks on, or with the option "chol", the
 // whitening is W = L^-1 with L L' = K_mm + eps I, eps = rcond * trace(K_mm)
 // (>= rcond * lambda_max): one D^3 / 3 factorisation, and the transform
 // solves L z = k(x) (TRSM, as cheap as a triangular product). W differs from the symmetric K_mm^-1/2 by an orthogonal factor,
@@ -37,7 +37,7 @@ namespace {
 
 constexpr const char* kWhere = "make_feature_map()";
 constexpr double kDefaultRcond = 1e-10;
-constexpr arma::uword kCholeskyFrom = 2048;  // landmarks; below, eig is cheap (< 1 s)
+constexpr arma::uword kCholeskyFrom = 2048;  // landmarks; below, eig is cheap enough (docs/performance.md)
 
 enum class Whitening { automatic, eig, chol };
 

@@ -170,8 +170,8 @@ inline void sketch_batch_body(const DegreeJob<T>& job, const T* xb, T* acc, T* b
     }
   }
   // Transpose out in blocks of rows whose lane vectors stay in L1: the output
-  // of all 2W columns row by row (one pass per column over acc was 14% of the
-  // time).
+  // of all 2W columns row by row (one pass per column over acc is slower;
+  // docs/performance.md).
   constexpr arma::uword R = 32;
   for (arma::uword f0 = 0; f0 < L; f0 += R) {
     const arma::uword f1 = std::min(L, f0 + R);
@@ -250,10 +250,10 @@ class TensorSketchMap final : public DegreeSketchMap {
   /// modulo L afterwards. Bluestein's algorithm would need two power-of-two
   /// FFTs of length pow2(2L - 1) per transform, but only in the scalar
   /// complex<double> code, which does 2 points per operation against the
-  /// lanes' 16 (float) or 8 (double): measured, padding to 4 times Bluestein's
-  /// length (recursive:3, degree 6, L = 901) is still 3 times faster overall.
-  /// So padding is used up to 8 times that length; beyond (very high degrees
-  /// with short sketches), the scalar Bluestein path.
+  /// lanes' 16 (float) or 8 (double), so the lanes win even on a much longer
+  /// padded transform (docs/performance.md). Padding is used up to 8 times
+  /// Bluestein's length; beyond (very high degrees with short sketches), the
+  /// scalar Bluestein path.
   static void plan(Degree& deg, arma::uword n, arma::uword L) {
     if (n == 1) return;
     if (pow2(L) == L) {

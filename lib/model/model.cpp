@@ -313,8 +313,9 @@ Model Model::load(const std::string& path) {
   if (S_ISDIR(st.st_mode)) throw std::invalid_argument(name + ": is a directory, not a model file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument(name + ": cannot open the file for reading");
-  // One read of the size stat() gave (a character iterator took 0.1 s for a
-  // 46 MB model), then whatever else is there if the file grew meanwhile.
+  // One read of the size stat() gave (a character iterator is far slower on
+  // large models; docs/performance.md), then whatever else is there if the
+  // file grew meanwhile.
   std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   bytes.resize(static_cast<std::size_t>(in.gcount()));

@@ -48,7 +48,7 @@ TEST_CASE("recursive kernel: closed form matches the literal recursion for depth
   }
 }
 
-TEST_CASE("recursive kernel: coefficients match DESIGN.md and sum to f(1)") {
+TEST_CASE("recursive kernel: coefficients match docs/theory.md (section 2.2) and sum to f(1)") {
   const Kernel K = make_kernel("recursive:1");
   const arma::vec a = K.coefficients(6);
   for (arma::uword n = 0; n < 6; ++n) CHECK(a[n] == doctest::Approx(std::pow(2.0, -double(n + 1))));

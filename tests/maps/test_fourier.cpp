@@ -258,7 +258,7 @@ TEST_CASE("fourier: bad parameters are rejected with clear messages") {
   CHECK_THROWS_AS(map->transform(arma::mat(5, 3, arma::fill::ones)), std::invalid_argument);  // norm > 1
 }
 
-TEST_CASE("fourier: Fashion-MNIST target (DESIGN.md section 2), if the data is installed") {
+TEST_CASE("fourier: Fashion-MNIST target (docs/feature-maps.md), if the data is installed") {
   deepdot::LabelledImages data;
   try {
     data = deepdot::load_fashion_mnist("train", 2000);

@@ -15,22 +15,22 @@ namespace deepdot {
 /// How FeatureRidge solves (ZZ' + n lambda I) W = ZY'.
 enum class RidgeSolver {
   automatic,  ///< one lambda: Cholesky; paths: eigen for D <= feature_ridge_eigen_limit, Cholesky above (docs/models.md)
-  eigen,      ///< one eigen-decomposition of ZZ' serves every lambda (O(D^3), about 9x a Cholesky)
+  eigen,      ///< one eigen-decomposition of ZZ' serves every lambda (O(D^3), about 9 times the flops of a Cholesky)
   cholesky,   ///< one Cholesky factorisation per distinct lambda (O(D^3 / 3) each)
 };
 
 /// How accumulate() adds the Gram matrix of a float batch to the double accumulator.
 enum class Accumulation {
   exact,   ///< the batch converted to double, DSYRK: the exact Gram of the float features (default)
-  single,  ///< SGEMMs on blocks of 512 columns into a float scratch, each added in double: about
-           ///< twice the speed and no double copy of the batch (D x b x 8 bytes less), but every
+  single,  ///< SGEMMs on blocks of 512 columns into a float scratch, each added in double: faster
+           ///< (docs/performance.md) and no double copy of the batch (D x b x 8 bytes less), but every
            ///< batch's sums are rounded in float (relative error about sqrt(b) x 6e-8 per entry)
 };
 
-/// The largest D for which RidgeSolver::automatic picks the eigen back end.
-/// Measured on the reference machine (docs/models.md): eig_sym at D = 4,096
-/// takes about 15 s against 0.6 s for a Cholesky factorisation, at 8,192
-/// about 2 minutes against 5 s.
+/// The largest D for which RidgeSolver::automatic picks the eigen back end for
+/// a path of lambdas: one eigen-decomposition costs as much as many Cholesky
+/// factorisations, which a path repays only while D is moderate
+/// (docs/performance.md, "FeatureRidge back ends").
 constexpr arma::uword feature_ridge_eigen_limit = 4096;
 
 /// Generalised cross-validation scores of a lambda grid (no validation set needed).

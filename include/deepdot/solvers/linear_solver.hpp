@@ -39,7 +39,8 @@ struct LinearFit {
 /// 2008, no bias, one fixed-seed random order per epoch), optimality = largest
 /// |projected gradient| of the dual (1 at W = 0); logistic: trust-region Newton
 /// (Lin, Weng & Keerthi 2008), optimality = ||grad|| / ||grad at W = 0||.
-/// Tolerances below 1e-5 make dual CD keep W in double (about 2x slower).
+/// Tolerances below 1e-5 make dual CD keep W in double (slower per epoch;
+/// docs/performance.md).
 LinearFit fit_linear(Loss loss, const arma::fmat& Z, const arma::mat& Y, double lambda,
                      const SolverOptions& options = SolverOptions());
 
