@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Built by .ci/run against an installed deepdot through pkg-config only.
 #include <deepdot/deepdot.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the libFuzzer targets: every input must either parse into a
 // consistent Dataset or be rejected with std::invalid_argument. Any other
 // exception (std::bad_alloc, Armadillo's bounds errors) escapes and libFuzzer

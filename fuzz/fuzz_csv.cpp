@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the CSV reader. The first byte picks the options, so the
 // header, label-column and delimiter logic are all explored.
 #include "fuzz_common.hpp"

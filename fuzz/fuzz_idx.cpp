@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the IDX readers (images and labels), plain or gzipped.
 #include "fuzz_common.hpp"
 

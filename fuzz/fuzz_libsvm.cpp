@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the LIBSVM/SVMlight reader, one-based and zero-based.
 #include "fuzz_common.hpp"
 

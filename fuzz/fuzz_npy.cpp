@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the .npy reader, as data (2-D and more) and as labels (1-D).
 #include "fuzz_common.hpp"
 

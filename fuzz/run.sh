@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets of the data readers (fuzz_csv, fuzz_libsvm,
 # fuzz_npy, fuzz_idx) with clang, ASan and UBSan, and runs each for a bounded
 # time seeded with the corpora in tests/data. Exits non-zero if any target

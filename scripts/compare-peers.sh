@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Side-by-side comparison of deepdot with scikit-learn and LIBSVM (the peers
 # installed from Debian) on the same data, D and machine; see
 # scripts/compare_peers.py for what is compared and docs/performance.md for results.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """deepdot side by side with the peers a user would pick instead, on the same
 data, the same D and the same machine, every program run as a whole process
 that reads and writes files (.npy, LIBSVM text), timed by wall clock.

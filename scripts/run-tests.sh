@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Quick start, command 2: install what is missing, build everything, run the whole test suite.
 # BUILD_DIR and MESON_ARGS select another build (the CI's sanitizer build uses them).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what deepdot needs to build, test and run its main job on Debian 12
 # (as root, with apt-get), then configures the build directory. Safe to rerun:
 # it installs only what is missing and reconfigures only when needed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Puts the licence identifier (LICENSE, meson.build: MIT) on every source file:
 #   // SPDX-License-Identifier: MIT    first line of every .cpp, .hpp, .hpp.in under lib include tests apps fuzz .ci
 #   # SPDX-License-Identifier: MIT     after the shebang of every .sh and .py file and of .ci/run,

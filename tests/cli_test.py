@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """End-to-end tests of the deepdot command line: every subcommand on small
 files, --json output, exit statuses, and the broken-file corpus.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The doctest main of every unit test. It prints the versions under test
 // first, so that a failure report says which deepdot, Armadillo and BLAS ran.
 #define DOCTEST_CONFIG_IMPLEMENT

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot-bench: every hot path of deepdot timed next to the limit of this
 // machine measured in the same run (SGEMM/DGEMM of the same shapes, SYRK,
 // Cholesky), as a table or one JSON object; --stream N runs the streamed

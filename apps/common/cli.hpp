@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Minimal command-line parsing shared by the apps: "--name value" and
 // "--flag", with typed getters whose errors name the option. Errors are
 // std::invalid_argument, which run_app() turns into exit status 2.

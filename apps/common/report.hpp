@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Output of the deepdot command line: every figure goes both into a readable
 // table (default) and into one JSON object (--json), so the two never drift.
 #pragma once

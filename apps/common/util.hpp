@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers every app needs, written once: timing, lists, threads, reading the
 // data options and writing matrices by the file's extension.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot approx: approximation errors of feature maps against D; CSV and a plot.
 #include "commands.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The subcommands of `deepdot`, one file each; main.cpp holds the dispatch table.
 // Each parses its options, calls the library and prints a Report.
 #pragma once

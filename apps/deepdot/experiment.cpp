@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `deepdot experiment <name>`: the dispatch table of the experiments (apps/experiments/).
 #include "../experiments/experiment.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot gram: writes the exact kernel matrix of one or two data files.
 #include "commands.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot info: describes a model file or a data file.
 #include "commands.hpp"
 

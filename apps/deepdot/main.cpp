@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot: the command line. Each subcommand (one file each in this folder)
 // parses its options, calls the library and prints a table (or one JSON
 // object with --json). Exit status: 0 success, 2 bad usage or bad input,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot predict: applies a saved model to a data file.
 #include "commands.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot train: fits a model on a data file and saves it.
 #include "commands.hpp"
 

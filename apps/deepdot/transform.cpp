@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot transform: writes the features phi(x) of a data file.
 #include "commands.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot experiment approx: how the feature maps approach the recursive
 // kernel as D grows (Gram error), what that buys in test accuracy, and what it
 // costs in time, on Fashion-MNIST.

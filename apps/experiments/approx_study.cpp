@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot-approx: how well each feature map approximates a kernel on real
 // data, how long it takes, and how its speed compares with SGEMM.
 #include <deepdot/deepdot.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `deepdot experiment <name>`: dispatch and the shared plumbing of experiment.hpp.
 #include "experiment.hpp"
 

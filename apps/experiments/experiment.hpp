@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared plumbing of `deepdot experiment <name>`: the common options, result
 // tables written as CSV and JSON, gnuplot scripts next to them, and a note of
 // the machine. The experiments themselves live in experiment_<name>.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot-fashion: the recursive kernel on Fashion-MNIST through explicit
 // features and the streaming trainer; prints accuracy, times and peak memory.
 #include <deepdot/deepdot.hpp>

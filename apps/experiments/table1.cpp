@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot experiment table1: the protocol of Table 1 of Zhang, Lee & Jordan
 // (ICML 2016) on MNIST and Fashion-MNIST variations regenerated here, beside
 // the paper's numbers.
@@ -45,7 +46,7 @@ options (defaults in brackets):
                      (give the options that run used, for the description)
 )";
 
-// Table 1 of the paper (DESIGN.md section 1): error in %, columns basic,
+// Table 1 of the paper (docs/theory.md, section 4.4): error in %, columns basic,
 // rotation, background, rotation+background. Quoted, not measured here.
 struct PaperRow {
   const char* method;

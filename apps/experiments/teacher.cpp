@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot experiment teacher: the theory's claims on data from teacher networks
 // drawn under Assumption A. The excess risk of the recursive kernel method over
 // the teacher should shrink as n grows, and not depend on the teacher's width.

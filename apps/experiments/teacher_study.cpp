@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot-teacher: the recursive kernel method (Algorithm 1, squared loss, in
 // the kernel limit) against a linear model on data from a known network.
 #include <deepdot/deepdot.hpp>

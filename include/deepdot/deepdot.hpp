@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file deepdot.hpp
 /// Umbrella header: everything in the public API, in the order of the data
 /// path (core -> kernels -> maps -> solvers -> model, with io and datasets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private helpers for argument validation and messages (not installed).
 #pragma once
 

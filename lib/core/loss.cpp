@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/core/loss.hpp>
 
 #include "core/check.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/core/metrics.hpp>
 
 #include "core/check.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: how many threads deepdot's own parallel loops may use. One budget
 // for everything: the BLAS thread count, which --threads and
 // OPENBLAS_NUM_THREADS set, so that bounding the BLAS bounds the feature maps

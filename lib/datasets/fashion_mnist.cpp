@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/datasets/fashion_mnist.hpp>
 
 #include <sys/stat.h>

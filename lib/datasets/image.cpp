@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/datasets/image.hpp>
 
 #include <deepdot/core/preprocess.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/datasets/teacher.hpp>
 
 #include <deepdot/core/random.hpp>

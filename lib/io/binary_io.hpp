@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: little-endian binary encoding with bounds-checked reading, used by
 // feature-map state and (later) model files. Not installed.
 #pragma once

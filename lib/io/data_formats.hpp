@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the parsers behind read_dataset(), each reading a ByteSource (not
 // installed). The fuzz targets call them on memory buffers.
 #pragma once

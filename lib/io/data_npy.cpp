@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0).
 #include "io/data_formats.hpp"
 

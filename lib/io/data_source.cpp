@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "io/data_source.hpp"
 
 #include <algorithm>

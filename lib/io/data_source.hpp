@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the byte and line sources under every data reader (not installed).
 // Readers parse from a ByteSource, never from a path, so that the same code
 // serves files, gzipped files and memory buffers (which the fuzz targets use).

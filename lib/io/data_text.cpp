@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The text formats: LIBSVM/SVMlight and CSV, both streamed line by line.
 #include "io/data_formats.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/io/idx.hpp>
 
 #include "io/data_formats.hpp"

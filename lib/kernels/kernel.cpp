@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/kernels/kernel.hpp>
 
 #include "core/check.hpp"

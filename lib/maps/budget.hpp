@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: how a feature budget D is split between exactly represented low
 // degrees and randomised features, shared by every Taylor-based map so the
 // docs can state one rule.

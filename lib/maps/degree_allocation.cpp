@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "maps/degree_allocation.hpp"
 
 #include "core/check.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: how the randomised part of a Taylor-based feature map splits its
 // features across the degrees of f(t) = sum_n a_n t^n. Shared by the
 // "maclaurin", "tensorsketch" and "srht" maps so that one rule is documented.

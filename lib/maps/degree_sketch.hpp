@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the common frame of the sketch maps that give every degree n of
 // f(t) = sum a_n t^n its own block of D_n features ("tensorsketch", "srht"):
 // the exact constant/linear part (budget.hpp), the split of the remaining

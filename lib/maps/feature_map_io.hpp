@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: a feature map's encoding written to and read from memory directly.
 // The model file embeds it; FeatureMap::save()/load() wrap these for streams.
 // (Going through string streams copied a 46 MB Nystroem state three times.)

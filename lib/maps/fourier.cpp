@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "fourier": spectral features of the recursive kernel from its mixture
 // representation (docs/theory.md, sections 2.3 and 5.7).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "layerwise": compositional random features that follow the kernel's own
 // recursion K^(l) = g(K^(l-1)), g(t) = 1/(2 - t) (Daniely, Frostig, Gupta &
 // Singer 2017): layer l maps the previous layer's features z_{l-1} through a

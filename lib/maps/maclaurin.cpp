@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "maclaurin": Random Maclaurin features (Kar & Karnick, AISTATS 2012).
 //
 // The constant and (budget allowing) linear terms are exact (budget.hpp). Each of

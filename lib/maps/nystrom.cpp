@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "nystrom": landmark Nystroem features, the data-dependent baseline.
 //
 // fit() picks m = D landmarks L uniformly without replacement from the sample

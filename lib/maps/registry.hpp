@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the constructors behind make_feature_map(). Each map family lives
 // in its own source file under lib/maps/ and is registered in feature_map.cpp.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "srht": TensorSRHT features (Ahle, Kapralov, Knudsen, Pagh, Velingker,
 // Woodruff & Zandieh, SODA 2020).
 //

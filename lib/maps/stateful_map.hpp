@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the base of the library's own feature maps. FeatureMap (public)
 // is the interface users transform with; the library's families also know
 // how to write and restore their complete state, which model files embed.

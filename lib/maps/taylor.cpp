@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "taylor:P": exact truncated Taylor features. For every degree n <= P with
 // a_n > 0 and every multi-index alpha with |alpha| = n, the feature
 //   sqrt(a_n * n! / prod_i alpha_i!) * prod_i x_i^alpha_i,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: exact truncated Taylor features, "taylor:P".
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "tensorsketch": TensorSketch features (Pham & Pagh, KDD 2013).
 //
 // Degree n with D_n features: n independent CountSketches C_k (hash

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "model/learners.hpp"
 
 #include <deepdot/core/metrics.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the back ends of the Trainer behind one small interface. The
 // Trainer decides the regularisation once (norm ball, one lambda, a validation
 // path, GCV) and asks a Learner to carry it out; each Learner knows only how

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/model/model.hpp>
 
 #include <deepdot/kernels/gram.hpp>

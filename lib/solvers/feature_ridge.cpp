@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/solvers/feature_ridge.hpp>
 
 #include "core/check.hpp"

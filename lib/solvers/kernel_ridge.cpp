@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/solvers/kernel_ridge.hpp>
 
 #include <deepdot/kernels/gram.hpp>
@@ -51,7 +52,7 @@ void KernelRidge::check_training_data(const char* where, const arma::mat& X, con
   if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
   detail::require_finite(Y, where, "Y");
   // Refuse before allocating: an n x n kernel that cannot fit would otherwise
-  // end in bad_alloc or in swapping for hours.
+  // end in bad_alloc, or in swapping.
   const double need = kernel_ridge_memory_bytes(X.n_cols, path), have = available_memory_bytes();
   if (need > have)
     fail(where, "the kernel limit with n = " + std::to_string(X.n_cols) + " points needs about " + gib_text(need) +

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/solvers/linear_solver.hpp>
 
 #include <deepdot/solvers/feature_ridge.hpp>
@@ -20,18 +21,13 @@
 #include <type_traits>
 #include <vector>
 
-// Choice of algorithms: squared loss by one Cholesky (or eigen-decomposition)
-// of Z Z'/n accumulated in double; hinge and squared hinge by dual coordinate
-// descent over all outputs at once; logistic by trust-region Newton (TRON).
-// Measured on Fashion-MNIST, n = 60,000, D = 4,096 spectral features of
-// recursive:3, 10 one-vs-all outputs, lambda = 1e-5, tolerance 1e-3, CPU
-// seconds on this 2-core machine:
-//   squared hinge: dual CD 21 epochs,  ~8 s, objective 0.779586
-//                  TRON    14 steps, 341 passes over Z, 98 s, 0.780844
-//                  L-BFGS 148 steps, 299 passes over Z, 88 s, 0.794980
-//   logistic:      TRON    10 steps, 171 passes, 46 s;  L-BFGS 133 steps, 269 passes, 78 s
-// A pass of the GEMM-based primal methods reads all of Z but costs about as
-// much as a CD epoch, and CD needs an order of magnitude fewer of them.
+// Choice of algorithms: squared loss through FeatureRidge (one Cholesky or
+// eigen-decomposition of Z Z' accumulated in double); hinge and squared hinge
+// by dual coordinate descent over all outputs at once; logistic by
+// trust-region Newton (TRON). Dual CD needs an order of magnitude fewer passes
+// over Z than the GEMM-based primal methods (TRON, L-BFGS) at the same
+// objective, and a pass costs about as much as a CD epoch (measured:
+// docs/performance.md, "Solvers for the losses on features").
 
 namespace deepdot {
 
@@ -139,8 +135,8 @@ LinearFit fit_squared_ball(const arma::fmat& Z, const arma::mat& Y, double B) {
 //   alpha (one SGEMM) every few epochs, which bounds the drift of the
 //   incremental float updates; float scores limit the reachable KKT violation
 //   to about 1e-6, plenty for the default tolerance 1e-3.
-// * double: for tolerances below kFloatFloor; about 2x slower per epoch
-//   (double lanes), exact up to double rounding.
+// * double: for tolerances below kFloatFloor; slower per epoch (double
+//   lanes; docs/performance.md), exact up to double rounding.
 constexpr double kFloatFloor = 1e-5;
 
 template <typename T>

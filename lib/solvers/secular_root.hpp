@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the Lagrange multiplier of the norm-ball form ||w|| <= B, shared by
 // the feature-space ridge (FeatureRidge) and the kernel limit (KernelRidge),
 // which both have the solution norm in an eigenbasis, ||w(mu)||^2 =

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the lambda search behind the norm-ball form of Algorithm 1, shared
 // by fit_linear_ball() and KernelSVM::fit_ball(). Not installed.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: argument checks shared by fit_linear() and KernelSVM. Not installed.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: dual coordinate descent for the one-vs-all hinge and squared-hinge
 // losses without bias (Hsieh, Chang, Lin, Keerthi & Sundararajan, ICML 2008),
 // shared by the feature-space solver (fit_linear) and the kernel-limit learner

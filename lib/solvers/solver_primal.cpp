@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "solvers/solver_primal.hpp"
 
 #include <algorithm>

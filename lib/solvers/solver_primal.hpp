@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: primal solvers (L-BFGS and trust-region Newton) for the smooth
 // losses on explicit features: multinomial / binary logistic and the squared
 // hinge. Not installed; exposed in detail:: so benchmarks can compare methods.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the spectral core shared by the two ridge solvers. FeatureRidge
 // (A = ZZ', R = ZY', D x D) and KernelRidge (A = K, R = Y', n x n) both solve
 // (A + mu I) w_j = r_j for many mu from one eigen-decomposition A = U S U':

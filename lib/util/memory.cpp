@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/util/memory.hpp>
 
 #include <unistd.h>

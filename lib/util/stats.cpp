@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/util/stats.hpp>
 
 #include "core/check.hpp"

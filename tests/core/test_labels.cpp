@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/core/labels.hpp>
 
 #include <deepdot/core/metrics.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/core/preprocess.hpp>
 
 #include <deepdot/core/random.hpp>

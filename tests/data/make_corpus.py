@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Regenerates tests/data/good and tests/data/broken (plain Python, no NumPy).
 
 good/:   small files of every format that read_dataset() must accept.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/datasets/image.hpp>
 
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/datasets/mnist.hpp>
 
 #include <deepdot/datasets/image.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/io/dataset.hpp>
 
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/kernels/gram.hpp>
 
 #include <deepdot/core/preprocess.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/kernels/kernel.hpp>
 
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "maps/taylor.hpp"
 
 #include "support/sketch_test_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/solvers/kernel_ridge.hpp>
 
 #include <deepdot/kernels/gram.hpp>

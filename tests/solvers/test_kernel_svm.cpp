@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/solvers/kernel_svm.hpp>
 
 #include <deepdot/maps/feature_map.hpp>

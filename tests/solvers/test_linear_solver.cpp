@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/solvers/linear_solver.hpp>
 
 #include <deepdot/core/random.hpp>

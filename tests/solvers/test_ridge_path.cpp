@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/solvers/ridge_path.hpp>
 
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fixtures of the IDX tests: tiny image and label files written on the fly.
 #pragma once
 

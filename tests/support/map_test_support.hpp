@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers shared by the feature-map tests (test_fourier, test_layerwise, test_nystrom).
 #pragma once
 

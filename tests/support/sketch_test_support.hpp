@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared helpers for the tests of the Taylor-based feature maps (taylor,
 // maclaurin, tensorsketch, srht). Header-only; every test uses fixed seeds.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the solver tests: an expected std::invalid_argument whose message
 // names what was wrong. Header-only.
 #pragma once

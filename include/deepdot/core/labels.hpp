@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file labels.hpp
 /// Integer class labels <-> one-vs-all target matrices.
 #pragma once

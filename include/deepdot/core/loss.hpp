@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file loss.hpp
 /// The convex losses deepdot minimises, with their names on the command line.
 #pragma once

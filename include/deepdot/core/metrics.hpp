@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file metrics.hpp
 /// Scores of predictions.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file preprocess.hpp
 /// Bringing data into the unit ball (Assumption A): the preprocessing every
 /// kernel in deepdot expects.

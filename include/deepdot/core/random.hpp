@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file random.hpp
 /// A seeded random number generator whose output is the same on every platform.
 #pragma once

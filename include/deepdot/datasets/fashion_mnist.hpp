@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file fashion_mnist.hpp
 /// Fashion-MNIST from Debian's dataset-fashion-mnist package (or a copy).
 #pragma once

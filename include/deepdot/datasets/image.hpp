@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file image.hpp
 /// Image operations for the MNIST-variation protocol of the paper's Table 1:
 /// deskewing, centring, rotation, random-noise backgrounds and the paper's

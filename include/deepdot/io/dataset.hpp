@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file dataset.hpp
 /// Reading data sets from the files people bring (LIBSVM/SVMlight, CSV,
 /// NumPy .npy, IDX; any of them may be gzipped) and writing .npy and CSV.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file idx.hpp
 /// Reading IDX files, the format of MNIST and Fashion-MNIST, plain or gzipped.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file gram.hpp
 /// Exact Gram matrices of a dot-product kernel: the kernel limit that every
 /// feature map is measured against.

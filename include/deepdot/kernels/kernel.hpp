@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file kernel.hpp
 /// Dot-product kernels K(x, y) = f(<x, y>) with nonnegative Maclaurin coefficients.
 #pragma once

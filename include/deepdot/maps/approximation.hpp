@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file approximation.hpp
 /// How well explicit features Z = phi(X) reproduce the exact Gram matrix K.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file feature_map.hpp
 /// Explicit feature maps phi: R^d -> R^D with <phi(x), phi(y)> ~ K(x, y).
 #pragma once

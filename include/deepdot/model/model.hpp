@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file model.hpp
 /// A trained predictor with everything needed to use it later: kernel,
 /// feature map state (or the kernel-limit expansion), preprocessing, weights,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file trainer.hpp
 /// One entry point from data to a saved-able Model: scaling, feature map
 /// (or the exact kernel limit), the loss, regularisation selection.

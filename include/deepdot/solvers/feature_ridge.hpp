@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file feature_ridge.hpp
 /// Ridge regression on explicit features, accumulated batch by batch: the
 /// squared loss of Algorithm 1 without ever holding the n x D feature matrix.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file kernel_ridge.hpp
 /// The kernel-limit learner with the squared loss: exact kernel ridge
 /// regression and the norm-ball form of Algorithm 1 (Zhang, Lee & Jordan 2016).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file kernel_svm.hpp
 /// The kernel-limit learner for the hinge losses: Algorithm 1 of Zhang, Lee &
 /// Jordan (2016) exactly as written, on the exact Gram matrix.

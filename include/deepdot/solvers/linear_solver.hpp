@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file linear_solver.hpp
 /// Regularised ERM with a linear model on explicit features: squared,
 /// logistic (multinomial), hinge and squared hinge (one-vs-all), in the lambda

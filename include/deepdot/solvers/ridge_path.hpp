@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file ridge_path.hpp
 /// The vocabulary of regularisation paths shared by the ridge solvers and the
 /// Trainer: what a path is scored by, the scores, the default lambda grid.

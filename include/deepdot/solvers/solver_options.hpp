@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file solver_options.hpp
 /// Stopping rules shared by the iterative solvers (linear and kernel limit).
 #pragma once

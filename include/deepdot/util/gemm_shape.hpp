@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file gemm_shape.hpp
 /// The shape of a matrix product, as feature maps report them to benchmarks.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file memory.hpp
 /// Memory probes: what a computation will need and what the machine can give.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file perf.hpp
 /// What this machine can do: timings of the BLAS/LAPACK kernels that bound
 /// deepdot's hot paths (GEMM for the feature maps, SYRK for Gram matrices,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file stats.hpp
 /// Small summaries of experimental curves: power-law fits of error against
 /// sample size or feature count, and the spread of a set of values.

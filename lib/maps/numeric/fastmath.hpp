@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: branch-free sin/cos and exp in double precision written so that
 // the compiler vectorises loops over them (std::sin and std::exp are scalar
 // library calls). They are accurate to 2e-9 (absolute, sin/cos with |x| <= 1e4)

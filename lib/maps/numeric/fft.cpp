@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "maps/numeric/fft.hpp"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: a small complex FFT for any length (iterative radix-2 for powers of
 // two, Bluestein's chirp-z algorithm otherwise), used by the TensorSketch map
 // for circular convolutions of count sketches of arbitrary length.

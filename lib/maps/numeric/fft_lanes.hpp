@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: a power-of-two complex FFT vectorised across W independent
 // transforms ("lanes") instead of within one, for the TensorSketch map (which
 // transforms the count sketches of many points with the same length).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the fast Walsh-Hadamard transform used by the TensorSRHT map.
 #pragma once
 
