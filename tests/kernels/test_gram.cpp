@@ -6,6 +6,10 @@
 
 #include <doctest/doctest.h>
 
+#include "support/precision.hpp"
+
+#include <limits>
+
 #include <string>
 
 namespace {
@@ -51,15 +55,19 @@ TEST_CASE("gram: blocks beyond 1024 columns are assembled correctly") {
   CHECK(K(0, 1024) == doctest::Approx(k(arma::dot(X.col(0), Y.col(1024)))));
 }
 
-TEST_CASE("gram: float agrees with double") {
+TEST_CASE_TEMPLATE("gram: every precision agrees with f(<x, y>) evaluated in double", eT, float, double) {
   const auto k = deepdot::make_kernel("recursive:3");
   const arma::mat X = unit_columns(20, 50, 6);
-  const arma::fmat Xf = arma::conv_to<arma::fmat>::from(X);
-  const arma::mat Kd = deepdot::gram(k, X);
-  const arma::mat Kf = arma::conv_to<arma::mat>::from(deepdot::gram(k, Xf));
-  CHECK(arma::abs(Kd - Kf).max() < 1e-5);
-  const arma::mat Kf2 = arma::conv_to<arma::mat>::from(deepdot::gram(k, Xf, Xf));
-  CHECK(arma::abs(Kd - Kf2).max() < 1e-5);
+  const arma::Mat<eT> Xe = deepdot::test::as<eT>(X);
+  // The reference: the inputs as eT holds them, everything after in double.
+  const arma::mat Xr = arma::conv_to<arma::mat>::from(Xe);
+  arma::mat ref = arma::clamp(Xr.t() * Xr, -1.0, 1.0);
+  ref.transform([&](double t) { return k(t); });
+  // The inner products (20 terms) round to a few ulps, and f_3's slope (at most
+  // f_3'(1) = 6) amplifies that: 32 ulps of eT bound it with room to spare.
+  const double bound = 32.0 * static_cast<double>(std::numeric_limits<eT>::epsilon());
+  CHECK(deepdot::test::relative_gap(deepdot::gram(k, Xe), ref) <= bound);
+  CHECK(deepdot::test::relative_gap(deepdot::gram(k, Xe, Xe), ref) <= bound);
 }
 
 TEST_CASE("gram: inputs outside the unit ball, non-finite or mismatched are rejected") {

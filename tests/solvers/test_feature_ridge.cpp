@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/precision.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -59,12 +61,13 @@ TEST_CASE("FeatureRidge: streaming in batches of different sizes equals the one-
   }
 }
 
-TEST_CASE("FeatureRidge: float batches accumulate the exact Gram of the float features") {
+TEST_CASE_TEMPLATE("FeatureRidge: exact accumulation gives the double Gram of the features as given", eT, float, double) {
   const Data d = make_data(20, 64, 2, 2);
-  const arma::fmat Zf = arma::conv_to<arma::fmat>::from(d.Z);
-  deepdot::FeatureRidge r(20, 2);
-  r.accumulate(Zf, d.Y);
-  const arma::mat Zr = arma::conv_to<arma::mat>::from(Zf);
+  const arma::Mat<eT> Z = deepdot::test::as<eT>(d.Z);
+  deepdot::FeatureRidge r(20, 2, deepdot::RidgeSolver::automatic, deepdot::Accumulation::exact);
+  r.accumulate(Z, d.Y);
+  const arma::mat Zr = arma::conv_to<arma::mat>::from(Z);
+  // Whatever eT the features come in, the sums are formed in double.
   CHECK(rel(r.gram(), Zr * Zr.t()) < 1e-14);
   CHECK(rel(r.cross(), Zr * d.Y.t()) < 1e-14);
 }
