@@ -62,12 +62,8 @@ class Kernel::Impl {
   }
 };
 
-namespace {
-
 /// f_k(t) = (k - (k-1) t) / ((k+1) - k t), written as (k(1-t) + t) / (k(1-t) + 1)
 /// so that it stays accurate near t = 1 at large depth.
-}  // namespace
-
 class Kernel::Impl::Recursive final : public Kernel::Impl {
  public:
   explicit Recursive(arma::uword depth) : k_(depth) {}
@@ -126,11 +122,7 @@ class Kernel::Impl::Recursive final : public Kernel::Impl {
   arma::uword k_;
 };
 
-namespace {
-
 /// ((t + c)/(1 + c))^p: its coefficients are the Binomial(p, 1/(1+c)) probabilities.
-}  // namespace
-
 class Kernel::Impl::Polynomial final : public Kernel::Impl {
  public:
   Polynomial(arma::uword p, double c) : p_(p), c_(c) {}
@@ -167,11 +159,7 @@ class Kernel::Impl::Polynomial final : public Kernel::Impl {
   double c_;
 };
 
-namespace {
-
 /// exp((t - 1)/s^2): coefficients are the Poisson(1/s^2) probabilities.
-}  // namespace
-
 class Kernel::Impl::Gaussian final : public Kernel::Impl {
  public:
   explicit Gaussian(double sigma) : sigma_(sigma), x_(1.0 / (sigma * sigma)) {}
@@ -209,14 +197,10 @@ class Kernel::Impl::Gaussian final : public Kernel::Impl {
   double sigma_, x_;
 };
 
-namespace {
-
 /// Arc-cosine kernels (Cho & Saul 2009), normalised to f(1) = 1:
 ///   order 0: f(t) = 1 - acos(t)/pi = 1/2 + asin(t)/pi
 ///   order 1: f(t) = (sqrt(1 - t^2) + (pi - acos t) t) / pi, whose derivative is the order-0 kernel.
 /// With c_m = C(2m, m)/4^m, asin(t) = sum_m c_m t^(2m+1)/(2m+1).
-}  // namespace
-
 class Kernel::Impl::ArcCosine final : public Kernel::Impl {
  public:
   explicit ArcCosine(arma::uword order) : order_(order) {}

@@ -44,27 +44,19 @@ arma::uword total_size(const Parts& parts) {
   return n;
 }
 
-arma::mat gather_X(const Parts& parts) {
-  arma::mat X(parts.front().X->n_rows, total_size(parts));
+/// The columns of every part side by side: inputs (&DataPart::X) or targets (&DataPart::Y).
+arma::mat gather(const Parts& parts, const arma::mat* DataPart::*which) {
+  arma::mat M((parts.front().*which)->n_rows, total_size(parts));
   arma::uword at = 0;
   for (const DataPart& p : parts) {
     if (p.empty()) continue;
-    X.cols(at, at + p.size() - 1) = p.X->cols(p.idx);
+    M.cols(at, at + p.size() - 1) = (p.*which)->cols(p.idx);
     at += p.size();
   }
-  return X;
+  return M;
 }
-
-arma::mat gather_Y(const Parts& parts) {
-  arma::mat Y(parts.front().Y->n_rows, total_size(parts));
-  arma::uword at = 0;
-  for (const DataPart& p : parts) {
-    if (p.empty()) continue;
-    Y.cols(at, at + p.size() - 1) = p.Y->cols(p.idx);
-    at += p.size();
-  }
-  return Y;
-}
+arma::mat gather_X(const Parts& parts) { return gather(parts, &DataPart::X); }
+arma::mat gather_Y(const Parts& parts) { return gather(parts, &DataPart::Y); }
 
 /// Calls body(Xb, Yb, offset) for batches of at most `batch` points of a part.
 /// Consecutive points are read in place (no gathered copy of the inputs).

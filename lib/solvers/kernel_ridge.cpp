@@ -9,7 +9,6 @@
 #include <deepdot/core/metrics.hpp>
 #include <deepdot/util/memory.hpp>
 
-#include <sstream>
 
 #include <algorithm>
 #include <cmath>
@@ -35,17 +34,6 @@ double kernel_ridge_memory_bytes(arma::uword n, bool path) {
   return (path ? 16.0 : 12.0) * nd * nd + 8.0 * 64.0 * nd;
 }
 
-namespace {
-
-std::string gib_text(double bytes) {
-  std::ostringstream s;
-  s.precision(3);
-  s << bytes / (1024.0 * 1024.0 * 1024.0) << " GiB";
-  return s.str();
-}
-
-}  // namespace
-
 void KernelRidge::check_training_data(const char* where, const arma::mat& X, const arma::mat& Y, bool path) const {
   if (X.n_cols == 0) fail(where, "X has no columns; need at least one training point");
   detail::check_same_points(X, "X", Y, "Y", where);
@@ -53,11 +41,9 @@ void KernelRidge::check_training_data(const char* where, const arma::mat& X, con
   detail::require_finite(Y, where, "Y");
   // Refuse before allocating: an n x n kernel that cannot fit would otherwise
   // end in bad_alloc, or in swapping.
-  const double need = kernel_ridge_memory_bytes(X.n_cols, path), have = available_memory_bytes();
-  if (need > have)
-    fail(where, "the kernel limit with n = " + std::to_string(X.n_cols) + " points needs about " + gib_text(need) +
-                    " (n x n matrices) but only " + gib_text(have) +
-                    " is available; use a feature map (FeatureRidge, or Trainer with a map spec) or fewer points");
+  require_memory(kernel_ridge_memory_bytes(X.n_cols, path), where,
+                 "the kernel limit with n = " + std::to_string(X.n_cols) + " points (n x n matrices)",
+                 "use a feature map (FeatureRidge, or Trainer with a map spec) or fewer points");
 }
 
 void KernelRidge::decompose(arma::mat K, const char* where) {

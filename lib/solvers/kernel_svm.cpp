@@ -25,13 +25,6 @@ using detail::format_double;
 
 namespace {
 
-std::string gib(double bytes) {
-  std::ostringstream s;
-  s.precision(3);
-  s << bytes / (1024.0 * 1024.0 * 1024.0) << " GiB";
-  return s.str();
-}
-
 // Scores are kept for all points: S = K (alpha o Y)' (n x c), so a coordinate
 // update costs one column of K (read once for all outputs) per output moved.
 struct KernelCdOps {
@@ -77,11 +70,9 @@ arma::mat KernelSVM::prepare(const char* where, const arma::mat& X, const arma::
   detail::check_same_points(X, "X", Y, "Y", where);
   if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
   detail::check_targets(loss_, Y, where);
-  const double need = kernel_limit_memory_bytes(X.n_cols), have = available_memory_bytes();
-  if (need > have)
-    fail(where, "the kernel limit with n = " + std::to_string(X.n_cols) + " points needs about " + gib(need) +
-                    " (the n x n Gram matrix) but only " + gib(have) +
-                    " is available; use a feature map (make_feature_map) with fit_linear(), or fewer points");
+  require_memory(kernel_limit_memory_bytes(X.n_cols), where,
+                 "the kernel limit with n = " + std::to_string(X.n_cols) + " points (the n x n Gram matrix)",
+                 "use a feature map (make_feature_map) with fit_linear(), or fewer points");
   return gram(kernel_, X);  // validates X (finite, unit ball)
 }
 

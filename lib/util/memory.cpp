@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace deepdot {
@@ -30,6 +32,20 @@ double available_memory_bytes() {
   const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0) return static_cast<double>(pages) * static_cast<double>(page);
   return std::numeric_limits<double>::infinity();  // unknown: let the allocation decide
+}
+
+std::string gib_text(double bytes) {
+  std::ostringstream s;
+  s.precision(3);
+  s << bytes / (1024.0 * 1024.0 * 1024.0) << " GiB";
+  return s.str();
+}
+
+void require_memory(double bytes, const std::string& where, const std::string& what, const std::string& advice) {
+  const double have = available_memory_bytes();
+  if (bytes > have)
+    throw std::invalid_argument(where + ": " + what + " needs about " + gib_text(bytes) + " but only " + gib_text(have) +
+                                " is available; " + advice);
 }
 
 }  // namespace deepdot

@@ -215,7 +215,7 @@ TEST_CASE("KernelRidge: an n x n kernel that cannot fit in memory is refused bef
   const arma::mat Y(1, n, arma::fill::ones);
   CHECK(deepdot::kernel_ridge_memory_bytes(n, true) > deepdot::available_memory_bytes());
   deepdot::KernelRidge ridge(deepdot::make_kernel("recursive:1"));
-  CHECK_THROWS_WITH_AS(ridge.fit(X, Y), doctest::Contains("KernelRidge::fit(): the kernel limit with n = 200000 points needs about"),
+  CHECK_THROWS_WITH_AS(ridge.fit(X, Y), doctest::Contains("KernelRidge::fit(): the kernel limit with n = 200000 points (n x n matrices) needs about"),
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(ridge.fit(X, Y, 1e-3), doctest::Contains("is available; use a feature map"), std::invalid_argument);
   // The estimate: two n x n doubles for a path, one and a half for one lambda.

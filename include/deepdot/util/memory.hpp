@@ -5,6 +5,8 @@
 
 #include <armadillo>
 
+#include <string>
+
 namespace deepdot {
 
 /// Bytes the kernel-limit learners need for n training points (the n x n
@@ -15,5 +17,14 @@ double kernel_limit_memory_bytes(arma::uword n);
 /// Memory the machine can give us now, in bytes: MemAvailable from
 /// /proc/meminfo, or free physical pages from sysconf where that is missing.
 double available_memory_bytes();
+
+/// The one memory guard of the library: throws std::invalid_argument
+/// "where: <what> needs about X GiB but only Y GiB is available; <advice>"
+/// when `bytes` exceeds available_memory_bytes(). Called before allocating,
+/// so an impossible size is a clear error instead of bad_alloc or swapping.
+void require_memory(double bytes, const std::string& where, const std::string& what, const std::string& advice);
+
+/// bytes as "1.5 GiB" (three significant digits), for messages.
+std::string gib_text(double bytes);
 
 }  // namespace deepdot

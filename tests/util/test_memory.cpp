@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+#include <deepdot/util/memory.hpp>
+
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+TEST_CASE("memory: the machine reports a positive, finite amount available") {
+  const double have = deepdot::available_memory_bytes();
+  CHECK(have > 0.0);
+  CHECK(have < 1e18);  // /proc/meminfo was read: an unknown amount would be infinite
+}
+
+TEST_CASE("memory: require_memory passes what fits and names what does not") {
+  CHECK_NOTHROW(deepdot::require_memory(1024.0, "f()", "a small buffer", "never"));
+  CHECK_THROWS_WITH_AS(deepdot::require_memory(1e18, "Solver::fit()", "a 1e9 x 1e9 matrix", "use fewer points"),
+                       doctest::Contains("Solver::fit(): a 1e9 x 1e9 matrix needs about 9.31e+08 GiB but only"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::require_memory(1e18, "f()", "x", "use fewer points"),
+                       doctest::Contains("is available; use fewer points"), std::invalid_argument);
+}
+
+TEST_CASE("memory: gib_text gives three significant digits") {
+  CHECK(deepdot::gib_text(1024.0 * 1024.0 * 1024.0 * 1.5) == "1.5 GiB");
+  CHECK(deepdot::gib_text(0.0) == "0 GiB");
+  CHECK(deepdot::gib_text(12345678901.0) == "11.5 GiB");
+}
