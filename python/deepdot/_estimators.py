@@ -1,0 +1,363 @@
+"""scikit-learn estimators over deepdot's C++ library.
+
+The hyper-parameters map one to one onto deepdot::TrainerConfig fields and
+their defaults are read from ``deepdot::TrainerConfig{}`` when this module is
+imported, so the C++ struct stays the single definition. Fitted estimators
+pickle through deepdot's own model bytes (the versioned, checksummed model
+file image), so a reloaded estimator predicts bit-identically.
+"""
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from . import _deepdot
+from ._validation import validate_X, validate_Xy
+
+try:
+    from sklearn.base import ClassNamePrefixFeaturesOutMixin
+except ImportError:  # scikit-learn < 1.1
+    class ClassNamePrefixFeaturesOutMixin:
+        pass
+
+_D = _deepdot.trainer_defaults()
+_PICKLE_FORMAT = 1  # version of the pickled state around deepdot's own bytes
+
+
+def _seed(random_state):
+    """An int is the seed itself (as the command line's --seed); None or a
+    RandomState draws one, as scikit-learn estimators do."""
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be >= 0, got {random_state}")
+        return int(random_state)
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+def _threads(threads):
+    if threads is None:
+        return 0
+    return int(threads)
+
+
+def _need_samples(X, where, minimum=2):
+    if X.shape[0] < minimum:
+        raise ValueError(f"{where}: {X.shape[0]} sample(s) given (n_samples = {X.shape[0]}); "
+                         f"fitting needs at least {minimum}")
+
+
+class _ModelPickling:
+    """Pickles the fitted model_ as deepdot's model bytes."""
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if isinstance(state.get("model_"), _deepdot.Model):
+            state["model_"] = state["model_"].to_bytes()
+            state["_deepdot_pickle"] = _PICKLE_FORMAT
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        fmt = state.pop("_deepdot_pickle", None)
+        if fmt is not None:
+            if fmt != _PICKLE_FORMAT:
+                raise ValueError(f"deepdot: pickled estimator format {fmt} is not supported (this is {_PICKLE_FORMAT})")
+            state["model_"] = _deepdot.Model.from_bytes(state["model_"], type(self).__name__)
+        super().__setstate__(state)
+
+
+class _TrainerParams:
+    """Builds the TrainerConfig overrides from the estimator's parameters."""
+
+    def _config(self, **fixed):
+        cfg = {
+            "kernel": self.kernel, "map": self.map, "features": self.n_components, "loss": self.loss,
+            "lambdas": None if self.lambdas is None else [float(v) for v in np.atleast_1d(self.lambdas)],
+            "validation_fraction": self.validation_fraction, "refit_on_all": self.refit_on_all,
+            "norm_bound": self.norm_bound, "seed": _seed(self.random_state), "precision": self.precision,
+            "scaling": self.scaling, "batch_size": self.batch_size, "map_sample": self.map_sample,
+            "tolerance": self.tol, "max_iterations": self.max_iter,
+        }
+        cfg.update(fixed)
+        return cfg
+
+    def _set_fitted(self, model):
+        self.model_ = model
+        info = model.info()
+        self.lambdas_ = np.asarray(info["lambdas"])
+        self.n_outputs_ = info["outputs"]
+
+
+class FeatureMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """An explicit feature map phi with <phi(x), phi(y)> ~ K(x, y).
+
+    Like ``sklearn.kernel_approximation.Nystroem``: ``fit(X)`` builds the map
+    for d = X.shape[1] (and fits data-dependent maps such as "nystrom" on the
+    first max(map_sample, n_components) rows), ``transform(X)`` returns the
+    n x n_components features. float32 input gives float32 features, computed
+    in single precision where that is accurate enough.
+
+    Parameters
+    ----------
+    kernel : str, the kernel spec ("recursive:3", "poly:3:1", "gaussian:0.5", ...).
+    map : str, the feature-map spec ("fourier:orf", "tensorsketch", "srht",
+        "nystrom", "maclaurin:kk", ...; :func:`deepdot.feature_map_names`).
+    n_components : int, D, the number of features.
+    scaling : "unit-norm" (each row divided by its norm), "max-norm" (all rows
+        by the largest row norm seen in fit) or "none" (rows must already lie
+        in the unit ball; no copy of X is made).
+    map_sample : int, points a data-dependent map is fitted on (at least D).
+    random_state : int, RandomState or None; an int is deepdot's seed.
+    threads : int, bound on the threads used (0: the BLAS default).
+    """
+
+    def __init__(self, kernel=_D["kernel"], map=_D["map"], n_components=_D["features"], scaling=_D["scaling"],
+                 map_sample=_D["map_sample"], random_state=None, threads=0):
+        self.kernel = kernel
+        self.map = map
+        self.n_components = n_components
+        self.scaling = scaling
+        self.map_sample = map_sample
+        self.random_state = random_state
+        self.threads = threads
+
+    def fit(self, X, y=None):
+        X = validate_X(self, X, reset=True)
+        _need_samples(X, "deepdot.FeatureMap.fit()", 1)
+        m = _deepdot.Map(self.map, self.kernel, X.shape[1], int(self.n_components), _seed(self.random_state),
+                         self.scaling)
+        m.fit(X, int(self.map_sample), _threads(self.threads))
+        self.map_ = m
+        self.n_components_ = m.output_dim
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "map_")
+        X = validate_X(self, X, reset=False)
+        return self.map_.transform(X, _threads(self.threads))
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def _scaled_for_kernel(self, X):
+        """X scaled as transform() scales it (for approximation_error)."""
+        X = np.array(validate_X(self, X, reset=False), dtype=np.float64)
+        if self.scaling == "none":
+            return X
+        if self.scaling in ("max", "max-norm"):
+            X /= self.map_.scaling_factor
+        norms = np.linalg.norm(X, axis=1)
+        big = norms > (1.0 if self.scaling in ("max", "max-norm") else 0.0)
+        X[big] /= norms[big, None]
+        return X
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if isinstance(state.get("map_"), _deepdot.Map):
+            state["map_"] = state["map_"].to_bytes()
+            state["_deepdot_pickle"] = _PICKLE_FORMAT
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        fmt = state.pop("_deepdot_pickle", None)
+        if fmt is not None:
+            if fmt != _PICKLE_FORMAT:
+                raise ValueError(f"deepdot: pickled estimator format {fmt} is not supported (this is {_PICKLE_FORMAT})")
+            state["map_"] = _deepdot.Map.from_bytes(state["map_"])
+        super().__setstate__(state)
+
+    def _more_tags(self):
+        return {"preserves_dtype": [np.float64, np.float32]}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator):
+    """deepdot's Trainer as a classifier: feature map + loss + lambda (or norm-bound) selection.
+
+    Labels may be of any type scikit-learn accepts (ints, strings, ...):
+    ``classes_`` is their sorted set, encoded 0..k-1 for the library. The
+    scores are one-vs-all (multinomial for loss="logistic"); for two classes
+    ``decision_function`` returns score(classes_[1]) - score(classes_[0]).
+
+    Parameters (deepdot::TrainerConfig fields; defaults from TrainerConfig{})
+    ----------
+    kernel, map : kernel and feature-map specs; map="exact" is the kernel limit.
+    n_components : int, D.
+    loss : "squared", "logistic", "hinge" or "squared-hinge".
+    lambdas : None (the default grid), a float, or a sequence selected on a
+        validation split (or by GCV for the squared loss when
+        validation_fraction = 0).
+    validation_fraction, refit_on_all, batch_size, map_sample : as in TrainerConfig.
+    norm_bound : None, or B > 0 for the norm-ball form of Algorithm 1.
+    precision : "float" or "double" features.
+    scaling : "unit-norm", "max-norm" or "none".
+    tol, max_iter : stopping rules of the iterative solvers.
+    random_state : int (deepdot's seed, as --seed), RandomState or None.
+    threads : int, bound on the threads used (0: the BLAS default).
+    """
+
+    def __init__(self, kernel=_D["kernel"], map=_D["map"], n_components=_D["features"], loss=_D["loss"],
+                 lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
+                 norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
+                 map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
+                 random_state=None, threads=0):
+        self.kernel = kernel
+        self.map = map
+        self.n_components = n_components
+        self.loss = loss
+        self.lambdas = lambdas
+        self.validation_fraction = validation_fraction
+        self.refit_on_all = refit_on_all
+        self.norm_bound = norm_bound
+        self.precision = precision
+        self.scaling = scaling
+        self.batch_size = batch_size
+        self.map_sample = map_sample
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.threads = threads
+
+    def fit(self, X, y):
+        X, y = validate_Xy(self, X, y)
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"deepdot.Classifier.fit(): y has {len(classes)} class ({classes!r}); "
+                             "classification needs at least 2 classes")
+        model = _deepdot.fit_classifier(X, codes.astype(np.int64), self._config(), _threads(self.threads))
+        self.classes_ = classes
+        self._set_fitted(model)
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "model_")
+        X = validate_X(self, X, reset=False)
+        S = self.model_.predict(X, _threads(self.threads))
+        if len(self.classes_) == 2:
+            return S[:, 1] - S[:, 0]
+        return S
+
+    def predict(self, X):
+        S = self.decision_function(X)
+        if S.ndim == 1:
+            return self.classes_[(S > 0).astype(np.intp)]
+        return self.classes_[np.argmax(S, axis=1)]
+
+    def _more_tags(self):
+        return {"binary_only": False}
+
+
+class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
+    """deepdot's Trainer as a regressor (squared loss): feature map + lambda selection.
+
+    y may be 1-D (n) or 2-D (n x c, several outputs fitted together); predict
+    returns the same shape. Parameters as :class:`Classifier` (loss is
+    "squared", the only loss for regression).
+    """
+
+    def __init__(self, kernel=_D["kernel"], map=_D["map"], n_components=_D["features"], loss=_D["loss"],
+                 lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
+                 norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
+                 map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
+                 random_state=None, threads=0):
+        self.kernel = kernel
+        self.map = map
+        self.n_components = n_components
+        self.loss = loss
+        self.lambdas = lambdas
+        self.validation_fraction = validation_fraction
+        self.refit_on_all = refit_on_all
+        self.norm_bound = norm_bound
+        self.precision = precision
+        self.scaling = scaling
+        self.batch_size = batch_size
+        self.map_sample = map_sample
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.threads = threads
+
+    def fit(self, X, y):
+        X, y = validate_Xy(self, X, y, multi_output=True, y_numeric=True)
+        _need_samples(X, "deepdot.Regressor.fit()")
+        self._y_1d = y.ndim == 1
+        Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float64)
+        model = _deepdot.fit_regressor(X, Y, self._config(), _threads(self.threads))
+        self._set_fitted(model)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "model_")
+        X = validate_X(self, X, reset=False)
+        P = self.model_.predict(X, _threads(self.threads))
+        return P[:, 0] if self._y_1d else P
+
+    def _more_tags(self):
+        return {"multioutput": True}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class KernelRidge(_ModelPickling, RegressorMixin, BaseEstimator):
+    """Exact kernel ridge regression with a dot-product kernel: the kernel limit.
+
+    With the same Gram matrix, the solution equals
+    ``sklearn.kernel_ridge.KernelRidge(alpha=alpha, kernel="precomputed")``:
+    dual coefficients (K + alpha I)^-1 y, i.e. deepdot's lambda = alpha / n.
+    norm_bound=B > 0 instead solves the norm-ball form of Algorithm 1
+    (||f_j||_H <= B per output; alpha is then ignored). O(n^2) memory,
+    O(n^3) time: a few tens of thousands of points at most.
+
+    Parameters
+    ----------
+    kernel : str, the kernel spec.
+    alpha : float > 0, the regularisation of scikit-learn's KernelRidge.
+    norm_bound : None or B > 0.
+    scaling : "unit-norm", "max-norm" or "none".
+    threads : int, bound on the threads used (0: the BLAS default).
+    """
+
+    def __init__(self, kernel=_D["kernel"], alpha=1.0, norm_bound=None, scaling=_D["scaling"], threads=0):
+        self.kernel = kernel
+        self.alpha = alpha
+        self.norm_bound = norm_bound
+        self.scaling = scaling
+        self.threads = threads
+
+    def fit(self, X, y):
+        X, y = validate_Xy(self, X, y, multi_output=True, y_numeric=True)
+        _need_samples(X, "deepdot.KernelRidge.fit()")
+        if not (np.isfinite(self.alpha) and self.alpha > 0):
+            raise ValueError(f"deepdot.KernelRidge.fit(): alpha must be finite and > 0, got {self.alpha!r}")
+        self._y_1d = y.ndim == 1
+        Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float64)
+        cfg = {"kernel": self.kernel, "map": "exact", "loss": "squared", "lambdas": [float(self.alpha) / len(X)],
+               "norm_bound": self.norm_bound, "scaling": self.scaling, "precision": "double"}
+        self.model_ = _deepdot.fit_regressor(X, Y, cfg, _threads(self.threads))
+        self.lambdas_ = np.asarray(self.model_.info()["lambdas"])
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "model_")
+        X = validate_X(self, X, reset=False)
+        P = self.model_.predict(X, _threads(self.threads))
+        return P[:, 0] if self._y_1d else P
+
+    def _more_tags(self):
+        return {"multioutput": True}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

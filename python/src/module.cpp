@@ -1,0 +1,519 @@
+// deepdot._deepdot: the thin C++ layer under the Python package (python/deepdot).
+//
+// Layout: a C-ordered n x d numpy array holds point i in the d contiguous
+// values row i, which is exactly the column-major d x n matrix (one column per
+// point) the library works on. Inputs of that layout in float32 or float64 are
+// therefore wrapped in an arma::Mat without copying; outputs (D x n or c x n in
+// the library) are moved into a heap object owned by a capsule and handed to
+// numpy as n x D C-ordered arrays, again without copying. The Python layer
+// converts any other layout or dtype once, before calling in here.
+//
+// Every long computation runs with the GIL released; `threads` > 0 bounds the
+// BLAS thread budget (which also bounds deepdot's own parallel loops) for the
+// duration of the call.
+#include <deepdot/deepdot.hpp>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <armadillo>
+
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+extern "C" int openblas_get_num_threads(void);
+extern "C" void openblas_set_num_threads(int);
+
+namespace py = pybind11;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw std::invalid_argument(where + ": " + what);
+}
+
+// ----------------------------------------------------------------- threads
+
+// The BLAS budget is process-wide. Concurrent calls that each ask for a bound
+// share one setting: the first sets it, the last restores the previous value.
+std::mutex threads_mutex;
+int threads_users = 0;
+int threads_saved = 0;
+
+class ThreadBudget {
+ public:
+  explicit ThreadBudget(long threads) : active_(threads > 0) {
+    if (!active_) return;
+    std::lock_guard<std::mutex> lock(threads_mutex);
+    if (threads_users++ == 0) threads_saved = openblas_get_num_threads();
+    openblas_set_num_threads(static_cast<int>(threads));
+  }
+  ~ThreadBudget() {
+    if (!active_) return;
+    std::lock_guard<std::mutex> lock(threads_mutex);
+    if (--threads_users == 0) openblas_set_num_threads(threads_saved);
+  }
+  ThreadBudget(const ThreadBudget&) = delete;
+  ThreadBudget& operator=(const ThreadBudget&) = delete;
+
+ private:
+  bool active_;
+};
+
+void check_threads(long threads, const char* where) {
+  if (threads < 0) fail(where, "threads must be >= 0 (0: the BLAS default), got " + std::to_string(threads));
+}
+
+// ------------------------------------------------------------ numpy <-> arma
+
+bool is_f32(const py::array& a) { return a.dtype().is(py::dtype::of<float>()); }
+bool is_f64(const py::array& a) { return a.dtype().is(py::dtype::of<double>()); }
+
+// The d x n column-major view of a C-ordered n x d array (no copy). The array
+// is only read, so read-only arrays (memory maps) are fine.
+template <typename eT>
+arma::Mat<eT> view(const py::array& a, const std::string& where, const char* name) {
+  if (a.ndim() != 2)
+    fail(where, std::string(name) + " must be a 2-D array (n points x d features), got " + std::to_string(a.ndim()) +
+                    " dimension(s)");
+  if (!a.dtype().is(py::dtype::of<eT>()) || !(a.flags() & py::array::c_style))
+    fail(where, std::string(name) + " must be C-ordered float32 or float64 (the Python layer converts other layouts)");
+  const auto n = static_cast<arma::uword>(a.shape(0));
+  const auto d = static_cast<arma::uword>(a.shape(1));
+  if (n == 0 || d == 0)
+    fail(where, std::string(name) + " must have at least one point and one feature, got " + std::to_string(n) + " x " +
+                    std::to_string(d));
+  return arma::Mat<eT>(const_cast<eT*>(static_cast<const eT*>(a.data())), d, n, /*copy_aux_mem=*/false, /*strict=*/true);
+}
+
+// Inputs must be finite: names the first NaN or infinity by its numpy index.
+template <typename eT>
+void require_finite(const arma::Mat<eT>& X, const std::string& where, const char* name) {
+  if (X.is_finite()) return;
+  for (arma::uword j = 0; j < X.n_cols; ++j)
+    for (arma::uword i = 0; i < X.n_rows; ++i) {
+      const double v = static_cast<double>(X(i, j));
+      if (!std::isfinite(v))
+        fail(where, std::string(name) + "[" + std::to_string(j) + ", " + std::to_string(i) + "] is " +
+                        (std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf")) +
+                        ": every value must be finite (no NaN or inf)");
+    }
+}
+
+// Hands a column-major rows x cols matrix to numpy as a cols x rows C-ordered
+// array that owns it (no copy).
+template <typename eT>
+py::array to_numpy(arma::Mat<eT>&& M) {
+  auto* heap = new arma::Mat<eT>(std::move(M));
+  py::capsule owner(heap, [](void* p) { delete static_cast<arma::Mat<eT>*>(p); });
+  const auto rows = static_cast<py::ssize_t>(heap->n_rows), cols = static_cast<py::ssize_t>(heap->n_cols);
+  return py::array_t<eT>({cols, rows}, {rows * static_cast<py::ssize_t>(sizeof(eT)), static_cast<py::ssize_t>(sizeof(eT))},
+                         heap->memptr(), owner);
+}
+
+py::bytes to_bytes(const std::string& s) { return py::bytes(s.data(), s.size()); }
+
+// ------------------------------------------------------------ configuration
+
+std::string precision_name(deepdot::Precision p) {
+  return p == deepdot::Precision::single_precision ? "float" : "double";
+}
+
+// TrainerConfig{} as a dict: the Python estimators take their defaults from it.
+py::dict trainer_defaults() {
+  const deepdot::TrainerConfig c;
+  py::dict d;
+  d["kernel"] = c.kernel;
+  d["map"] = c.map;
+  d["features"] = c.features;
+  d["loss"] = deepdot::loss_name(c.loss);
+  d["lambdas"] = std::vector<double>(c.lambdas.begin(), c.lambdas.end());
+  d["validation_fraction"] = c.validation_fraction;
+  d["refit_on_all"] = c.refit_on_all;
+  d["norm_bound"] = c.norm_bound;
+  d["seed"] = c.seed;
+  d["precision"] = precision_name(c.precision);
+  d["scaling"] = deepdot::scaling_name(c.scaling);
+  d["batch_size"] = c.batch_size;
+  d["map_sample"] = c.map_sample;
+  d["tolerance"] = c.solver_options.tolerance;
+  d["max_iterations"] = c.solver_options.max_iterations;
+  return d;
+}
+
+// Starts from TrainerConfig{} and overrides the fields present in `d`; an
+// unknown key is an error (a misspelt field must not be ignored silently).
+deepdot::TrainerConfig make_config(const py::dict& d) {
+  const char* where = "deepdot.TrainerConfig";
+  deepdot::TrainerConfig c;
+  for (const auto& item : d) {
+    const std::string key = py::str(item.first);
+    const py::handle v = item.second;
+    if (v.is_none()) continue;
+    if (key == "kernel") c.kernel = v.cast<std::string>();
+    else if (key == "map") c.map = v.cast<std::string>();
+    else if (key == "features") {
+      const long D = v.cast<long>();
+      if (D < 1) fail(where, "n_components (features) must be >= 1, got " + std::to_string(D));
+      c.features = static_cast<arma::uword>(D);
+    } else if (key == "loss") c.loss = deepdot::parse_loss(v.cast<std::string>());
+    else if (key == "lambdas") c.lambdas = arma::vec(v.cast<std::vector<double>>());
+    else if (key == "validation_fraction") c.validation_fraction = v.cast<double>();
+    else if (key == "refit_on_all") c.refit_on_all = v.cast<bool>();
+    else if (key == "norm_bound") c.norm_bound = v.cast<double>();
+    else if (key == "seed") c.seed = v.cast<std::uint64_t>();
+    else if (key == "precision") {
+      const auto p = v.cast<std::string>();
+      if (p != "float" && p != "double") fail(where, "precision must be 'float' or 'double', got '" + p + "'");
+      c.precision = p == "float" ? deepdot::Precision::single_precision : deepdot::Precision::double_precision;
+    } else if (key == "scaling") c.scaling = deepdot::parse_scaling(v.cast<std::string>());
+    else if (key == "batch_size") {
+      const long b = v.cast<long>();
+      if (b < 1) fail(where, "batch_size must be >= 1, got " + std::to_string(b));
+      c.batch_size = static_cast<arma::uword>(b);
+    } else if (key == "map_sample") {
+      const long m = v.cast<long>();
+      if (m < 1) fail(where, "map_sample must be >= 1, got " + std::to_string(m));
+      c.map_sample = static_cast<arma::uword>(m);
+    } else if (key == "tolerance") c.solver_options.tolerance = v.cast<double>();
+    else if (key == "max_iterations") {
+      const long m = v.cast<long>();
+      if (m < 1) fail(where, "max_iter must be >= 1, got " + std::to_string(m));
+      c.solver_options.max_iterations = static_cast<arma::uword>(m);
+    } else fail(where, "unknown field '" + key + "'");
+  }
+  return c;
+}
+
+// ------------------------------------------------------------------- models
+
+// X as double: float32 inputs are converted once (the Trainer and Model work in double).
+arma::mat double_input(const py::array& X, const std::string& where, arma::mat& storage) {
+  if (is_f64(X)) {
+    arma::mat v = view<double>(X, where, "X");
+    require_finite(v, where, "X");
+    return v;
+  }
+  const arma::fmat v = view<float>(X, where, "X");
+  require_finite(v, where, "X");
+  storage = arma::conv_to<arma::mat>::from(v);
+  return arma::mat(storage.memptr(), storage.n_rows, storage.n_cols, false, true);
+}
+
+deepdot::Model fit_classifier(const py::array& X, const py::array_t<std::int64_t, py::array::c_style>& labels,
+                              const py::dict& config, long threads) {
+  const std::string where = "deepdot.Classifier.fit()";
+  check_threads(threads, where.c_str());
+  const deepdot::Trainer trainer(make_config(config));
+  arma::mat storage;
+  const arma::mat Xm = double_input(X, where, storage);
+  if (labels.ndim() != 1 || static_cast<arma::uword>(labels.shape(0)) != Xm.n_cols)
+    fail(where, "y must have one label per point (" + std::to_string(Xm.n_cols) + ")");
+  const arma::ivec y(arma::conv_to<arma::ivec>::from(
+      arma::Col<std::int64_t>(const_cast<std::int64_t*>(labels.data()), Xm.n_cols, false, true)));
+  py::gil_scoped_release release;
+  ThreadBudget budget(threads);
+  return trainer.fit(Xm, y);
+}
+
+deepdot::Model fit_regressor(const py::array& X, const py::array& Y, const py::dict& config, long threads) {
+  const std::string where = "deepdot.Regressor.fit()";
+  check_threads(threads, where.c_str());
+  const deepdot::Trainer trainer(make_config(config));
+  arma::mat storage;
+  const arma::mat Xm = double_input(X, where, storage);
+  const arma::mat Ym = view<double>(Y, where, "y");  // n x c C-ordered = c x n
+  require_finite(Ym, where, "y");
+  if (Ym.n_cols != Xm.n_cols)
+    fail(where, "y has " + std::to_string(Ym.n_cols) + " rows but X has " + std::to_string(Xm.n_cols) + " points");
+  py::gil_scoped_release release;
+  ThreadBudget budget(threads);
+  return trainer.fit_regression(Xm, Ym);
+}
+
+py::array model_predict(const deepdot::Model& m, const py::array& X, long threads) {
+  const std::string where = "deepdot.Model.predict()";
+  check_threads(threads, where.c_str());
+  if (m.empty()) fail(where, "the model is empty");
+  arma::mat storage;
+  const arma::mat Xm = double_input(X, where, storage);
+  if (Xm.n_rows != m.parts().input_dim)
+    fail(where, "X has " + std::to_string(Xm.n_rows) + " features, but the model is expecting " +
+                    std::to_string(m.parts().input_dim) + " features as input");
+  arma::mat P;
+  {
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    P = m.predict(Xm);
+  }
+  return to_numpy(std::move(P));
+}
+
+py::dict model_info(const deepdot::Model& m) {
+  const auto& p = m.parts();
+  py::dict d;
+  d["mode"] = p.mode == deepdot::ModelMode::features ? "features" : "kernel_limit";
+  d["kernel"] = p.kernel.spec();
+  d["map"] = p.mode == deepdot::ModelMode::features ? p.map->spec() : std::string("exact");
+  d["features"] = p.mode == deepdot::ModelMode::features ? p.map->output_dim() : p.dual.n_rows;
+  d["loss"] = deepdot::loss_name(p.loss);
+  d["lambdas"] = std::vector<double>(p.lambdas.begin(), p.lambdas.end());
+  d["norm_bound"] = p.norm_bound;
+  d["seed"] = p.seed;
+  d["scaling"] = deepdot::scaling_name(p.scaling);
+  d["precision"] = precision_name(p.precision);
+  d["input_dim"] = p.input_dim;
+  d["training_size"] = p.training_size;
+  d["outputs"] = m.empty() ? 0 : m.num_outputs();
+  d["classes"] = std::vector<std::int64_t>(p.classes.begin(), p.classes.end());
+  d["library_version"] = p.library_version;
+  py::list meta;
+  for (const auto& kv : p.metadata) meta.append(py::make_tuple(kv.first, kv.second));
+  d["metadata"] = meta;
+  return d;
+}
+
+// -------------------------------------------------------------- feature maps
+
+// A feature map with the scaling that brings raw inputs into the unit ball.
+struct MapHolder {
+  std::shared_ptr<deepdot::FeatureMap> map;
+  deepdot::Scaling scaling = deepdot::Scaling::unit_norm;
+  double factor = 1.0;  // max_norm's divisor
+
+  // Scaled copy of X (none: X itself, no copy).
+  template <typename eT>
+  arma::Mat<eT> scaled(const arma::Mat<eT>& X) const {
+    if (scaling == deepdot::Scaling::none) return arma::Mat<eT>(const_cast<eT*>(X.memptr()), X.n_rows, X.n_cols, false, true);
+    arma::Mat<eT> Xs = X;
+    if (scaling == deepdot::Scaling::unit_norm) {
+      deepdot::normalize_columns(Xs);
+    } else {
+      // As deepdot::Scaler: divide by the training factor, clip points still outside onto the sphere.
+      Xs /= static_cast<eT>(factor);
+      const arma::Row<eT> norms = arma::sqrt(arma::sum(arma::square(Xs), 0));
+      for (arma::uword j = 0; j < Xs.n_cols; ++j)
+        if (norms(j) > eT(1)) Xs.col(j) /= norms(j);
+    }
+    return Xs;
+  }
+};
+
+std::shared_ptr<MapHolder> make_map(const std::string& map_spec, const std::string& kernel_spec, long d, long D,
+                                    std::uint64_t seed, const std::string& scaling) {
+  const char* where = "deepdot.FeatureMap";
+  if (d < 1) fail(where, "the input dimension must be >= 1, got " + std::to_string(d));
+  if (D < 1) fail(where, "n_components must be >= 1, got " + std::to_string(D));
+  auto h = std::make_shared<MapHolder>();
+  h->scaling = deepdot::parse_scaling(scaling);
+  h->map = deepdot::make_feature_map(map_spec, deepdot::make_kernel(kernel_spec), static_cast<arma::uword>(d),
+                                     static_cast<arma::uword>(D), seed);
+  return h;
+}
+
+// Fits the scaling on all of X and a data-dependent map on its first
+// max(sample, D) points (capped at n), as the Trainer does.
+void map_fit(MapHolder& h, const py::array& X, long sample, long threads) {
+  const std::string where = "deepdot.FeatureMap.fit()";
+  check_threads(threads, where.c_str());
+  if (sample < 1) fail(where, "map_sample must be >= 1, got " + std::to_string(sample));
+  arma::mat storage;
+  const arma::mat Xm = double_input(X, where, storage);
+  if (Xm.n_rows != h.map->input_dim())
+    fail(where, "X has " + std::to_string(Xm.n_rows) + " features, but the map was built for " +
+                    std::to_string(h.map->input_dim()));
+  py::gil_scoped_release release;
+  ThreadBudget budget(threads);
+  if (h.scaling == deepdot::Scaling::max_norm) {
+    deepdot::Scaler s(h.scaling);
+    s.fit(Xm);
+    h.factor = s.factor();
+  }
+  if (!h.map->is_fitted()) {
+    const arma::uword m = std::min<arma::uword>(Xm.n_cols, std::max<arma::uword>(static_cast<arma::uword>(sample),
+                                                                                  h.map->output_dim()));
+    const arma::mat head(const_cast<double*>(Xm.memptr()), Xm.n_rows, m, false, true);
+    h.map->fit(h.scaled(head));
+  }
+}
+
+template <typename eT>
+py::array map_transform_typed(const MapHolder& h, const py::array& X, const std::string& where, long threads) {
+  const arma::Mat<eT> Xv = view<eT>(X, where, "X");
+  require_finite(Xv, where, "X");
+  if (Xv.n_rows != h.map->input_dim())
+    fail(where, "X has " + std::to_string(Xv.n_rows) + " features, but FeatureMap is expecting " +
+                    std::to_string(h.map->input_dim()) + " features as input");
+  arma::Mat<eT> Z;
+  {
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    Z = h.map->transform(h.scaled(Xv));
+  }
+  return to_numpy(std::move(Z));
+}
+
+py::array map_transform(const MapHolder& h, const py::array& X, long threads) {
+  const std::string where = "deepdot.FeatureMap.transform()";
+  check_threads(threads, where.c_str());
+  if (!h.map->is_fitted()) fail(where, "the map '" + h.map->spec() + "' is data-dependent and has not been fitted");
+  return is_f32(X) ? map_transform_typed<float>(h, X, where, threads) : map_transform_typed<double>(h, X, where, threads);
+}
+
+// The map's complete state (FeatureMap::save) after a small header of the scaling.
+py::bytes map_to_bytes(const MapHolder& h) {
+  std::ostringstream out(std::ios::binary);
+  const std::uint8_t s = static_cast<std::uint8_t>(h.scaling);
+  out.write(reinterpret_cast<const char*>(&s), 1);
+  out.write(reinterpret_cast<const char*>(&h.factor), sizeof(double));
+  h.map->save(out);
+  return to_bytes(out.str());
+}
+
+std::shared_ptr<MapHolder> map_from_bytes(const py::bytes& bytes) {
+  const char* where = "deepdot.FeatureMap.__setstate__()";
+  std::istringstream in(std::string(bytes), std::ios::binary);
+  auto h = std::make_shared<MapHolder>();
+  std::uint8_t s = 255;
+  in.read(reinterpret_cast<char*>(&s), 1);
+  in.read(reinterpret_cast<char*>(&h->factor), sizeof(double));
+  if (!in || s > 2 || !(h->factor > 0) || !std::isfinite(h->factor)) fail(where, "the pickled map's header is corrupt");
+  h->scaling = static_cast<deepdot::Scaling>(s);
+  h->map = std::shared_ptr<deepdot::FeatureMap>(deepdot::FeatureMap::load(in));
+  return h;
+}
+
+// ------------------------------------------------------ kernels and errors
+
+py::array gram_py(const std::string& spec, const py::array& X, const py::object& Y, long threads) {
+  const std::string where = "deepdot.gram()";
+  check_threads(threads, where.c_str());
+  const deepdot::Kernel k = deepdot::make_kernel(spec);
+  auto run = [&](auto tag) -> py::array {
+    using eT = decltype(tag);
+    const arma::Mat<eT> Xv = view<eT>(X, where, "X");
+    require_finite(Xv, where, "X");
+    arma::Mat<eT> K;
+    if (Y.is_none()) {
+      py::gil_scoped_release release;
+      ThreadBudget budget(threads);
+      K = deepdot::gram(k, Xv);
+    } else {
+      const py::array Ya = Y.cast<py::array>();
+      if (!Ya.dtype().is(X.dtype())) fail(where, "X and Y must have the same dtype");
+      const arma::Mat<eT> Yv = view<eT>(Ya, where, "Y");
+      require_finite(Yv, where, "Y");
+      py::gil_scoped_release release;
+      ThreadBudget budget(threads);
+      // K(Y, X) is m x n column-major: the memory of the n x m C-ordered K(X, Y).
+      K = deepdot::gram(k, Yv, Xv);
+    }
+    return to_numpy(std::move(K));  // K(X, X) is symmetric: either order
+  };
+  return is_f32(X) ? run(float{}) : run(double{});
+}
+
+py::dict approximation_error_py(const std::string& spec, const py::array& X, const py::array& Z) {
+  const std::string where = "deepdot.approximation_error()";
+  const deepdot::Kernel k = deepdot::make_kernel(spec);
+  arma::mat xs, zs;
+  const arma::mat Xm = double_input(X, where, xs);
+  const arma::mat Zm = double_input(Z, where, zs);
+  if (Zm.n_cols != Xm.n_cols)
+    fail(where, "X has " + std::to_string(Xm.n_cols) + " points but the features have " + std::to_string(Zm.n_cols));
+  deepdot::ApproximationError e;
+  {
+    py::gil_scoped_release release;
+    e = deepdot::approximation_error(deepdot::gram(k, Xm), Zm, k.coefficients(1)(0));
+  }
+  py::dict d;
+  d["relative_frobenius"] = e.relative_frobenius;
+  d["relative_frobenius_nonconstant"] = e.relative_frobenius_nonconstant;
+  d["max_abs_error"] = e.max_abs_error;
+  d["relative_spectral"] = e.relative_spectral;
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_deepdot, m) {
+  m.doc() = "deepdot's C++ layer; use the deepdot package, not this module.";
+  m.attr("version") = deepdot::version;
+  m.def("trainer_defaults", &trainer_defaults, "TrainerConfig{} as a dict (the estimators' defaults).");
+  m.def("feature_map_names", &deepdot::feature_map_names);
+  m.def("blas_threads", [] { return openblas_get_num_threads(); });
+
+  py::class_<deepdot::Model>(m, "Model")
+      .def("predict", &model_predict, py::arg("X"), py::arg("threads") = 0, "X: n x d; returns n x c scores.")
+      .def("info", &model_info)
+      .def("to_bytes", [](const deepdot::Model& model) { return to_bytes(model.serialize()); },
+           "The model file image (versioned, checksummed).")
+      .def_static("from_bytes",
+                  [](const py::bytes& b, const std::string& name) {
+                    return deepdot::Model::deserialize(std::string(b), name);
+                  },
+                  py::arg("data"), py::arg("name") = "pickled model");
+  m.def("fit_classifier", &fit_classifier, py::arg("X"), py::arg("labels"), py::arg("config"), py::arg("threads") = 0);
+  m.def("fit_regressor", &fit_regressor, py::arg("X"), py::arg("Y"), py::arg("config"), py::arg("threads") = 0);
+
+  py::class_<MapHolder, std::shared_ptr<MapHolder>>(m, "Map")
+      .def(py::init(&make_map), py::arg("map"), py::arg("kernel"), py::arg("input_dim"), py::arg("n_components"),
+           py::arg("seed"), py::arg("scaling"))
+      .def("fit", &map_fit, py::arg("X"), py::arg("sample"), py::arg("threads") = 0)
+      .def("transform", &map_transform, py::arg("X"), py::arg("threads") = 0)
+      .def_property_readonly("spec", [](const MapHolder& h) { return h.map->spec(); })
+      .def_property_readonly("kernel", [](const MapHolder& h) { return h.map->kernel().spec(); })
+      .def_property_readonly("input_dim", [](const MapHolder& h) { return h.map->input_dim(); })
+      .def_property_readonly("output_dim", [](const MapHolder& h) { return h.map->output_dim(); })
+      .def_property_readonly("fitted", [](const MapHolder& h) { return h.map->is_fitted(); })
+      .def_property_readonly("scaling_factor", [](const MapHolder& h) { return h.factor; })
+      .def("to_bytes", &map_to_bytes)
+      .def_static("from_bytes", &map_from_bytes);
+
+  py::class_<deepdot::Kernel>(m, "Kernel")
+      .def(py::init(&deepdot::make_kernel), py::arg("spec"))
+      .def("__call__", [](const deepdot::Kernel& k, double t) { return k(t); }, py::arg("t"))
+      .def("__call__",
+           [](const deepdot::Kernel& k, const py::array_t<double, py::array::c_style | py::array::forcecast>& t) {
+             py::array_t<double> out(t.request().shape);
+             const double* in = t.data();
+             double* o = out.mutable_data();
+             for (py::ssize_t i = 0; i < t.size(); ++i) o[i] = k(in[i]);
+             return out;
+           },
+           py::arg("t"))
+      .def("coefficients", [](const deepdot::Kernel& k, long n) {
+             if (n < 0) fail("deepdot.kernel.coefficients()", "n must be >= 0, got " + std::to_string(n));
+             const arma::vec a = k.coefficients(static_cast<arma::uword>(n));
+             return py::array_t<double>(static_cast<py::ssize_t>(a.n_elem), a.memptr());
+           }, py::arg("n"))
+      .def("tail", [](const deepdot::Kernel& k, long n) {
+             if (n < 0) fail("deepdot.kernel.tail()", "n must be >= 0, got " + std::to_string(n));
+             return k.tail(static_cast<arma::uword>(n));
+           }, py::arg("degree"))
+      .def_property_readonly("spec", &deepdot::Kernel::spec)
+      .def_property_readonly("formula", &deepdot::Kernel::formula)
+      .def_property_readonly("is_polynomial", &deepdot::Kernel::is_polynomial)
+      .def("value_at_one", &deepdot::Kernel::value_at_one);
+
+  m.def("gram", &gram_py, py::arg("kernel"), py::arg("X"), py::arg("Y") = py::none(), py::arg("threads") = 0);
+  m.def("approximation_error", &approximation_error_py, py::arg("kernel"), py::arg("X"), py::arg("Z"));
+
+  // For the zero-copy tests: the address the library sees for X, and an output
+  // made by the library together with the address of its buffer.
+  m.def("_view_address", [](const py::array& X) {
+    const auto where = std::string("deepdot._view_address()");
+    return is_f32(X) ? reinterpret_cast<std::uintptr_t>(view<float>(X, where, "X").memptr())
+                     : reinterpret_cast<std::uintptr_t>(view<double>(X, where, "X").memptr());
+  });
+  m.def("_owned_output", [](long rows, long cols) {
+    arma::mat M(static_cast<arma::uword>(rows), static_cast<arma::uword>(cols), arma::fill::zeros);
+    const auto address = reinterpret_cast<std::uintptr_t>(M.memptr());
+    return py::make_tuple(to_numpy(std::move(M)), address);
+  });
+}
