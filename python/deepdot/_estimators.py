@@ -87,6 +87,9 @@ class _TrainerParams:
         info = model.info()
         self.lambdas_ = np.asarray(info["lambdas"])
         self.n_outputs_ = info["outputs"]
+        self.fit_info_ = dict(info["metadata"])
+        # Iterations of the iterative solvers; a direct (Cholesky or eigen) solve counts as one.
+        self.n_iter_ = int(self.fit_info_.get("solver iterations", 1))
 
 
 class FeatureMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
