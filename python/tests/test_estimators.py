@@ -1,0 +1,273 @@
+"""The estimators: equality with the command line, pickling, scikit-learn tools, errors."""
+import io
+import os
+import pickle
+import subprocess
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, normalize
+
+import deepdot
+from conftest import blobs
+
+CLI = os.environ.get("DEEPDOT_CLI")
+needs_cli = pytest.mark.skipif(not CLI, reason="DEEPDOT_CLI is not set (the meson test sets it when apps are built)")
+
+
+def run_cli(*args):
+    r = subprocess.run([CLI, *map(str, args), "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+# ------------------------------------------------------------- command line
+
+@needs_cli
+@pytest.mark.parametrize("loss", ["squared", "hinge"])
+def test_classifier_equals_command_line(tmp_path, loss):
+    X, y = blobs(300, 8, 3, 1)
+    Xt, yt = blobs(100, 8, 3, 1)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y.astype(np.float64))
+    np.save(tmp_path / "Xt.npy", Xt)
+    model = tmp_path / "m.ddm"
+    run_cli("train", "--data", tmp_path / "X.npy", "--labels", tmp_path / "y.npy", "--model", model,
+            "--features", 256, "--seed", 5, "--loss", loss, "--no-score")
+    clf = deepdot.Classifier(n_components=256, random_state=5, loss=loss).fit(X, y)
+    # Same data, same seed: the very same model file, byte for byte.
+    assert clf.model_.to_bytes() == model.read_bytes()
+    run_cli("predict", "--model", model, "--data", tmp_path / "Xt.npy", "--out", tmp_path / "p.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy").ravel(), clf.predict(Xt))
+
+
+@needs_cli
+def test_regressor_equals_command_line(tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(250, 6))
+    y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=250)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    model = tmp_path / "m.ddm"
+    run_cli("train", "--data", tmp_path / "X.npy", "--labels", tmp_path / "y.npy", "--model", model,
+            "--features", 128, "--seed", 9, "--map", "srht", "--task", "regression", "--no-score")
+    reg = deepdot.Regressor(n_components=128, random_state=9, map="srht").fit(X, y)
+    assert reg.model_.to_bytes() == model.read_bytes()
+    run_cli("predict", "--model", model, "--data", tmp_path / "X.npy", "--out", tmp_path / "p.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy").ravel(), reg.predict(X))
+
+
+@needs_cli
+@pytest.mark.parametrize("map_spec", ["fourier:orf", "tensorsketch", "nystrom"])
+def test_feature_map_equals_command_line(tmp_path, map_spec):
+    X, _ = blobs(300, 10, 2, 3)
+    np.save(tmp_path / "X.npy", X)
+    run_cli("transform", "--data", tmp_path / "X.npy", "--out", tmp_path / "Z.npy", "--map", map_spec,
+            "--features", 128, "--seed", 4, "--fit", 200)
+    fm = deepdot.FeatureMap(map=map_spec, n_components=128, random_state=4, map_sample=200).fit(X)
+    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), fm.transform(X))
+
+
+# ----------------------------------------------------------------- learning
+
+def test_classifier_learns_string_labels(data):
+    X, y = data
+    names = np.array(["ant", "bee", "cat"])[y]
+    clf = deepdot.Classifier(n_components=512, random_state=0).fit(X[:300], names[:300])
+    assert list(clf.classes_) == ["ant", "bee", "cat"]
+    assert clf.decision_function(X[300:]).shape == (100, 3)
+    assert clf.score(X[300:], names[300:]) > 0.9
+    binary = deepdot.Classifier(n_components=512, random_state=0).fit(X[:300], names[:300] == "ant")
+    d = binary.decision_function(X[300:])
+    assert d.shape == (100,)
+    np.testing.assert_array_equal(binary.predict(X[300:]), d > 0)
+
+
+def test_kernel_ridge_equals_sklearn_precomputed():
+    rng = np.random.default_rng(3)
+    X = normalize(rng.normal(size=(120, 5)))
+    y = X[:, 0] ** 2 + X[:, 1]
+    Xt = normalize(rng.normal(size=(40, 5)))
+    for alpha in [1e-3, 0.5]:
+        ours = deepdot.KernelRidge(kernel="recursive:2", alpha=alpha).fit(X, y)
+        ref = SkKernelRidge(alpha=alpha, kernel="precomputed").fit(deepdot.gram("recursive:2", X), y)
+        np.testing.assert_allclose(ours.predict(Xt), ref.predict(deepdot.gram("recursive:2", Xt, X)), rtol=1e-6,
+                                   atol=1e-8)
+    ball = deepdot.KernelRidge(kernel="recursive:2", norm_bound=0.5).fit(X, y)
+    free = deepdot.KernelRidge(kernel="recursive:2", alpha=1e-6).fit(X, y)
+    # The norm ball shrinks the fit: a larger training error than the nearly free fit.
+    assert ball.score(X, y) < free.score(X, y)
+
+
+def test_regressor_multioutput_keeps_shape():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 4))
+    Y = np.c_[np.sin(X[:, 0]), np.cos(X[:, 1])]
+    reg = deepdot.Regressor(n_components=256, random_state=1).fit(X, Y)
+    assert reg.predict(X).shape == (200, 2)
+    assert reg.score(X, Y) > 0.8
+
+
+def test_float32_and_float64_features_agree(data):
+    X, _ = data
+    fm = deepdot.FeatureMap(map="tensorsketch", kernel="poly:3:1", n_components=256, random_state=2).fit(X)
+    Z64 = fm.transform(X)
+    Z32 = fm.transform(X.astype(np.float32))
+    assert Z64.dtype == np.float64 and Z32.dtype == np.float32
+    np.testing.assert_allclose(Z32, Z64, atol=1e-5)
+
+
+def test_approximation_error_falls_with_D(data):
+    X, _ = data
+    errs = [deepdot.approximation_error(deepdot.FeatureMap(n_components=D, random_state=1).fit(X), X)
+            ["relative_frobenius"] for D in (64, 4096)]
+    assert errs[1] < errs[0] / 3  # error ~ 1/sqrt(D): 8x fewer at 64x the features, 3 leaves room
+
+
+# ----------------------------------------------------------------- pickling
+
+@pytest.mark.parametrize("make", [
+    lambda: deepdot.Classifier(n_components=256, random_state=1),
+    lambda: deepdot.Classifier(map="nystrom", n_components=128, loss="logistic", random_state=1),
+    lambda: deepdot.Regressor(n_components=256, random_state=1),
+    lambda: deepdot.KernelRidge(alpha=0.1),
+    lambda: deepdot.FeatureMap(map="nystrom", n_components=64, random_state=1),
+    lambda: deepdot.FeatureMap(map="srht", n_components=64, scaling="max-norm", random_state=1),
+])
+def test_pickle_and_joblib_bit_identical(make, data):
+    X, y = data
+    est = make().fit(X, y)
+    out = (lambda e: e.transform(X)) if isinstance(est, deepdot.FeatureMap) else (lambda e: e.predict(X))
+    before = out(est)
+    back = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(out(back), before)
+    buf = io.BytesIO()
+    joblib.dump(est, buf)
+    buf.seek(0)
+    np.testing.assert_array_equal(out(joblib.load(buf)), before)
+
+
+def test_pickle_goes_through_model_bytes(data):
+    X, y = data
+    clf = deepdot.Classifier(n_components=64, random_state=1).fit(X, y)
+    state = clf.__getstate__()
+    assert state["model_"][:8] == b"DDMODEL\x1a"  # deepdot's own versioned, checksummed file image
+    corrupt = bytearray(state["model_"])
+    corrupt[len(corrupt) // 2] ^= 0xFF
+    state["model_"] = bytes(corrupt)
+    with pytest.raises(ValueError):
+        deepdot.Classifier().__setstate__(state)
+
+
+# ------------------------------------------------------- scikit-learn tools
+
+def test_pipeline_grid_search_and_cross_val_score(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), deepdot.Classifier(n_components=128, random_state=0))
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.8
+    grid = GridSearchCV(deepdot.Classifier(n_components=128, random_state=0),
+                        {"kernel": ["recursive:1", "recursive:3"], "lambdas": [1e-3, 1e-1]}, cv=3).fit(X, y)
+    assert grid.best_score_ > 0.8 and grid.best_params_["kernel"] in ("recursive:1", "recursive:3")
+    feats = make_pipeline(deepdot.FeatureMap(n_components=128, random_state=0), StandardScaler())
+    assert feats.fit_transform(X).shape == (len(X), 128)
+
+
+def test_defaults_come_from_trainer_config():
+    d = deepdot.trainer_defaults()
+    p = deepdot.Classifier().get_params()
+    assert (p["kernel"], p["map"], p["n_components"], p["loss"]) == (d["kernel"], d["map"], d["features"], d["loss"])
+    assert (p["validation_fraction"], p["scaling"], p["precision"]) == (d["validation_fraction"], d["scaling"],
+                                                                      d["precision"])
+    assert deepdot.FeatureMap().get_params()["map_sample"] == d["map_sample"]
+
+
+# ------------------------------------------------------------------- errors
+
+def test_not_fitted_errors(data):
+    X, _ = data
+    for est in [deepdot.Classifier(), deepdot.Regressor(), deepdot.KernelRidge()]:
+        with pytest.raises(NotFittedError):
+            est.predict(X)
+    with pytest.raises(NotFittedError):
+        deepdot.Classifier().decision_function(X)
+    with pytest.raises(NotFittedError):
+        deepdot.FeatureMap().transform(X)
+
+
+@pytest.mark.parametrize("value,word", [(np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "-inf")])
+def test_non_finite_input_names_the_value(data, value, word):
+    X, y = data
+    Xb = X.copy()
+    Xb[5, 3] = value
+    with pytest.raises(ValueError, match=rf"deepdot.Classifier.fit\(\): X\[5, 3\] is {word}"):
+        deepdot.Classifier(n_components=32).fit(Xb, y)
+    fm = deepdot.FeatureMap(n_components=32).fit(X)
+    with pytest.raises(ValueError, match=rf"deepdot.FeatureMap.transform\(\): X\[5, 3\] is {word}"):
+        fm.transform(Xb)
+    with pytest.raises(ValueError, match=rf"X\[5, 3\] is {word}"):
+        deepdot.Regressor(n_components=32).fit(Xb, X[:, 0])
+
+
+def test_norm_above_one_without_scaling(data):
+    X, y = data
+    with pytest.raises(ValueError, match="unit ball|norm"):
+        deepdot.Classifier(n_components=32, scaling="none").fit(X, y)
+    fm = deepdot.FeatureMap(n_components=32, scaling="none").fit(normalize(X))
+    with pytest.raises(ValueError, match="unit ball|norm"):
+        fm.transform(X)
+    with pytest.raises(ValueError, match="unit ball|norm"):
+        deepdot.gram("recursive:2", X)
+
+
+def test_wrong_shapes(data):
+    X, y = data
+    fm = deepdot.FeatureMap(n_components=32).fit(X)
+    with pytest.raises(ValueError, match="12 features"):
+        fm.transform(X[:, :5])
+    clf = deepdot.Classifier(n_components=32).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :5])
+    with pytest.raises(ValueError):
+        clf.predict(X[0])  # 1-D
+    with pytest.raises(ValueError):
+        deepdot.Classifier().fit(X, y[:-1])
+    with pytest.raises(ValueError):
+        deepdot.gram("recursive:2", normalize(X), normalize(X[:, :3]))
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"kernel": "recursive:x"}, "recursive"),
+    ({"kernel": "nonsense"}, "nonsense"),
+    ({"map": "nomap"}, "nomap"),
+    ({"loss": "cubic"}, "cubic"),
+    ({"scaling": "sideways"}, "sideways"),
+    ({"precision": "half"}, "half"),
+    ({"n_components": 0}, "n_components"),
+    ({"validation_fraction": 2.0}, "validation_fraction"),
+    ({"threads": -1}, "threads"),
+    ({"random_state": -3}, "random_state"),
+])
+def test_bad_parameters(data, params, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        deepdot.Classifier(**{"n_components": 32, **params}).fit(X, y)
+
+
+def test_bad_feature_map_and_kernel_specs(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="nomap"):
+        deepdot.FeatureMap(map="nomap").fit(X)
+    with pytest.raises(ValueError, match="poly:-1"):
+        deepdot.kernel("poly:-1")
+    with pytest.raises(ValueError, match="alpha"):
+        deepdot.KernelRidge(alpha=0.0).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="class"):
+        deepdot.Classifier().fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="nystrom|landmark|D"):
+        deepdot.FeatureMap(map="nystrom", n_components=1000).fit(X)  # fewer points than landmarks
