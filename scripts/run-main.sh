@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
 ninja -C build
+# Registers the Python package so that /usr/bin/python3 -c "import deepdot" works (docs/python.md).
+bash scripts/python-path.sh build
 exec ./build/apps/deepdot-fashion "$@"

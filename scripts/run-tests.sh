@@ -8,6 +8,8 @@ bash scripts/setup.sh
 build=${BUILD_DIR:-build}
 [ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release ${MESON_ARGS:-} >/dev/null
 ninja -C "$build"
+# Registers the Python package so that /usr/bin/python3 -c "import deepdot" works (docs/python.md).
+if [ "$build" = build ]; then bash scripts/python-path.sh "$build"; fi
 status=0
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=$?
 # One closing line in the plain form every CI reads: "N passed, N failed".
