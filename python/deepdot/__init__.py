@@ -13,8 +13,9 @@ Inputs are n x d arrays, one row per point. C-ordered float32 and float64
 arrays are passed to the library without a copy; see docs/python.md.
 """
 from ._deepdot import version as __version__
-from ._functions import kernel, gram, approximation_error, trainer_defaults, feature_map_names
+from ._functions import (kernel, gram, approximation_error, trainer_defaults, feature_map_names,
+                         load_fashion_mnist)
 from ._estimators import FeatureMap, Classifier, Regressor, KernelRidge
 
 __all__ = ["FeatureMap", "Classifier", "Regressor", "KernelRidge", "kernel", "gram",
-           "approximation_error", "trainer_defaults", "feature_map_names", "__version__"]
+           "approximation_error", "trainer_defaults", "feature_map_names", "load_fashion_mnist", "__version__"]

@@ -68,3 +68,12 @@ def approximation_error(kernel, X, Z=None):
     X = as_matrix(X, "X", "deepdot.approximation_error()")
     Z = as_matrix(Z, "Z", "deepdot.approximation_error()")
     return _deepdot.approximation_error(spec, X, Z)
+
+
+def load_fashion_mnist(split="train", max_count=None):
+    """Fashion-MNIST from Debian's dataset-fashion-mnist package (or
+    $DEEPDOT_FASHION_MNIST_DIR): (X, y) with X n x 784 float64 (pixel values
+    0..255, not normalised) and y n labels 0..9; split "train" (60,000) or
+    "test" (10,000), at most max_count images. ValueError if the files are
+    missing (the message says how to install them) or corrupt."""
+    return _deepdot.load_fashion_mnist(split, 0 if max_count is None else int(max_count))

@@ -19,6 +19,7 @@
 
 #include <armadillo>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <mutex>
@@ -103,6 +104,19 @@ void require_finite(const arma::Mat<eT>& X, const std::string& where, const char
                         (std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf")) +
                         ": every value must be finite (no NaN or inf)");
     }
+}
+
+// Runs f(); if the library rejects the input, names a NaN or infinity by its
+// numpy index first. The good path pays no extra pass over X (the library
+// validates X anyway), which matters for transform() and predict().
+template <typename eT, typename F>
+auto finite_or_rethrow(const arma::Mat<eT>& X, const std::string& where, const char* name, F&& f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument&) {
+    require_finite(X, where, name);
+    throw;
+  }
 }
 
 // Hands a column-major rows x cols matrix to numpy as a cols x rows C-ordered
@@ -193,14 +207,15 @@ deepdot::TrainerConfig make_config(const py::dict& d) {
 // ------------------------------------------------------------------- models
 
 // X as double: float32 inputs are converted once (the Trainer and Model work in double).
-arma::mat double_input(const py::array& X, const std::string& where, arma::mat& storage) {
+// check: name the first NaN or infinity now (fits); predict() leaves that to finite_or_rethrow().
+arma::mat double_input(const py::array& X, const std::string& where, arma::mat& storage, bool check = true) {
   if (is_f64(X)) {
     arma::mat v = view<double>(X, where, "X");
-    require_finite(v, where, "X");
+    if (check) require_finite(v, where, "X");
     return v;
   }
   const arma::fmat v = view<float>(X, where, "X");
-  require_finite(v, where, "X");
+  if (check) require_finite(v, where, "X");
   storage = arma::conv_to<arma::mat>::from(v);
   return arma::mat(storage.memptr(), storage.n_rows, storage.n_cols, false, true);
 }
@@ -241,7 +256,7 @@ py::array model_predict(const deepdot::Model& m, const py::array& X, long thread
   check_threads(threads, where.c_str());
   if (m.empty()) fail(where, "the model is empty");
   arma::mat storage;
-  const arma::mat Xm = double_input(X, where, storage);
+  const arma::mat Xm = double_input(X, where, storage, /*check=*/false);
   if (Xm.n_rows != m.parts().input_dim)
     fail(where, "X has " + std::to_string(Xm.n_rows) + " features, but the model is expecting " +
                     std::to_string(m.parts().input_dim) + " features as input");
@@ -249,7 +264,7 @@ py::array model_predict(const deepdot::Model& m, const py::array& X, long thread
   {
     py::gil_scoped_release release;
     ThreadBudget budget(threads);
-    P = m.predict(Xm);
+    P = finite_or_rethrow(Xm, where, "X", [&] { return m.predict(Xm); });
   }
   return to_numpy(std::move(P));
 }
@@ -345,7 +360,6 @@ void map_fit(MapHolder& h, const py::array& X, long sample, long threads) {
 template <typename eT>
 py::array map_transform_typed(const MapHolder& h, const py::array& X, const std::string& where, long threads) {
   const arma::Mat<eT> Xv = view<eT>(X, where, "X");
-  require_finite(Xv, where, "X");
   if (Xv.n_rows != h.map->input_dim())
     fail(where, "X has " + std::to_string(Xv.n_rows) + " features, but FeatureMap is expecting " +
                     std::to_string(h.map->input_dim()) + " features as input");
@@ -353,7 +367,7 @@ py::array map_transform_typed(const MapHolder& h, const py::array& X, const std:
   {
     py::gil_scoped_release release;
     ThreadBudget budget(threads);
-    Z = h.map->transform(h.scaled(Xv));
+    Z = finite_or_rethrow(Xv, where, "X", [&] { return h.map->transform(h.scaled(Xv)); });
   }
   return to_numpy(std::move(Z));
 }
@@ -503,6 +517,37 @@ PYBIND11_MODULE(_deepdot, m) {
 
   m.def("gram", &gram_py, py::arg("kernel"), py::arg("X"), py::arg("Y") = py::none(), py::arg("threads") = 0);
   m.def("approximation_error", &approximation_error_py, py::arg("kernel"), py::arg("X"), py::arg("Z"));
+
+  m.def("load_fashion_mnist", [](const std::string& split, long max_count) {
+    deepdot::LabelledImages data;
+    {
+      py::gil_scoped_release release;
+      data = deepdot::load_fashion_mnist(split, max_count > 0 ? static_cast<arma::uword>(max_count) : deepdot::idx_all);
+    }
+    const arma::Col<std::int64_t> labels = arma::conv_to<arma::Col<std::int64_t>>::from(data.labels);
+    return py::make_tuple(to_numpy(std::move(data.images)),
+                          py::array_t<std::int64_t>(static_cast<py::ssize_t>(labels.n_elem), labels.memptr()));
+  }, py::arg("split"), py::arg("max_count") = 0);
+
+  // For scripts/bench_python.py: the transform timed inside C++, around the
+  // library call alone, so the Python layer's share can be measured.
+  m.def("_timed_transform", [](const MapHolder& h, const py::array& X) {
+    const char* where = "deepdot._timed_transform()";
+    auto run = [&](auto tag) {
+      using eT = decltype(tag);
+      const arma::Mat<eT> Xv = view<eT>(X, where, "X");
+      py::gil_scoped_release release;
+      const auto t0 = std::chrono::steady_clock::now();
+      arma::Mat<eT> Z = h.map->transform(h.scaled(Xv));
+      return std::make_pair(std::move(Z), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    };
+    if (is_f32(X)) {
+      auto r = run(float{});
+      return py::make_tuple(to_numpy(std::move(r.first)), r.second);
+    }
+    auto r = run(double{});
+    return py::make_tuple(to_numpy(std::move(r.first)), r.second);
+  });
 
   // For the zero-copy tests: the address the library sees for X, and an output
   // made by the library together with the address of its buffer.

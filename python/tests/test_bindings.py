@@ -169,3 +169,23 @@ def test_approximation_error_of_exact_features_is_zero():
     assert e["relative_frobenius"] < 1e-12 and e["max_abs_error"] < 1e-12
     with pytest.raises(ValueError):
         deepdot.approximation_error("poly:1:0", X, X[:10])
+
+
+def test_load_fashion_mnist_matches_the_idx_files(monkeypatch, tmp_path):
+    import gzip
+    import os
+    directory = "/usr/share/datasets/fashion-mnist"
+    if not os.path.exists(directory + "/t10k-images-idx3-ubyte.gz"):
+        pytest.skip("dataset-fashion-mnist is not installed")
+    X, y = deepdot.load_fashion_mnist("test", max_count=50)
+    with gzip.open(directory + "/t10k-images-idx3-ubyte.gz") as f:
+        raw = np.frombuffer(f.read(16 + 50 * 784), dtype=np.uint8, offset=16).reshape(50, 784)
+    with gzip.open(directory + "/t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(8 + 50), dtype=np.uint8, offset=8)
+    np.testing.assert_array_equal(X, raw)
+    np.testing.assert_array_equal(y, labels)
+    monkeypatch.setenv("DEEPDOT_FASHION_MNIST_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="fashion"):
+        deepdot.load_fashion_mnist("test")
+    with pytest.raises(ValueError):
+        deepdot.load_fashion_mnist("validation")
