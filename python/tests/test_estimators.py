@@ -3,6 +3,7 @@ import io
 import os
 import pickle
 import subprocess
+import sys
 
 import joblib
 import numpy as np
@@ -271,3 +272,19 @@ def test_bad_feature_map_and_kernel_specs(data):
         deepdot.Classifier().fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="nystrom|landmark|D"):
         deepdot.FeatureMap(map="nystrom", n_components=1000).fit(X)  # fewer points than landmarks
+
+
+def test_docs_example_runs(tmp_path):
+    """docs/python.md's opening script, on 1,000 images with 256 features."""
+    import re
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "python.md")).read()
+    script = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    assert "n_train, D = 20000, 4096" in script
+    script = script.replace("n_train, D = 20000, 4096", "n_train, D = 1000, 256")
+    script = script.replace('load_fashion_mnist("test")', 'load_fashion_mnist("test", 500)')
+    if not os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+        pytest.skip("dataset-fashion-mnist is not installed")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    accuracies = [float(a) for a in re.findall(r"accuracy (\d\.\d+)", r.stdout)]
+    assert len(accuracies) == 2 and min(accuracies) > 0.6, r.stdout
