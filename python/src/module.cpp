@@ -208,7 +208,9 @@ deepdot::TrainerConfig make_config(const py::dict& d) {
 
 // X as double: float32 inputs are converted once (the Trainer and Model work in double).
 // check: name the first NaN or infinity now (fits); predict() leaves that to finite_or_rethrow().
-arma::mat double_input(const py::array& X, const std::string& where, arma::mat& storage, bool check = true) {
+// points: X holds points (not features), so float rounding outside the unit ball is removed.
+arma::mat double_input(const py::array& X, const std::string& where, arma::mat& storage, bool check = true,
+                       bool points = true) {
   if (is_f64(X)) {
     arma::mat v = view<double>(X, where, "X");
     if (check) require_finite(v, where, "X");
@@ -217,6 +219,14 @@ arma::mat double_input(const py::array& X, const std::string& where, arma::mat& 
   const arma::fmat v = view<float>(X, where, "X");
   if (check) require_finite(v, where, "X");
   storage = arma::conv_to<arma::mat>::from(v);
+  if (points) {
+    // Points inside the unit ball up to float rounding (as the library's float
+    // paths accept them) are put on the sphere, since the double paths allow
+    // only double rounding; this moves them by at most 64 float epsilons.
+    const arma::rowvec norms = arma::sqrt(arma::sum(arma::square(storage), 0));
+    for (arma::uword j = 0; j < storage.n_cols; ++j)
+      if (norms(j) > 1.0 && norms(j) <= deepdot::unit_ball_tolerance<float>()) storage.col(j) /= norms(j);
+  }
   return arma::mat(storage.memptr(), storage.n_rows, storage.n_cols, false, true);
 }
 
@@ -437,7 +447,7 @@ py::dict approximation_error_py(const std::string& spec, const py::array& X, con
   const deepdot::Kernel k = deepdot::make_kernel(spec);
   arma::mat xs, zs;
   const arma::mat Xm = double_input(X, where, xs);
-  const arma::mat Zm = double_input(Z, where, zs);
+  const arma::mat Zm = double_input(Z, where, zs, true, /*points=*/false);
   if (Zm.n_cols != Xm.n_cols)
     fail(where, "X has " + std::to_string(Xm.n_cols) + " points but the features have " + std::to_string(Zm.n_cols));
   deepdot::ApproximationError e;

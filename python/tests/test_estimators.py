@@ -288,3 +288,17 @@ def test_docs_example_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     accuracies = [float(a) for a in re.findall(r"accuracy (\d\.\d+)", r.stdout)]
     assert len(accuracies) == 2 and min(accuracies) > 0.6, r.stdout
+
+
+def test_float32_unit_rows_pass_without_scaling(data):
+    # Rows normalised in float32 overshoot norm 1 by float rounding; the double
+    # paths (Trainer, Nystroem's fit) must accept them as the float ones do.
+    X, y = data
+    X32 = normalize(X).astype(np.float32)
+    assert (np.linalg.norm(X32.astype(np.float64), axis=1) > 1 + 1e-12).any()
+    fm = deepdot.FeatureMap(map="nystrom", n_components=64, scaling="none", random_state=0).fit(X32)
+    assert fm.transform(X32).dtype == np.float32
+    clf = deepdot.Classifier(n_components=64, scaling="none", random_state=0).fit(X32, y)
+    assert clf.score(X32, y) > 0.8
+    with pytest.raises(ValueError, match="norm"):
+        deepdot.Classifier(n_components=64, scaling="none").fit((X32 * 1.01).astype(np.float32), y)
