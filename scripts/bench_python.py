@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """deepdot from Python against scikit-learn's kernel approximations, in one process.
 
 Prints, on the same Fashion-MNIST images (unit-normalised, float64):

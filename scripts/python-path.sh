@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Makes `/usr/bin/python3 -c "import deepdot"` work after a build: writes
 # deepdot.pth, holding the absolute path of <build>/python (where the build
 # assembles the package: the extension and the .py files), into Debian's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """deepdot for Python: deep dot-product kernels through explicit random features.
 
 scikit-learn estimators over deepdot's C++ library:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scikit-learn estimators over deepdot's C++ library.
 
 The hyper-parameters map one to one onto deepdot::TrainerConfig fields and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Kernels, Gram matrices and approximation errors (thin wrappers of the C++ library)."""
 import numpy as np
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Input conversion shared by the estimators and functions.
 
 The library takes n x d C-ordered float32 or float64 arrays without copying;

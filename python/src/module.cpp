@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot._deepdot: the thin C++ layer under the Python package (python/deepdot).
 //
 // Layout: a C-ordered n x d numpy array holds point i in the d contiguous

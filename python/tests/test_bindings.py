@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The C++ layer: zero-copy inputs and outputs, the GIL, threads, kernels and Gram matrices."""
 import sys
 import threading

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The estimators: equality with the command line, pickling, scikit-learn tools, errors."""
 import io
 import os

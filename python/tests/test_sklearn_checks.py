@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scikit-learn's estimator checks (sklearn.utils.estimator_checks.check_estimator).
 
 Every check runs on every estimator with the default map (fourier:orf) and
