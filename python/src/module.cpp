@@ -472,6 +472,13 @@ PYBIND11_MODULE(_deepdot, m) {
   m.def("trainer_defaults", &trainer_defaults, "TrainerConfig{} as a dict (the estimators' defaults).");
   m.def("feature_map_names", &deepdot::feature_map_names);
   m.def("blas_threads", [] { return openblas_get_num_threads(); });
+  // For the tests: the BLAS budget seen inside a call made with `threads`.
+  m.def("_blas_threads_within", [](long threads) {
+    check_threads(threads, "deepdot._blas_threads_within()");
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    return openblas_get_num_threads();
+  });
 
   py::class_<deepdot::Model>(m, "Model")
       .def("predict", &model_predict, py::arg("X"), py::arg("threads") = 0, "X: n x d; returns n x c scores.")

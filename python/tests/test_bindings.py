@@ -128,6 +128,9 @@ def test_parallel_fits_give_the_serial_results():
 def test_threads_bound_the_blas_budget_and_restore_it(data):
     X, y = data
     before = _deepdot.blas_threads()
+    assert _deepdot._blas_threads_within(1) == 1
+    assert _deepdot._blas_threads_within(0) == before  # 0: leave the budget alone
+    assert _deepdot.blas_threads() == before
     deepdot.Classifier(n_components=64, threads=1).fit(X, y)
     assert _deepdot.blas_threads() == before
     with pytest.raises(ValueError, match="threads"):
