@@ -368,6 +368,10 @@ void map_fit(MapHolder& h, const py::array& X, long sample, long threads) {
   }
 }
 
+// Seconds the library's transform() took in this thread's last FeatureMap.transform(),
+// so scripts/bench_python.py can split a call's time into the library's and the rest.
+thread_local double last_library_seconds = 0.0;
+
 template <typename eT>
 py::array map_transform_typed(const MapHolder& h, const py::array& X, const std::string& where, long threads) {
   const arma::Mat<eT> Xv = view<eT>(X, where, "X");
@@ -378,7 +382,9 @@ py::array map_transform_typed(const MapHolder& h, const py::array& X, const std:
   {
     py::gil_scoped_release release;
     ThreadBudget budget(threads);
+    const auto t0 = std::chrono::steady_clock::now();
     Z = finite_or_rethrow(Xv, where, "X", [&] { return h.map->transform(h.scaled(Xv)); });
+    last_library_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return to_numpy(std::move(Z));
 }
@@ -547,25 +553,8 @@ PYBIND11_MODULE(_deepdot, m) {
                           py::array_t<std::int64_t>(static_cast<py::ssize_t>(labels.n_elem), labels.memptr()));
   }, py::arg("split"), py::arg("max_count") = 0);
 
-  // For scripts/bench_python.py: the transform timed inside C++, around the
-  // library call alone, so the Python layer's share can be measured.
-  m.def("_timed_transform", [](const MapHolder& h, const py::array& X) {
-    const char* where = "deepdot._timed_transform()";
-    auto run = [&](auto tag) {
-      using eT = decltype(tag);
-      const arma::Mat<eT> Xv = view<eT>(X, where, "X");
-      py::gil_scoped_release release;
-      const auto t0 = std::chrono::steady_clock::now();
-      arma::Mat<eT> Z = h.map->transform(h.scaled(Xv));
-      return std::make_pair(std::move(Z), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    };
-    if (is_f32(X)) {
-      auto r = run(float{});
-      return py::make_tuple(to_numpy(std::move(r.first)), r.second);
-    }
-    auto r = run(double{});
-    return py::make_tuple(to_numpy(std::move(r.first)), r.second);
-  });
+  // For scripts/bench_python.py: the library's share of the last transform() in this thread.
+  m.def("_last_library_seconds", [] { return last_library_seconds; });
 
   // For the zero-copy tests: the address the library sees for X, and an output
   // made by the library together with the address of its buffer.
