@@ -298,7 +298,7 @@ int main(int argc, char** argv) {
         r.limit_name = std::string(blas) + " " + std::to_string(D) + "x" + std::to_string(Zb.n_cols);
         rows.push_back(r);
       };
-      deepdot::FeatureRidge ridge(D, 10, deepdot::RidgeSolver::cholesky);
+      deepdot::FeatureRidge ridge(D, 10, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::exact);
       deepdot::FeatureRidge single(D, 10, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::single);
       accumulate_row(ridge, "FeatureRidge exact", dsyrk, "DSYRK");
       accumulate_row(single, "FeatureRidge single", ssyrk, "SSYRK");

@@ -51,8 +51,12 @@ std::vector<std::string> split_specs(const std::string& text, const std::string&
 }
 
 std::vector<unsigned long long> integer_list(Args& args, const std::string& option, const std::string& fallback) {
+  return integer_list(args.str(option, fallback), option);
+}
+
+std::vector<unsigned long long> integer_list(const std::string& text, const std::string& option) {
   std::vector<unsigned long long> out;
-  for (const std::string& item : split_list(args.str(option, fallback), option)) {
+  for (const std::string& item : split_list(text, option)) {
     if (item.find_first_not_of("0123456789") != std::string::npos || item.size() > 12 || std::stoull(item) == 0)
       throw std::invalid_argument("--" + option + " must list positive integers, got '" + item + "'");
     out.push_back(std::stoull(item));

@@ -33,6 +33,8 @@ std::vector<std::string> split_specs(const std::string& text, const std::string&
 
 /// A comma-separated list of positive integers, e.g. --features 256,1024.
 std::vector<unsigned long long> integer_list(Args& args, const std::string& option, const std::string& fallback);
+/// The same for a list already read: `text` is the value of --`option`.
+std::vector<unsigned long long> integer_list(const std::string& text, const std::string& option);
 
 /// Bounds the threads of BLAS (and so of the maps and solvers); 0 leaves the default.
 void set_threads(unsigned long long threads);
