@@ -44,6 +44,8 @@ options (defaults in brackets):
   --exact-max-n N    largest n for the kernel limit (n x n Gram, O(n^3) eigen-decomposition) [2000]
   --from-csv FILE    no fitting: redraw the summaries and plots from a teacher.csv of an earlier run
                      (give the options that run used, for the description)
+  --forms            instead: one teacher, the exact kernel of depths 0..K in the lambda and the
+                     norm-ball form of Algorithm 1 (deepdot experiment teacher --forms --help)
 )";
 
 // "recursive kernel (MAP)" or "recursive kernel (kernel limit)": no commas, so gnuplot can read the CSV.
@@ -58,6 +60,8 @@ struct Curve {
 }  // namespace
 
 int run_teacher(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--forms") return run_teacher_forms(argc, argv);
   cli::Args args(argc, argv, {"quick", "json", "quiet"});
   Common common;
   if (!start(args, "teacher", kUsage, common)) return 0;
