@@ -19,7 +19,7 @@ namespace {
 
 const char* kApproxUsage = R"(usage: deepdot approx --data FILE [options]
 
-For a kernel, a list of feature maps, a list of feature counts and seeds, measures on a sample of
+For one or more kernels (--kernel takes a list of specs), a list of feature maps, a list of feature counts and seeds, measures on a sample of
 the data (scaled into the unit ball) how well <phi(x), phi(y)> approximates K(x, y): relative
 Frobenius error ||K - Z'Z||_F / ||K||_F, the same for the non-constant part ||K - Z'Z||_F /
 ||K - a_0||_F, the largest entry error, the relative spectral error, and the transform time.
@@ -47,7 +47,7 @@ cli::OptionTable approx_table(ApproxOptions& o) {
   cli::add_data_options(t, o.data);
   cli::add_kernel_options(t, o.cfg);
   t.override_default("kernel", "recursive:2");  // shallower than training's: the exact Gram is cheap to compare
-  t.text("maps", "LIST", "map specs", o.maps)
+  t.text("maps", "LIST", "map specs (lists of specs: see above)", o.maps)
       .text("features", "LIST", "comma-separated D values", o.features)
       .count("seeds", "N", "maps drawn per (map, D), averaged", o.sweep.repeats)
       .seed("seed", "the first seed", o.sweep.seed)
@@ -59,12 +59,24 @@ cli::OptionTable approx_table(ApproxOptions& o) {
   return t;
 }
 
-void write_csv(const std::string& path, const std::string& kernel, const std::vector<SweepRow>& rows, arma::uword seeds) {
+// One kernel's sweep.
+struct KernelRows {
+  std::string kernel;
+  std::vector<SweepRow> rows;
+};
+
+// CSV fields holding commas (coeffs:a,b,c) are quoted (RFC 4180).
+std::string csv_field(const std::string& s) {
+  return s.find(',') == std::string::npos ? s : "\"" + s + "\"";
+}
+
+void write_csv(const std::string& path, const std::vector<KernelRows>& all, arma::uword seeds) {
   std::ostringstream f;
   f << "kernel,map,D,seeds,rel_frobenius,rel_frobenius_nonconstant,max_abs_error,rel_spectral,seconds\n";
-  for (const SweepRow& r : rows)
+  for (const KernelRows& k : all)
+   for (const SweepRow& r : k.rows)
     if (!r.skipped)
-      f << kernel << "," << r.map << "," << r.features << "," << seeds << "," << r.error.relative_frobenius << ","
+      f << csv_field(k.kernel) << "," << r.map << "," << r.features << "," << seeds << "," << r.error.relative_frobenius << ","
         << r.error.relative_frobenius_nonconstant << "," << r.error.max_abs_error << "," << r.error.relative_spectral
         << "," << r.seconds << "\n";
   const std::string tmp = path + ".tmp";
@@ -78,16 +90,22 @@ void write_csv(const std::string& path, const std::string& kernel, const std::ve
 }
 
 // Writes the gnuplot script next to the plot and runs it; returns what happened.
-std::string draw(const std::string& plot, const std::string& csv, const std::string& kernel,
+std::string draw(const std::string& plot, const std::string& csv, const std::vector<KernelRows>& all,
                  const std::vector<std::string>& maps) {
+  std::string kernels;
+  for (const KernelRows& k : all) kernels += (kernels.empty() ? "" : ", ") + k.kernel;
   const std::string ext = cli::extension(plot);
   std::string script = std::string("set terminal ") + (ext == ".svg" ? "svg size 800,560" : "pngcairo size 800,560") +
                        "; set output '" + plot + "'; set datafile separator ','; set logscale xy; set key outside;"
                        " set xlabel 'features D'; set ylabel '||K - ZZ^T||_F / ||K - a_0||_F';"
-                       " set title 'approximation error, " + kernel + "'; plot ";
-  for (std::size_t i = 0; i < maps.size(); ++i)
-    script += std::string(i ? ", " : "") + "'" + csv + "' using 3:(strcol(2) eq '" + maps[i] +
-              "' ? $6 : 1/0) with linespoints title '" + maps[i] + "'";
+                       " set title 'approximation error, " + kernels + "'; plot ";
+  bool first = true;
+  for (const KernelRows& k : all)
+    for (const auto& m : maps) {
+      script += std::string(first ? "" : ", ") + "'" + csv + "' using 3:(strcol(1) eq '" + k.kernel + "' && strcol(2) eq '" +
+                m + "' ? $6 : 1/0) with linespoints title '" + (all.size() > 1 ? k.kernel + " " : std::string()) + m + "'";
+      first = false;
+    }
   // The script goes to a file next to the plot: inline, the shell would expand its $6.
   const std::string script_path = plot + ".gp";
   {
@@ -102,26 +120,27 @@ std::string draw(const std::string& plot, const std::string& csv, const std::str
 }
 
 // The rows as a JSON array and as a text table.
-void add_rows(Report& r, const std::vector<SweepRow>& rows) {
+void add_rows(Report& r, const std::vector<KernelRows>& all) {
   std::ostringstream table, json;
   char line[200];
-  std::snprintf(line, sizeof line, "  %-22s %7s %10s %10s %10s %10s %9s\n", "map", "D", "rel.F(nc)", "rel.F",
-                "max|err|", "rel.spec", "seconds");
+  std::snprintf(line, sizeof line, "  %-22s %-22s %7s %10s %10s %10s %10s %9s\n", "kernel", "map", "D", "rel.F(nc)",
+                "rel.F", "max|err|", "rel.spec", "seconds");
   table << line;
   json << "[";
   bool first = true;
-  for (const SweepRow& w : rows) {
+  for (const KernelRows& k : all)
+  for (const SweepRow& w : k.rows) {
     if (w.skipped) {
-      std::snprintf(line, sizeof line, "  %-22s %7llu   skipped: the map needs more than --fit points\n", w.map.c_str(),
-                    static_cast<unsigned long long>(w.features));
+      std::snprintf(line, sizeof line, "  %-22s %-22s %7llu   skipped: the map needs more than --fit points\n",
+                    k.kernel.c_str(), w.map.c_str(), static_cast<unsigned long long>(w.features));
       table << line;
       continue;
     }
-    std::snprintf(line, sizeof line, "  %-22s %7llu %10.4g %10.4g %10.4g %10.4g %9.3g\n", w.map.c_str(),
+    std::snprintf(line, sizeof line, "  %-22s %-22s %7llu %10.4g %10.4g %10.4g %10.4g %9.3g\n", k.kernel.c_str(), w.map.c_str(),
                   static_cast<unsigned long long>(w.features), w.error.relative_frobenius_nonconstant,
                   w.error.relative_frobenius, w.error.max_abs_error, w.error.relative_spectral, w.seconds);
     table << line;
-    json << (first ? "" : ",") << "{\"map\":" << Report::quote(w.map) << ",\"D\":" << w.features
+    json << (first ? "" : ",") << "{\"kernel\":" << Report::quote(k.kernel) << ",\"map\":" << Report::quote(w.map) << ",\"D\":" << w.features
          << ",\"rel_frobenius_nonconstant\":" << w.error.relative_frobenius_nonconstant
          << ",\"rel_frobenius\":" << w.error.relative_frobenius << ",\"max_abs_error\":" << w.error.max_abs_error
          << ",\"rel_spectral\":" << w.error.relative_spectral << ",\"seconds\":" << w.seconds << "}";
@@ -149,7 +168,8 @@ int approx(Args& args) {
   if (o.sweep.repeats < 1 || o.n < 2) throw std::invalid_argument("--seeds must be >= 1 and --n >= 2");
   const std::string ext = cli::extension(o.plot);
   if (ext != ".svg" && ext != ".png") throw std::invalid_argument("--plot " + o.plot + ": the extension must be .svg or .png");
-  const Kernel kernel = make_kernel(o.cfg.kernel);
+  std::vector<KernelRows> kernel_rows;
+  for (const auto& spec : cli::split_specs(o.cfg.kernel, "kernel")) kernel_rows.push_back({make_kernel(spec).spec(), {}});
   Progress progress(o.common.quiet);
   progress.stage("reading data");
   const Dataset data = cli::read_data(o.data);
@@ -160,15 +180,19 @@ int approx(Args& args) {
   const arma::mat X = all.cols(0, n - 1);
   const arma::mat F = all.n_cols > n ? arma::mat(all.cols(n, std::min<arma::uword>(all.n_cols, n + o.fit) - 1)) : X;
   o.sweep.progress = [&progress](std::size_t done, std::size_t total) { progress.bar("measuring", done, total); };
-  const std::vector<SweepRow> rows = approximation_sweep(kernel, maps, features, X, F, o.sweep);
-  write_csv(o.out, kernel.spec(), rows, o.sweep.repeats);
+  std::string kernels;
+  for (KernelRows& k : kernel_rows) {
+    k.rows = approximation_sweep(make_kernel(k.kernel), maps, features, X, F, o.sweep);
+    kernels += (kernels.empty() ? "" : "; ") + k.kernel;
+  }
+  write_csv(o.out, kernel_rows, o.sweep.repeats);
   Report r;
-  r.text("kernel", kernel.spec());
+  r.text("kernel", kernels);
   r.text("sample", shape(X.n_rows, X.n_cols) + " (d x n) from " + data.source);
   r.integer("seeds", o.sweep.repeats);
-  add_rows(r, rows);
+  add_rows(r, kernel_rows);
   r.text("csv", o.out);
-  r.text("plot", draw(o.plot, o.out, kernel.spec(), maps));
+  r.text("plot", draw(o.plot, o.out, kernel_rows, maps));
   progress.stage("done");
   r.print(o.common.json);
   return 0;
