@@ -336,6 +336,7 @@ void bench_end_to_end(const Setup& s, const deepdot::Kernel& kernel, const arma:
     cfg.validation_fraction = 0.0;
     cfg.batch_size = b;
     cfg.solver = deepdot::RidgeSolver::cholesky;
+    cfg.accumulation = deepdot::Accumulation::single;  // the limit below is the float SYRK
     arma::ivec labels(n);
     for (arma::uword i = 0; i < n; ++i) labels[i] = X(0, i) > 0 ? 1 : 0;
     deepdot::Model model;

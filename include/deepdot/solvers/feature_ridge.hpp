@@ -34,11 +34,12 @@ enum class Accumulation {
            ///< batch's sums are rounded in float (relative error about sqrt(b) x 6e-8 per entry)
 };
 
-/// The one default of FeatureRidge and TrainerConfig: single. Its rounding
-/// (about sqrt(b) x 6e-8 relative per entry) is far below the error of random
-/// features, and it is the faster path (docs/performance.md); ask for exact
-/// when comparing against an exact solver to rounding.
-constexpr Accumulation default_accumulation = Accumulation::single;
+/// The one default of FeatureRidge and TrainerConfig: exact, the exact Gram of
+/// the float features, so that the spectrum below float rounding is kept
+/// (FeatureRidge truncates it at float eps under single). single is the faster
+/// path (docs/performance.md) with rounding far below the random features' own
+/// error: jobs measured for speed (deepdot-fashion's main job) ask for it.
+constexpr Accumulation default_accumulation = Accumulation::exact;
 
 /// Parses "exact" or "single". Throws std::invalid_argument naming the value and the choices.
 Accumulation parse_accumulation(const std::string& name);
