@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The declarative option table of the apps. Each option is written once: its
 // name, value placeholder, help text and a setter bound to a field of a
 // library config object, whose current value (the library's own default, e.g.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot experiment teacher --forms: one teacher network, the exact
 // recursive kernel of depths 0..K (squared loss) in the lambda form and in
 // the norm-ball form of Algorithm 1, both tuned on a validation set, beside
