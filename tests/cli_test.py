@@ -36,8 +36,8 @@ def run(*args, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
-def run_json(*args):
-    code, out, err = run(*args, "--json", "--quiet")
+def run_json(*args, env=None):
+    code, out, err = run(*args, "--json", "--quiet", env=env)
     try:
         return code, json.loads(out), err
     except json.JSONDecodeError:
@@ -54,6 +54,12 @@ def write_npy(path, rows, dtype="<f8"):
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
         for r in rows:
             f.write(struct.pack("<%dd" % d, *r))
+
+
+def read_csv(path):
+    import csv as csvmod
+    with open(path, newline="") as f:
+        return list(csvmod.DictReader(f))
 
 
 tmp = tempfile.mkdtemp(prefix="deepdot-cli-")
@@ -206,14 +212,49 @@ if ap:
     errs = {(r["map"], r["D"]): r["rel_frobenius_nonconstant"] for r in ap["results"]}
     check("the error falls with D for fourier", errs[("fourier", 128)] < errs[("fourier", 32)], str(errs))
 
+# The option table: help is generated with the library's defaults; unknown options are rejected.
+code, out, _ = run("train", "--help")
+for needle in ["--kernel SPEC", "[recursive:3]", "[fourier:orf]", "[4096]", "[squared]", "[0.1]", "[float]",
+               "[unit-norm]", "[2048]", "--accumulate A", "[exact]", "--solver S", "[auto]", "[10000]", "[0.001]",
+               "[1000]", "10 values, 1e-08 .. 10"]:
+    check(f"train --help shows the TrainerConfig default {needle}", code == 0 and needle in out, out[:300])
+code, out, _ = run("transform", "--help")
+check("transform --help: precision defaults to float, as train", code == 0 and "float | double features [float]" in out, out)
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "u.ddm"), "--featurs", "64")
+check("train with an unknown option exits 2 naming it", code == 2 and "unknown option --featurs" in err, err)
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "u.ddm"), "--precision", "half")
+check("a bad enum value names the option, the value and the choices", code == 2 and "--precision" in err and
+      "'half'" in err and "float or double" in err, err)
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "u.ddm"), "--features", "x1")
+check("a bad number names the option", code == 2 and "--features" in err and "x1" in err, err)
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "u.ddm"), "--lambda", "1e-3",
+                   "--lambdas", "1e-3,1e-2")
+check("--lambda and --lambdas together exit 2", code == 2 and "--lambdas" in err, err)
+code, tr5, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "acc.ddm"), "--features", "64",
+                          "--accumulate", "exact", "--solver", "cholesky", "--lambdas", "1e-3", "--map", "srht")
+check("train --accumulate exact --solver cholesky --lambdas X", code == 0 and tr5 and tr5.get("lambda") == 1e-3, err)
+
+# The list separator: a comma before a number continues a spec (coeffs:a,b,c); ';' separates too.
+for kernels in ["coeffs:0.5,0.3,0.2,recursive:2", "coeffs:0.5,0.3,0.2;recursive:2"]:
+    code, ap2, err = run_json("approx", "--data", libsvm, "--kernel", kernels, "--maps", "srht,maclaurin",
+                              "--features", "32", "--n", "50", "--out", os.path.join(tmp, "c.csv"),
+                              "--plot", os.path.join(tmp, "c.svg"))
+    got = [(r["kernel"], r["map"]) for r in (ap2 or {}).get("results", [])]
+    check(f"approx --kernel {kernels}: two kernels x two maps", code == 0 and got ==
+          [(k, m) for k in ["coeffs:0.5,0.3,0.2", "recursive:2"] for m in ["srht", "maclaurin"]], err + str(got))
+    crow = read_csv(os.path.join(tmp, "c.csv")) if code == 0 else []
+    check("approx CSV keeps the coeffs spec in one (quoted) field", crow and crow[0]["kernel"] == "coeffs:0.5,0.3,0.2",
+          str(crow[:1]))
+code, ap3, err = run_json("approx", "--data", libsvm, "--kernel", "recursive:1",
+                          "--maps", "maclaurin:kk;taylor:2,srht", "--features", "32", "--n", "50",
+                          "--out", os.path.join(tmp, "c2.csv"), "--plot", os.path.join(tmp, "c2.svg"))
+check("approx --maps with ';' and ',' mixed", code == 0 and ap3 and
+      [r["map"] for r in ap3.get("results", [])] == ["maclaurin:kk", "taylor:2", "srht"], err + str(ap3))
+code, _, err = run("approx", "--data", libsvm, "--maps", "srht,,fourier", "--out", os.path.join(tmp, "c3.csv"))
+check("approx --maps with an empty item exits 2 naming --maps", code == 2 and "--maps" in err, err)
+
 # deepdot experiment: tiny runs write their tables (CSV, JSON) and plot scripts; bad options exit 2.
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1"}  # tiny BLAS calls; threads only contend with other jobs
-
-
-def read_csv(path):
-    import csv as csvmod
-    with open(path, newline="") as f:
-        return list(csvmod.DictReader(f))
 
 
 code, out, _ = run("experiment", "--help")
@@ -299,6 +340,31 @@ if fashion:
           again.get("table") == t1j.get("table"), err)
 else:
     print("skip experiment approx and table1: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+
+# teacher --forms (Algorithm 1's two forms on one teacher; the former deepdot-teacher), as .ci/run runs it.
+fdir = os.path.join(tmp, "forms")
+code, fj, err = run_json("experiment", "teacher", "--forms", "--train", "120", "--validation", "40", "--test", "40",
+                         "--max-depth", "1", "--norm-bounds", "1,10", "--out", fdir)
+forms = read_csv(os.path.join(fdir, "teacher-forms.csv")) if code == 0 else []
+check("experiment teacher --forms: teacher, linear, depths 0..1", code == 0 and
+      [r["model"] for r in forms] == ["teacher itself", "linear (poly:1:1)", "recursive:0", "recursive:1"], err + str(forms))
+check("teacher --forms: finite errors, B from the grid", forms and all(float(r["test_error"]) >= 0 for r in forms) and
+      all(r["norm_bound"] in ("1", "10") for r in forms[1:]), str(forms[:2]))
+code, _, err = run("experiment", "teacher", "--forms", "--inputs", "cube", "--out", fdir)
+check("teacher --forms --inputs cube exits 2 naming the value", code == 2 and "'cube'" in err and "sphere or ball" in err, err)
+
+# experiment approx on Fashion-MNIST when it is installed (the former deepdot-approx): seeds and their spread.
+if os.path.isdir(os.environ.get("DEEPDOT_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")):
+    adir = os.path.join(tmp, "eapprox")
+    code, aj, err = run_json("experiment", "approx", "--quick", "--maps", "srht,nystrom", "--depths", "1",
+                             "--features", "32,512", "--fit", "100", "--n", "60", "--seeds", "2",
+                             "--accuracy-maps", "srht", "--accuracy-features", "32", "--train", "100", "--test", "50",
+                             "--out", adir, env=ONE_THREAD)
+    arows = read_csv(os.path.join(adir, "approx.csv")) if code == 0 else []
+    check("experiment approx: nystrom with D above --fit is skipped, the rest measured", code == 0 and
+          sorted((r["map"], r["D"]) for r in arows) == [("nystrom", "32"), ("srht", "32"), ("srht", "512")], err + str(arows))
+    check("experiment approx: two seeds give a spread", arows and all(r["seeds"] == "2" for r in arows) and
+          float([r for r in arows if r["map"] == "srht"][0]["rel_frobenius_nonconstant_sd"]) > 0, str(arows[:1]))
 
 # Model files: truncated and foreign files are rejected with status 2 and no crash.
 with open(model, "rb") as f:

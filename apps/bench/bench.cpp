@@ -141,9 +141,8 @@ int run_stream(Args& args, bool json) {
   const std::string kernel_spec = args.str("kernel", "recursive:2");
   const std::string map_spec = args.str("map", "fourier:orf");
   const double lambda = args.real("lambda", 1e-4);
-  const std::string acc_name = args.str("accumulate", "single");
-  if (acc_name != "single" && acc_name != "exact") throw std::invalid_argument("--accumulate must be single or exact");
-  const auto accumulation = acc_name == "single" ? deepdot::Accumulation::single : deepdot::Accumulation::exact;
+  // The fast path, as the main job: the bench measures it unless told otherwise.
+  const auto accumulation = deepdot::parse_accumulation(args.str("accumulate", "single"));
   const arma::uword c = 10;  // outputs, as for ten classes
   args.reject_unknown();
   if (N < 2 || d < 1 || D < 1 || b < 1) throw std::invalid_argument("--stream needs N >= 2, --d, --D, --batch >= 1");
@@ -203,7 +202,7 @@ int run_stream(Args& args, bool json) {
   rep.integer("D", D);
   rep.integer("batch", b);
   rep.text("map", map_spec + " of " + kernel_spec);
-  rep.text("accumulation", acc_name);
+  rep.text("accumulation", deepdot::accumulation_name(accumulation));
   rep.number("seconds_total", total, 4);
   rep.number("seconds_map", t_map, 4);
   rep.number("seconds_accumulate", t_acc, 4);
@@ -224,6 +223,191 @@ int run_stream(Args& args, bool json) {
   return within ? 0 : 1;
 }
 
+// The sizes and choices of one benchmark run.
+struct Setup {
+  arma::uword d, D, n, b, n_exact;
+  std::string kernel_spec, e2e_map;
+  std::vector<std::string> maps;
+  int repeats;
+};
+
+// Every map's float transform against the GEMMs of its own shapes.
+void bench_maps(const Setup& s, const deepdot::Kernel& kernel, const arma::mat& X, const arma::fmat& Xf,
+                std::vector<Row>& rows) {
+  const arma::uword d = s.d, D = s.D, n = s.n;
+  const int repeats = s.repeats;
+  const auto& maps = s.maps;
+  for (const auto& spec : maps) {
+    auto map = deepdot::make_feature_map(spec, kernel, d, D, 3);
+    if (map->min_fit_points() > n) {
+      std::fprintf(stderr, "deepdot-bench: skipping %s: fitting it needs --n >= %llu\n", spec.c_str(),
+                   static_cast<unsigned long long>(map->min_fit_points()));
+      continue;
+    }
+    if (!map->is_fitted()) map->fit(X);
+    arma::fmat Z;
+    Row r;
+    r.section = "feature map";
+    r.name = spec;
+    r.seconds = deepdot::best_seconds(repeats, [&] { Z = map->transform(Xf); });
+    r.rate = static_cast<double>(n) / r.seconds;
+    r.rate_unit = "points/s";
+    const auto shapes = map->gemm_shapes();
+    for (const auto& g : shapes)
+      r.limit_seconds += g.single ? deepdot::sgemm_seconds(g.rows, g.inner, n, repeats)
+                                  : deepdot::dgemm_seconds(g.rows, g.inner, n, repeats);
+    r.limit_name = shapes.empty() ? "(not GEMM-shaped)" : describe_shapes(shapes, n);
+    rows.push_back(r);
+  }
+
+}
+
+// Accumulation of ZZ' and ZY' for one batch of float features, and the D x D solve.
+void bench_accumulate(const Setup& s, const arma::fmat& Xf, std::vector<Row>& rows) {
+  const arma::uword d = s.d, D = s.D, n = s.n, b = s.b;
+  const int repeats = s.repeats;
+  {
+    const auto map = deepdot::make_feature_map("fourier", deepdot::make_kernel("recursive:2"), d, D, 3);
+    const arma::fmat Zb = map->transform(arma::fmat(Xf.cols(0, std::min(n, b) - 1)));
+    const arma::mat Yb(10, Zb.n_cols, arma::fill::randn);
+    const double dsyrk = deepdot::syrk_seconds(D, Zb.n_cols, false, repeats);
+    const double ssyrk = deepdot::syrk_seconds(D, Zb.n_cols, true, repeats);
+    const auto accumulate_row = [&](deepdot::FeatureRidge& ridge, const char* name, double limit, const char* blas) {
+      Row r;
+      r.section = "accumulate";
+      r.name = name;
+      r.seconds = deepdot::best_seconds(repeats, [&] { ridge.accumulate(Zb, Yb); });
+      r.rate = deepdot::syrk_flops(static_cast<double>(D), static_cast<double>(Zb.n_cols)) / r.seconds / 1e9;
+      r.rate_unit = "GFLOP/s";
+      r.limit_seconds = limit;
+      r.limit_name = std::string(blas) + " " + std::to_string(D) + "x" + std::to_string(Zb.n_cols);
+      rows.push_back(r);
+    };
+    deepdot::FeatureRidge ridge(D, 10, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::exact);
+    deepdot::FeatureRidge single(D, 10, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::single);
+    accumulate_row(ridge, "FeatureRidge exact", dsyrk, "DSYRK");
+    accumulate_row(single, "FeatureRidge single", ssyrk, "SSYRK");
+
+    Row s;
+    s.section = "solver";
+    s.name = "FeatureRidge Cholesky";
+    s.seconds = deepdot::best_seconds(repeats, [&] { ridge.set_lambda(1e-3); }, false);
+    s.rate = deepdot::cholesky_flops(static_cast<double>(D)) / s.seconds / 1e9;
+    s.rate_unit = "GFLOP/s";
+    s.limit_seconds = deepdot::cholesky_seconds(D, repeats);
+    s.limit_name = "DPOTRF " + std::to_string(D);
+    rows.push_back(s);
+  }
+
+}
+
+// Exact kernel ridge, one lambda, against SYRK + Cholesky of n x n.
+void bench_exact_ridge(const Setup& s, const deepdot::Kernel& kernel, std::vector<Row>& rows) {
+  const arma::uword d = s.d, n_exact = s.n_exact;
+  const int repeats = s.repeats;
+  {
+    const arma::mat Xe = unit_points(d, n_exact, 4);
+    const arma::mat Ye = arma::sign(arma::mat(10, n_exact, arma::fill::randn));
+    deepdot::KernelRidge ridge(kernel);
+    Row r;
+    r.section = "exact ridge";
+    r.name = "KernelRidge n=" + std::to_string(n_exact);
+    r.seconds = deepdot::best_seconds(repeats, [&] { ridge.fit(Xe, Ye, 1e-3); }, false);
+    r.rate = static_cast<double>(n_exact) / r.seconds;
+    r.rate_unit = "points/s";
+    r.limit_seconds = deepdot::syrk_seconds(n_exact, d, false, repeats) + deepdot::cholesky_seconds(n_exact, repeats);
+    r.limit_name = "DSYRK + DPOTRF " + std::to_string(n_exact);
+    r.note = "(float factor + refinement)";
+    rows.push_back(r);
+  }
+
+}
+
+// End to end: Trainer::fit and predict with the squared loss, one lambda.
+void bench_end_to_end(const Setup& s, const deepdot::Kernel& kernel, const arma::mat& X, std::vector<Row>& rows) {
+  const arma::uword d = s.d, D = s.D, n = s.n, b = s.b;
+  const std::string& kernel_spec = s.kernel_spec;
+  const std::string& e2e_map = s.e2e_map;
+  {
+    deepdot::TrainerConfig cfg;
+    cfg.kernel = kernel_spec;
+    cfg.map = e2e_map;
+    cfg.features = D;
+    cfg.lambdas = arma::vec{1e-3};
+    cfg.validation_fraction = 0.0;
+    cfg.batch_size = b;
+    cfg.solver = deepdot::RidgeSolver::cholesky;
+    cfg.accumulation = deepdot::Accumulation::single;  // the limit below is the float SYRK
+    arma::ivec labels(n);
+    for (arma::uword i = 0; i < n; ++i) labels[i] = X(0, i) > 0 ? 1 : 0;
+    deepdot::Model model;
+    Row r;
+    r.section = "end to end";
+    r.name = "fit+predict " + e2e_map;
+    r.seconds = deepdot::best_seconds(1, [&] {
+      model = deepdot::Trainer(cfg).fit(X, labels);
+      const arma::mat scores = model.predict(X);
+    }, false);
+    r.rate = static_cast<double>(n) / r.seconds;
+    r.rate_unit = "points/s";
+    // Limits of the same work: the map's GEMMs twice (fit and predict), the
+    // float SYRK of all n points (the trainer accumulates float features in
+    // single precision), and the D x D Cholesky.
+    const auto map = deepdot::make_feature_map(e2e_map, kernel, d, D, 1);
+    if (!map->is_fitted()) map->fit(X);
+    double gemm = 0.0;
+    for (const auto& g : map->gemm_shapes())
+      gemm += g.single ? deepdot::sgemm_seconds(g.rows, g.inner, n, 1) : deepdot::dgemm_seconds(g.rows, g.inner, n, 1);
+    r.limit_seconds = 2 * gemm + deepdot::syrk_seconds(D, n, true, 1) + deepdot::cholesky_seconds(D, 1);
+    r.limit_name = "2 x map GEMMs + SSYRK + DPOTRF";
+    rows.push_back(r);
+  }
+
+}
+
+int run_hot_paths(Args& args, bool json) {
+  const bool quick = args.flag("quick");
+  Setup s;
+  s.d = args.integer("d", quick ? 64 : 784);
+  s.D = args.integer("D", quick ? 256 : 4096);
+  s.n = args.integer("n", quick ? 512 : 8192);
+  s.b = args.integer("batch", quick ? 256 : 2048);
+  s.n_exact = args.integer("exact-n", quick ? 300 : 4000);
+  s.kernel_spec = args.str("kernel", "recursive:2");
+  s.e2e_map = args.str("map", "fourier:orf");
+  s.maps = deepdot::cli::split_specs(args.str("maps", "tensorsketch,srht,maclaurin,fourier,fourier:orf,layerwise,nystrom"), "maps");
+  s.repeats = static_cast<int>(args.integer("repeats", 2));
+  args.reject_unknown();
+  if (s.d < 1 || s.D < 2 || s.n < 2 || s.b < 1 || s.n_exact < 2 || s.repeats < 1)
+    throw std::invalid_argument("sizes must be positive (--D >= 2, --n >= 2, --exact-n >= 2) and --repeats >= 1");
+  const arma::uword d = s.d, D = s.D, n = s.n, b = s.b;
+  const int repeats = s.repeats;
+  const std::string& kernel_spec = s.kernel_spec;
+  const deepdot::Kernel kernel = deepdot::make_kernel(kernel_spec);
+  const arma::mat X = unit_points(d, n, 1);
+  const arma::fmat Xf = arma::conv_to<arma::fmat>::from(X);
+  std::vector<Row> rows;
+  bench_maps(s, kernel, X, Xf, rows);
+  bench_accumulate(s, Xf, rows);
+  bench_exact_ridge(s, kernel, rows);
+  bench_end_to_end(s, kernel, X, rows);
+
+  Report rep;
+  rep.text("machine", std::to_string(std::thread::hardware_concurrency()) + " hardware threads");
+  rep.text("kernel", kernel_spec);
+  rep.integer("d", d);
+  rep.integer("D", D);
+  rep.integer("n", n);
+  rep.integer("batch", b);
+  const double sg = deepdot::sgemm_seconds(D, d, n, repeats);
+  rep.number("sgemm_gflops", deepdot::gemm_flops(D, d, n) / sg / 1e9, 4);
+  const double dg = deepdot::dgemm_seconds(D, d, n, repeats);
+  rep.number("dgemm_gflops", deepdot::gemm_flops(D, d, n) / dg / 1e9, 4);
+  rep.raw("rows", json_rows(rows), text_rows(rows));
+  rep.print(json);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -234,151 +418,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     const bool json = args.flag("json");
-    const auto threads = args.integer("threads", 0);
-    deepdot::cli::set_threads(threads);
+    deepdot::cli::set_threads(args.integer("threads", 0));
     if (args.str("stream", "") != "") return run_stream(args, json);
-
-    const bool quick = args.flag("quick");
-    const arma::uword d = args.integer("d", quick ? 64 : 784), D = args.integer("D", quick ? 256 : 4096);
-    const arma::uword n = args.integer("n", quick ? 512 : 8192), b = args.integer("batch", quick ? 256 : 2048);
-    const arma::uword n_exact = args.integer("exact-n", quick ? 300 : 4000);
-    const std::string kernel_spec = args.str("kernel", "recursive:2");
-    const std::string e2e_map = args.str("map", "fourier:orf");
-    const auto maps = deepdot::cli::split_specs(args.str("maps", "tensorsketch,srht,maclaurin,fourier,fourier:orf,layerwise,nystrom"), "maps");
-    const int repeats = static_cast<int>(args.integer("repeats", 2));
-    args.reject_unknown();
-    if (d < 1 || D < 2 || n < 2 || b < 1 || n_exact < 2 || repeats < 1)
-      throw std::invalid_argument("sizes must be positive (--D >= 2, --n >= 2, --exact-n >= 2) and --repeats >= 1");
-
-    const deepdot::Kernel kernel = deepdot::make_kernel(kernel_spec);
-    const arma::mat X = unit_points(d, n, 1);
-    const arma::fmat Xf = arma::conv_to<arma::fmat>::from(X);
-    std::vector<Row> rows;
-
-    // Feature maps.
-    for (const auto& spec : maps) {
-      auto map = deepdot::make_feature_map(spec, kernel, d, D, 3);
-      if (!map->is_fitted() || spec.rfind("nystrom", 0) == 0) {
-        if (n < D) {
-          std::fprintf(stderr, "deepdot-bench: skipping %s: fitting it needs --n >= D\n", spec.c_str());
-          continue;
-        }
-        map->fit(X);
-      }
-      arma::fmat Z;
-      Row r;
-      r.section = "feature map";
-      r.name = spec;
-      r.seconds = deepdot::best_seconds(repeats, [&] { Z = map->transform(Xf); });
-      r.rate = static_cast<double>(n) / r.seconds;
-      r.rate_unit = "points/s";
-      const auto shapes = map->gemm_shapes();
-      for (const auto& g : shapes)
-        r.limit_seconds += g.single ? deepdot::sgemm_seconds(g.rows, g.inner, n, repeats)
-                                    : deepdot::dgemm_seconds(g.rows, g.inner, n, repeats);
-      r.limit_name = shapes.empty() ? "(not GEMM-shaped)" : describe_shapes(shapes, n);
-      rows.push_back(r);
-    }
-
-    // Accumulation of ZZ' and ZY' for one batch of float features.
-    {
-      const auto map = deepdot::make_feature_map("fourier", deepdot::make_kernel("recursive:2"), d, D, 3);
-      const arma::fmat Zb = map->transform(arma::fmat(Xf.cols(0, std::min(n, b) - 1)));
-      const arma::mat Yb(10, Zb.n_cols, arma::fill::randn);
-      const double dsyrk = deepdot::syrk_seconds(D, Zb.n_cols, false, repeats);
-      const double ssyrk = deepdot::syrk_seconds(D, Zb.n_cols, true, repeats);
-      const auto accumulate_row = [&](deepdot::FeatureRidge& ridge, const char* name, double limit, const char* blas) {
-        Row r;
-        r.section = "accumulate";
-        r.name = name;
-        r.seconds = deepdot::best_seconds(repeats, [&] { ridge.accumulate(Zb, Yb); });
-        r.rate = deepdot::syrk_flops(static_cast<double>(D), static_cast<double>(Zb.n_cols)) / r.seconds / 1e9;
-        r.rate_unit = "GFLOP/s";
-        r.limit_seconds = limit;
-        r.limit_name = std::string(blas) + " " + std::to_string(D) + "x" + std::to_string(Zb.n_cols);
-        rows.push_back(r);
-      };
-      deepdot::FeatureRidge ridge(D, 10, deepdot::RidgeSolver::cholesky);
-      deepdot::FeatureRidge single(D, 10, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::single);
-      accumulate_row(ridge, "FeatureRidge exact", dsyrk, "DSYRK");
-      accumulate_row(single, "FeatureRidge single", ssyrk, "SSYRK");
-
-      Row s;
-      s.section = "solver";
-      s.name = "FeatureRidge Cholesky";
-      s.seconds = deepdot::best_seconds(repeats, [&] { ridge.set_lambda(1e-3); }, false);
-      s.rate = deepdot::cholesky_flops(static_cast<double>(D)) / s.seconds / 1e9;
-      s.rate_unit = "GFLOP/s";
-      s.limit_seconds = deepdot::cholesky_seconds(D, repeats);
-      s.limit_name = "DPOTRF " + std::to_string(D);
-      rows.push_back(s);
-    }
-
-    // Exact kernel ridge, one lambda.
-    {
-      const arma::mat Xe = unit_points(d, n_exact, 4);
-      const arma::mat Ye = arma::sign(arma::mat(10, n_exact, arma::fill::randn));
-      deepdot::KernelRidge ridge(kernel);
-      Row r;
-      r.section = "exact ridge";
-      r.name = "KernelRidge n=" + std::to_string(n_exact);
-      r.seconds = deepdot::best_seconds(repeats, [&] { ridge.fit(Xe, Ye, 1e-3); }, false);
-      r.rate = static_cast<double>(n_exact) / r.seconds;
-      r.rate_unit = "points/s";
-      r.limit_seconds = deepdot::syrk_seconds(n_exact, d, false, repeats) + deepdot::cholesky_seconds(n_exact, repeats);
-      r.limit_name = "DSYRK + DPOTRF " + std::to_string(n_exact);
-      r.note = "(float factor + refinement)";
-      rows.push_back(r);
-    }
-
-    // End to end: Trainer::fit and predict with the squared loss, one lambda.
-    {
-      deepdot::TrainerConfig cfg;
-      cfg.kernel = kernel_spec;
-      cfg.map = e2e_map;
-      cfg.features = D;
-      cfg.lambdas = arma::vec{1e-3};
-      cfg.validation_fraction = 0.0;
-      cfg.batch_size = b;
-      cfg.solver = deepdot::RidgeSolver::cholesky;
-      arma::ivec labels(n);
-      for (arma::uword i = 0; i < n; ++i) labels[i] = X(0, i) > 0 ? 1 : 0;
-      deepdot::Model model;
-      Row r;
-      r.section = "end to end";
-      r.name = "fit+predict " + e2e_map;
-      r.seconds = deepdot::best_seconds(1, [&] {
-        model = deepdot::Trainer(cfg).fit(X, labels);
-        const arma::mat scores = model.predict(X);
-      }, false);
-      r.rate = static_cast<double>(n) / r.seconds;
-      r.rate_unit = "points/s";
-      // Limits of the same work: the map's GEMMs twice (fit and predict), the
-      // float SYRK of all n points (the trainer accumulates float features in
-      // single precision), and the D x D Cholesky.
-      const auto map = deepdot::make_feature_map(e2e_map, kernel, d, D, 1);
-      if (!map->is_fitted()) map->fit(X);
-      double gemm = 0.0;
-      for (const auto& g : map->gemm_shapes())
-        gemm += g.single ? deepdot::sgemm_seconds(g.rows, g.inner, n, 1) : deepdot::dgemm_seconds(g.rows, g.inner, n, 1);
-      r.limit_seconds = 2 * gemm + deepdot::syrk_seconds(D, n, true, 1) + deepdot::cholesky_seconds(D, 1);
-      r.limit_name = "2 x map GEMMs + SSYRK + DPOTRF";
-      rows.push_back(r);
-    }
-
-    Report rep;
-    rep.text("machine", std::to_string(std::thread::hardware_concurrency()) + " hardware threads");
-    rep.text("kernel", kernel_spec);
-    rep.integer("d", d);
-    rep.integer("D", D);
-    rep.integer("n", n);
-    rep.integer("batch", b);
-    const double sg = deepdot::sgemm_seconds(D, d, n, repeats);
-    rep.number("sgemm_gflops", deepdot::gemm_flops(D, d, n) / sg / 1e9, 4);
-    const double dg = deepdot::dgemm_seconds(D, d, n, repeats);
-    rep.number("dgemm_gflops", deepdot::gemm_flops(D, d, n) / dg / 1e9, 4);
-    rep.raw("rows", json_rows(rows), text_rows(rows));
-    rep.print(json);
-    return 0;
+    return run_hot_paths(args, json);
   });
 }

@@ -37,6 +37,8 @@ class Args {
   }
   bool help() const { return help_; }
   bool flag(const std::string& name) { used_.insert(name); return values_.count(name) > 0; }
+  /// True when --name was given (with or without a value); marks it as used.
+  bool has(const std::string& name) { used_.insert(name); return values_.count(name) > 0; }
   std::string str(const std::string& name, const std::string& fallback) {
     used_.insert(name);
     const auto it = values_.find(name);

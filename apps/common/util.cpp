@@ -51,8 +51,12 @@ std::vector<std::string> split_specs(const std::string& text, const std::string&
 }
 
 std::vector<unsigned long long> integer_list(Args& args, const std::string& option, const std::string& fallback) {
+  return integer_list(args.str(option, fallback), option);
+}
+
+std::vector<unsigned long long> integer_list(const std::string& text, const std::string& option) {
   std::vector<unsigned long long> out;
-  for (const std::string& item : split_list(args.str(option, fallback), option)) {
+  for (const std::string& item : split_list(text, option)) {
     if (item.find_first_not_of("0123456789") != std::string::npos || item.size() > 12 || std::stoull(item) == 0)
       throw std::invalid_argument("--" + option + " must list positive integers, got '" + item + "'");
     out.push_back(std::stoull(item));
@@ -85,27 +89,6 @@ void write_values(const std::string& path, const arma::vec& v, const std::string
   else throw std::invalid_argument("--" + option + " " + path + ": the extension must be .npy or .csv");
 }
 
-const char* kDataHelp =
-    "  --data FILE        data file (LIBSVM, CSV, .npy, IDX images)\n"
-    "  --labels FILE      labels file, for IDX images or .npy data\n"
-    "  --format F         auto | libsvm | csv | npy | idx [auto]\n"
-    "  --label-column C   CSV: first | last | none | a column name or index [auto: last if a header names it\n"
-    "                     label/class/target/y, else first]\n";
-
-Dataset read_data(Args& args, const std::string& option, bool required) {
-  const std::string path = args.str(option, "");
-  if (path.empty()) {
-    if (required) throw std::invalid_argument("--" + option + " FILE is required (see --help)");
-    return {};
-  }
-  ReadOptions opts;
-  opts.format = args.str("format", "auto");
-  if (option == "data") opts.labels_path = args.str("labels", "");
-  if (option == "test") opts.labels_path = args.str("test-labels", "");
-  opts.csv_label_column = args.str("label-column", "auto");
-  return read_dataset(path, opts);
-}
-
 std::string shape(arma::uword rows, arma::uword cols) { return std::to_string(rows) + " x " + std::to_string(cols); }
 
 bool labels_are_classes(const arma::vec& y) {
@@ -122,14 +105,3 @@ arma::ivec to_classes(const arma::vec& y) {
 
 }  // namespace deepdot::cli
 
-namespace deepdot::cli {
-
-CommonOptions common_options(Args& args) {
-  CommonOptions c;
-  c.json = args.flag("json");
-  c.quiet = args.flag("quiet");
-  set_threads(args.integer("threads", 0));
-  return c;
-}
-
-}  // namespace deepdot::cli

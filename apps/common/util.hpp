@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Helpers every app needs, written once: timing, lists, threads, reading the
-// data options and writing matrices by the file's extension.
+// Helpers every app needs, written once: timing, lists, threads, labels and
+// writing matrices by the file's extension (the options themselves: options.hpp).
 #pragma once
 
 #include "cli.hpp"
@@ -33,6 +33,8 @@ std::vector<std::string> split_specs(const std::string& text, const std::string&
 
 /// A comma-separated list of positive integers, e.g. --features 256,1024.
 std::vector<unsigned long long> integer_list(Args& args, const std::string& option, const std::string& fallback);
+/// The same for a list already read: `text` is the value of --`option`.
+std::vector<unsigned long long> integer_list(const std::string& text, const std::string& option);
 
 /// Bounds the threads of BLAS (and so of the maps and solvers); 0 leaves the default.
 void set_threads(unsigned long long threads);
@@ -47,14 +49,6 @@ void write_matrix(const std::string& path, const arma::mat& M, const std::string
 /// Writes one value per point (n values) as .npy or .csv by the extension.
 void write_values(const std::string& path, const arma::vec& v, const std::string& option = "out");
 
-/// Help text of the data options read by read_data().
-extern const char* kDataHelp;
-
-/// Reads the data file named by --`option` with --format, --label-column and
-/// the labels option of that file (--labels for --data, --test-labels for
-/// --test). Without the option: an error if `required`, else an empty Dataset.
-Dataset read_data(Args& args, const std::string& option = "data", bool required = true);
-
 /// "rows x cols".
 std::string shape(arma::uword rows, arma::uword cols);
 
@@ -66,15 +60,3 @@ arma::ivec to_classes(const arma::vec& y);
 
 }  // namespace deepdot::cli
 
-namespace deepdot::cli {
-
-/// Options every command takes: --json, --quiet and --threads N (applied here).
-struct CommonOptions {
-  bool json = false;   ///< one JSON object on stdout
-  bool quiet = false;  ///< no progress on stderr
-};
-
-/// Reads --json, --quiet and --threads N (bounding the threads at once).
-CommonOptions common_options(Args& args);
-
-}  // namespace deepdot::cli

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 // deepdot approx: approximation errors of feature maps against D; CSV and a plot.
 #include "commands.hpp"
+#include "../common/options.hpp"
 
 #include <deepdot/deepdot.hpp>
-#include <deepdot/io/dataset.hpp>
-#include <deepdot/model/model.hpp>
-#include <deepdot/model/trainer.hpp>
 #include <deepdot/maps/approximation.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 
@@ -20,116 +19,93 @@ namespace {
 
 const char* kApproxUsage = R"(usage: deepdot approx --data FILE [options]
 
-For a kernel, a list of feature maps, a list of feature counts and seeds, measures on a sample of
+For one or more kernels (--kernel takes a list of specs), a list of feature maps, a list of feature counts and seeds, measures on a sample of
 the data (scaled into the unit ball) how well <phi(x), phi(y)> approximates K(x, y): relative
 Frobenius error ||K - Z'Z||_F / ||K||_F, the same for the non-constant part ||K - Z'Z||_F /
 ||K - a_0||_F, the largest entry error, the relative spectral error, and the transform time.
+Repeat r of every (map, D) uses seed --seed + r (deepdot::approximation_sweep). Maps that need
+more fit points than --fit gives (nystrom with D above it) are skipped and said so.
 Writes a CSV (--out) and a log-log plot of the error against D, one line per map (--plot, needs
 gnuplot; without it the CSV is written and the command to draw it is printed).
+Lists of specs are separated by ';' or by ',' before a name: "coeffs:0.5,0.3,0.2,recursive:2" is two.
 
 options:
-)"
-                           "%s"
-                           R"(  --kernel SPEC      [recursive:2]
-  --maps LIST        comma-separated map specs [maclaurin:kk,srht,tensorsketch,fourier]
-  --features LIST    comma-separated D values [256,1024,4096]
-  --seeds N          seeds per point, averaged [3]
-  --n N              points of the sample (the first N) [1000]
-  --fit N            points after the sample given to fit() of data-dependent maps [2000]
-  --scaling S        [unit-norm]
-  --out FILE         CSV of every measurement [approx.csv]
-  --plot FILE        .svg or .png plot [approx.svg]
-  --json, --quiet, --threads N
 )";
 
-}  // namespace
+struct ApproxOptions {
+  cli::DataValues data;
+  TrainerConfig cfg;  // kernel and scaling
+  cli::CommonValues common;
+  SweepOptions sweep;
+  std::string maps = "maclaurin:kk,srht,tensorsketch,fourier", features = "256,1024,4096";
+  arma::uword n = 1000, fit = 2000;
+  std::string out = "approx.csv", plot = "approx.svg";
+};
 
-int approx(Args& args) {
-  if (args.help()) {
-    std::printf(kApproxUsage, kDataHelp);
-    return 0;
-  }
-  const CommonOptions common = common_options(args);
-  const deepdot::Kernel kernel = deepdot::make_kernel(args.str("kernel", "recursive:2"));
-  const std::vector<std::string> maps = cli::split_specs(args.str("maps", "maclaurin:kk,srht,tensorsketch,fourier"), "maps");
-  std::vector<arma::uword> features;
-  for (double v : args.reals("features", "256,1024,4096")) {
-    if (!(v >= 1) || v != std::floor(v)) throw std::invalid_argument("--features must list positive integers");
-    features.push_back(static_cast<arma::uword>(v));
-  }
-  const auto seeds = args.integer("seeds", 3);
-  const auto n = args.integer("n", 1000);
-  const auto n_fit = args.integer("fit", 2000);
-  const deepdot::Scaling scaling = deepdot::parse_scaling(args.str("scaling", "unit-norm"));
-  const std::string out = args.str("out", "approx.csv");
-  const std::string plot = args.str("plot", "approx.svg");
-  Progress progress(common.quiet);
-  progress.stage("reading data");
-  deepdot::Dataset data = read_data(args);
-  args.reject_unknown();
-  if (seeds < 1 || n < 2) throw std::invalid_argument("--seeds must be >= 1 and --n >= 2");
-  deepdot::Scaler scaler(scaling);
-  scaler.fit(data.X);
-  const arma::mat all = scaler.transform(data.X);
-  const arma::uword n_sample = std::min<arma::uword>(n, all.n_cols);
-  const arma::mat X = all.cols(0, n_sample - 1);
-  const arma::mat F = all.n_cols > n_sample ? arma::mat(all.cols(n_sample, std::min<arma::uword>(all.n_cols, n_sample + n_fit) - 1))
-                                            : X;
-  const arma::mat K = deepdot::gram(kernel, X);
-  const double a0 = kernel.coefficients(1)[0];
+cli::OptionTable approx_table(ApproxOptions& o) {
+  cli::OptionTable t;
+  cli::add_data_options(t, o.data);
+  cli::add_kernel_options(t, o.cfg);
+  t.override_default("kernel", "recursive:2");  // shallower than training's: the exact Gram is cheap to compare
+  t.text("maps", "LIST", "map specs (lists of specs: see above)", o.maps)
+      .text("features", "LIST", "comma-separated D values", o.features)
+      .count("seeds", "N", "maps drawn per (map, D), averaged", o.sweep.repeats)
+      .seed("seed", "the first seed", o.sweep.seed)
+      .count("n", "N", "points of the sample (the first N)", o.n)
+      .count("fit", "N", "points after the sample given to fit() of data-dependent maps", o.fit)
+      .text("out", "FILE", "CSV of every measurement", o.out)
+      .text("plot", "FILE", ".svg or .png plot", o.plot);
+  cli::add_common_options(t, o.common);
+  return t;
+}
 
-  struct Row {
-    std::string map;
-    arma::uword D;
-    double frob, frob_nc, max_abs, spectral, seconds;
-  };
-  std::vector<Row> rows;
-  const std::size_t total = maps.size() * features.size() * seeds;
-  std::size_t done = 0;
-  for (const auto& m : maps)
-    for (arma::uword D : features) {
-      Row r{m, D, 0, 0, 0, 0, 0};
-      for (arma::uword s = 0; s < seeds; ++s) {
-        auto map = deepdot::make_feature_map(m, kernel, X.n_rows, D, 1 + s);
-        if (!map->is_fitted() || m.rfind("nystrom", 0) == 0) map->fit(F);
-        const auto t0 = Clock::now();
-        const arma::mat Z = map->transform(X);
-        r.seconds += seconds_since(t0) / static_cast<double>(seeds);
-        const deepdot::ApproximationError e = deepdot::approximation_error(K, Z, a0);
-        r.frob += e.relative_frobenius / static_cast<double>(seeds);
-        r.frob_nc += e.relative_frobenius_nonconstant / static_cast<double>(seeds);
-        r.max_abs += e.max_abs_error / static_cast<double>(seeds);
-        r.spectral += e.relative_spectral / static_cast<double>(seeds);
-        progress.bar("measuring", ++done, total);
-      }
-      rows.push_back(r);
-    }
+// One kernel's sweep.
+struct KernelRows {
+  std::string kernel;
+  std::vector<SweepRow> rows;
+};
 
-  // CSV, atomically.
-  {
-    const std::string tmp = out + ".tmp";
-    std::ofstream f(tmp);
-    f << "kernel,map,D,seeds,rel_frobenius,rel_frobenius_nonconstant,max_abs_error,rel_spectral,seconds\n";
-    for (const Row& r : rows)
-      f << kernel.spec() << "," << r.map << "," << r.D << "," << seeds << "," << r.frob << "," << r.frob_nc << ","
-        << r.max_abs << "," << r.spectral << "," << r.seconds << "\n";
-    f.close();
-    if (!f || std::rename(tmp.c_str(), out.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("writing " + out + " failed");
-    }
+// CSV fields holding commas (coeffs:a,b,c) are quoted (RFC 4180).
+std::string csv_field(const std::string& s) {
+  return s.find(',') == std::string::npos ? s : "\"" + s + "\"";
+}
+
+void write_csv(const std::string& path, const std::vector<KernelRows>& all, arma::uword seeds) {
+  std::ostringstream f;
+  f << "kernel,map,D,seeds,rel_frobenius,rel_frobenius_nonconstant,max_abs_error,rel_spectral,seconds\n";
+  for (const KernelRows& k : all)
+   for (const SweepRow& r : k.rows)
+    if (!r.skipped)
+      f << csv_field(k.kernel) << "," << r.map << "," << r.features << "," << seeds << "," << r.error.relative_frobenius << ","
+        << r.error.relative_frobenius_nonconstant << "," << r.error.max_abs_error << "," << r.error.relative_spectral
+        << "," << r.seconds << "\n";
+  const std::string tmp = path + ".tmp";
+  std::ofstream out(tmp);
+  out << f.str();
+  out.close();
+  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("writing " + path + " failed");
   }
-  // The plot: gnuplot reads the CSV directly, one line per map.
-  std::string plot_status;
+}
+
+// Writes the gnuplot script next to the plot and runs it; returns what happened.
+std::string draw(const std::string& plot, const std::string& csv, const std::vector<KernelRows>& all,
+                 const std::vector<std::string>& maps) {
+  std::string kernels;
+  for (const KernelRows& k : all) kernels += (kernels.empty() ? "" : ", ") + k.kernel;
   const std::string ext = cli::extension(plot);
-  if (ext != ".svg" && ext != ".png") throw std::invalid_argument("--plot " + plot + ": the extension must be .svg or .png");
   std::string script = std::string("set terminal ") + (ext == ".svg" ? "svg size 800,560" : "pngcairo size 800,560") +
                        "; set output '" + plot + "'; set datafile separator ','; set logscale xy; set key outside;"
                        " set xlabel 'features D'; set ylabel '||K - ZZ^T||_F / ||K - a_0||_F';"
-                       " set title 'approximation error, " + kernel.spec() + "'; plot ";
-  for (std::size_t i = 0; i < maps.size(); ++i)
-    script += std::string(i ? ", " : "") + "'" + out + "' using 3:(strcol(2) eq '" + maps[i] +
-              "' ? $6 : 1/0) with linespoints title '" + maps[i] + "'";
+                       " set title 'approximation error, " + kernels + "'; plot ";
+  bool first = true;
+  for (const KernelRows& k : all)
+    for (const auto& m : maps) {
+      script += std::string(first ? "" : ", ") + "'" + csv + "' using 3:(strcol(1) eq '" + k.kernel + "' && strcol(2) eq '" +
+                m + "' ? $6 : 1/0) with linespoints title '" + (all.size() > 1 ? k.kernel + " " : std::string()) + m + "'";
+      first = false;
+    }
   // The script goes to a file next to the plot: inline, the shell would expand its $6.
   const std::string script_path = plot + ".gp";
   {
@@ -137,40 +113,88 @@ int approx(Args& args) {
     g << script << "\n";
     if (!g) throw std::runtime_error("writing " + script_path + " failed");
   }
-  const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  if (have_gnuplot) {
-    const std::string cmd = "gnuplot '" + script_path + "' 2>/dev/null";
-    plot_status = std::system(cmd.c_str()) == 0 ? plot : "gnuplot failed; run: gnuplot " + script_path;
-  } else {
-    plot_status = "gnuplot is not installed (apt-get install gnuplot-nox); draw it with: gnuplot " + script_path;
-  }
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0)
+    return "gnuplot is not installed (apt-get install gnuplot-nox); draw it with: gnuplot " + script_path;
+  const std::string cmd = "gnuplot '" + script_path + "' 2>/dev/null";
+  return std::system(cmd.c_str()) == 0 ? plot : "gnuplot failed; run: gnuplot " + script_path;
+}
 
-  Report r;
-  r.text("kernel", kernel.spec());
-  r.text("sample", shape(X.n_rows, X.n_cols) + " (d x n) from " + data.source);
-  r.integer("seeds", seeds);
+// The rows as a JSON array and as a text table.
+void add_rows(Report& r, const std::vector<KernelRows>& all) {
   std::ostringstream table, json;
   char line[200];
-  std::snprintf(line, sizeof line, "  %-22s %7s %10s %10s %10s %10s %9s\n", "map", "D", "rel.F(nc)", "rel.F",
-                "max|err|", "rel.spec", "seconds");
+  std::snprintf(line, sizeof line, "  %-22s %-22s %7s %10s %10s %10s %10s %9s\n", "kernel", "map", "D", "rel.F(nc)",
+                "rel.F", "max|err|", "rel.spec", "seconds");
   table << line;
   json << "[";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const Row& w = rows[i];
-    std::snprintf(line, sizeof line, "  %-22s %7llu %10.4g %10.4g %10.4g %10.4g %9.3g\n", w.map.c_str(),
-                  static_cast<unsigned long long>(w.D), w.frob_nc, w.frob, w.max_abs, w.spectral, w.seconds);
+  bool first = true;
+  for (const KernelRows& k : all)
+  for (const SweepRow& w : k.rows) {
+    if (w.skipped) {
+      std::snprintf(line, sizeof line, "  %-22s %-22s %7llu   skipped: the map needs more than --fit points\n",
+                    k.kernel.c_str(), w.map.c_str(), static_cast<unsigned long long>(w.features));
+      table << line;
+      continue;
+    }
+    std::snprintf(line, sizeof line, "  %-22s %-22s %7llu %10.4g %10.4g %10.4g %10.4g %9.3g\n", k.kernel.c_str(), w.map.c_str(),
+                  static_cast<unsigned long long>(w.features), w.error.relative_frobenius_nonconstant,
+                  w.error.relative_frobenius, w.error.max_abs_error, w.error.relative_spectral, w.seconds);
     table << line;
-    json << (i ? "," : "") << "{\"map\":" << Report::quote(w.map) << ",\"D\":" << w.D
-         << ",\"rel_frobenius_nonconstant\":" << w.frob_nc << ",\"rel_frobenius\":" << w.frob
-         << ",\"max_abs_error\":" << w.max_abs << ",\"rel_spectral\":" << w.spectral << ",\"seconds\":" << w.seconds
-         << "}";
+    json << (first ? "" : ",") << "{\"kernel\":" << Report::quote(k.kernel) << ",\"map\":" << Report::quote(w.map) << ",\"D\":" << w.features
+         << ",\"rel_frobenius_nonconstant\":" << w.error.relative_frobenius_nonconstant
+         << ",\"rel_frobenius\":" << w.error.relative_frobenius << ",\"max_abs_error\":" << w.error.max_abs_error
+         << ",\"rel_spectral\":" << w.error.relative_spectral << ",\"seconds\":" << w.seconds << "}";
+    first = false;
   }
   json << "]";
   r.raw("results", json.str(), table.str());
-  r.text("csv", out);
-  r.text("plot", plot_status);
+}
+
+}  // namespace
+
+int approx(Args& args) {
+  ApproxOptions o;
+  const cli::OptionTable table = approx_table(o);
+  if (args.help()) {
+    std::cout << kApproxUsage << table.help();
+    return 0;
+  }
+  table.parse(args);
+  args.reject_unknown();
+  cli::set_threads(o.common.threads);
+  const std::vector<std::string> maps = cli::split_specs(o.maps, "maps");
+  std::vector<arma::uword> features;
+  for (auto D : cli::integer_list(o.features, "features")) features.push_back(D);
+  if (o.sweep.repeats < 1 || o.n < 2) throw std::invalid_argument("--seeds must be >= 1 and --n >= 2");
+  const std::string ext = cli::extension(o.plot);
+  if (ext != ".svg" && ext != ".png") throw std::invalid_argument("--plot " + o.plot + ": the extension must be .svg or .png");
+  std::vector<KernelRows> kernel_rows;
+  for (const auto& spec : cli::split_specs(o.cfg.kernel, "kernel")) kernel_rows.push_back({make_kernel(spec).spec(), {}});
+  Progress progress(o.common.quiet);
+  progress.stage("reading data");
+  const Dataset data = cli::read_data(o.data);
+  Scaler scaler(o.cfg.scaling);
+  scaler.fit(data.X);
+  const arma::mat all = scaler.transform(data.X);
+  const arma::uword n = std::min<arma::uword>(o.n, all.n_cols);
+  const arma::mat X = all.cols(0, n - 1);
+  const arma::mat F = all.n_cols > n ? arma::mat(all.cols(n, std::min<arma::uword>(all.n_cols, n + o.fit) - 1)) : X;
+  o.sweep.progress = [&progress](std::size_t done, std::size_t total) { progress.bar("measuring", done, total); };
+  std::string kernels;
+  for (KernelRows& k : kernel_rows) {
+    k.rows = approximation_sweep(make_kernel(k.kernel), maps, features, X, F, o.sweep);
+    kernels += (kernels.empty() ? "" : "; ") + k.kernel;
+  }
+  write_csv(o.out, kernel_rows, o.sweep.repeats);
+  Report r;
+  r.text("kernel", kernels);
+  r.text("sample", shape(X.n_rows, X.n_cols) + " (d x n) from " + data.source);
+  r.integer("seeds", o.sweep.repeats);
+  add_rows(r, kernel_rows);
+  r.text("csv", o.out);
+  r.text("plot", draw(o.plot, o.out, kernel_rows, maps));
   progress.stage("done");
-  r.print(common.json);
+  r.print(o.common.json);
   return 0;
 }
 

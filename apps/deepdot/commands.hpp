@@ -11,13 +11,9 @@ namespace deepdot::commands {
 
 using cli::Args;
 using cli::Clock;
-using cli::CommonOptions;
 using cli::Progress;
 using cli::Report;
-using cli::common_options;
-using cli::kDataHelp;
 using cli::labels_are_classes;
-using cli::read_data;
 using cli::seconds_since;
 using cli::shape;
 using cli::to_classes;

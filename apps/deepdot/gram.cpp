@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // deepdot gram: writes the exact kernel matrix of one or two data files.
 #include "commands.hpp"
+#include "../common/options.hpp"
 
 #include <deepdot/deepdot.hpp>
 #include <deepdot/io/dataset.hpp>
@@ -8,6 +9,7 @@
 #include <deepdot/model/trainer.hpp>
 
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 namespace deepdot::commands {
@@ -20,35 +22,49 @@ Writes the exact kernel matrix K(X, X) (n x n), or K(X, Y) (n x m) with --data2.
 is f(<x_i, y_j>) after scaling every point into the unit ball.
 
 options:
-)"
-                         "%s"
-                         R"(  --data2 FILE       second data file (same d)
-  --kernel SPEC      [recursive:3]
-  --scaling S        unit-norm | max-norm | none [unit-norm]
-  --out FILE         .npy or .csv (required)
-  --json, --quiet, --threads N
 )";
+
+struct GramOptions {
+  cli::DataValues data, data2;
+  TrainerConfig cfg;  // kernel and scaling, the defaults of deepdot train
+  cli::CommonValues common;
+  std::string out;
+};
+
+cli::OptionTable gram_table(GramOptions& o) {
+  cli::OptionTable t;
+  cli::add_data_options(t, o.data);
+  t.text("data2", "FILE", "second data file (same d; read with the same --format)", o.data2.path);
+  cli::add_kernel_options(t, o.cfg);
+  t.text("out", "FILE", ".npy or .csv (required)", o.out);
+  cli::add_common_options(t, o.common);
+  return t;
+}
 
 }  // namespace
 
 int gram(Args& args) {
+  GramOptions o;
+  const cli::OptionTable table = gram_table(o);
   if (args.help()) {
-    std::printf(kGramUsage, kDataHelp);
+    std::cout << kGramUsage << table.help();
     return 0;
   }
-  const CommonOptions common = common_options(args);
-  const std::string out = args.str("out", "");
-  const deepdot::Kernel kernel = deepdot::make_kernel(args.str("kernel", "recursive:3"));
-  const deepdot::Scaling scaling = deepdot::parse_scaling(args.str("scaling", "unit-norm"));
-  Progress progress(common.quiet);
-  progress.stage("reading data");
-  deepdot::Dataset a = read_data(args);
-  deepdot::Dataset b = read_data(args, "data2", false);
+  table.parse(args);
   args.reject_unknown();
+  cli::set_threads(o.common.threads);
+  const std::string& out = o.out;
+  const Kernel kernel = make_kernel(o.cfg.kernel);
+  o.data2.read.format = o.data.read.format;
+  o.data2.read.csv_label_column = o.data.read.csv_label_column;
+  Progress progress(o.common.quiet);
+  progress.stage("reading data");
+  Dataset a = cli::read_data(o.data);
+  Dataset b = cli::read_data(o.data2, "data2", false);
   if (out.empty()) throw std::invalid_argument("--out FILE is required (.npy or .csv)");
   const double bytes = 8.0 * a.X.n_cols * (b.X.n_cols ? b.X.n_cols : a.X.n_cols);
   if (bytes > 64e9) throw std::invalid_argument("the kernel matrix would take " + std::to_string(bytes / 1e9) + " GB");
-  deepdot::Scaler scaler(scaling);
+  Scaler scaler(o.cfg.scaling);
   scaler.fit(a.X);
   const arma::mat X = scaler.transform(a.X);
   progress.stage("computing the kernel matrix");
@@ -63,7 +79,7 @@ int gram(Args& args) {
   r.number("seconds", seconds, 4);
   r.text("out", out);
   progress.stage("done");
-  r.print(common.json);
+  r.print(o.common.json);
   return 0;
 }
 

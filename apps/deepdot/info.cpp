@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // deepdot info: describes a model file or a data file.
 #include "commands.hpp"
+#include "../common/options.hpp"
+
+#include <iostream>
 
 #include <deepdot/deepdot.hpp>
 #include <deepdot/io/dataset.hpp>
@@ -20,24 +23,38 @@ Describes a model file (kernel, map, loss, weights, training metadata) or a data
 labels, norms).
 
 options:
-)"
-                         "%s"
-                         R"(  --model FILE       a model written by deepdot train
-  --json
 )";
+
+struct InfoOptions {
+  cli::DataValues data;
+  cli::CommonValues common;
+  std::string model_path;
+};
+
+cli::OptionTable info_table(InfoOptions& o) {
+  cli::OptionTable t;
+  cli::add_data_options(t, o.data);
+  t.text("model", "FILE", "a model written by deepdot train", o.model_path);
+  cli::add_common_options(t, o.common);
+  return t;
+}
 
 }  // namespace
 
 int info(Args& args) {
+  InfoOptions o;
+  const cli::OptionTable table = info_table(o);
   if (args.help()) {
-    std::printf(kInfoUsage, kDataHelp);
+    std::cout << kInfoUsage << table.help();
     return 0;
   }
-  const CommonOptions common = common_options(args);
-  const std::string model_path = args.str("model", "");
+  table.parse(args);
+  args.reject_unknown();
+  cli::set_threads(o.common.threads);
+  const cli::CommonValues& common = o.common;
+  const std::string& model_path = o.model_path;
   Report r;
   if (!model_path.empty()) {
-    args.reject_unknown();
     const deepdot::Model model = deepdot::Model::load(model_path);
     const auto& p = model.parts();
     r.text("model", model_path);
@@ -66,8 +83,7 @@ int info(Args& args) {
     r.text("trained with deepdot", p.library_version);
     r.extra(p.metadata);
   } else {
-    deepdot::Dataset data = read_data(args);
-    args.reject_unknown();
+    const Dataset data = cli::read_data(o.data);
     const arma::vec norms = deepdot::column_norms(data.X);
     r.text("data", data.source);
     if (!data.description.empty()) r.text("format", data.description);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // deepdot predict: applies a saved model to a data file.
 #include "commands.hpp"
+#include "../common/options.hpp"
+
+#include <iostream>
 
 #include <deepdot/deepdot.hpp>
 #include <deepdot/io/dataset.hpp>
@@ -20,32 +23,47 @@ Applies a saved model. With labels in the data (or --labels), prints the accurac
 or the mean squared error (regression).
 
 options:
-)"
-                            "%s"
-                            R"(  --model FILE       the model written by deepdot train (required)
-  --out FILE         write the predictions: .npy or .csv, one value per point (labels or targets)
-  --scores           with --out, write the c x n output scores instead of labels
-  --json, --quiet, --threads N
 )";
+
+struct PredictOptions {
+  cli::DataValues data;
+  cli::CommonValues common;
+  std::string model_path, out;
+  bool scores = false;
+};
+
+cli::OptionTable predict_table(PredictOptions& o) {
+  cli::OptionTable t;
+  cli::add_data_options(t, o.data);
+  t.text("model", "FILE", "the model written by deepdot train (required)", o.model_path)
+      .text("out", "FILE", "write the predictions: .npy or .csv, one value per point (labels or targets)", o.out)
+      .flag("scores", "with --out, write the c x n output scores instead of labels", o.scores);
+  cli::add_common_options(t, o.common);
+  return t;
+}
 
 }  // namespace
 
 int predict(Args& args) {
+  PredictOptions o;
+  const cli::OptionTable table = predict_table(o);
   if (args.help()) {
-    std::printf(kPredictUsage, kDataHelp);
+    std::cout << kPredictUsage << table.help();
     return 0;
   }
-  const CommonOptions common = common_options(args);
-  const std::string model_path = args.str("model", "");
-  const std::string out = args.str("out", "");
-  const bool scores = args.flag("scores");
+  table.parse(args);
+  args.reject_unknown();
+  cli::set_threads(o.common.threads);
+  const cli::CommonValues& common = o.common;
+  const std::string& model_path = o.model_path;
+  const std::string& out = o.out;
+  const bool scores = o.scores;
   Progress progress(common.quiet);
   progress.stage("reading the model");
   if (model_path.empty()) throw std::invalid_argument("--model FILE is required");
   const deepdot::Model model = deepdot::Model::load(model_path);
   progress.stage("reading data");
-  deepdot::Dataset data = read_data(args);
-  args.reject_unknown();
+  const Dataset data = cli::read_data(o.data);
   if (data.X.n_rows != model.parts().input_dim)
     throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
                                 " features per point but the model expects d = " +

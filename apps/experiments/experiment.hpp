@@ -101,6 +101,8 @@ void finish(const Common& common, const std::string& name, const cli::Report& re
 
 int run_table1(int argc, char** argv);
 int run_teacher(int argc, char** argv);
+/// `teacher --forms`: one teacher, the lambda and norm-ball forms of Algorithm 1 over kernel depths.
+int run_teacher_forms(int argc, char** argv);
 int run_approx(int argc, char** argv);
 
 }  // namespace deepdot::experiment

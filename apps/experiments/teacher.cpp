@@ -44,6 +44,8 @@ options (defaults in brackets):
   --exact-max-n N    largest n for the kernel limit (n x n Gram, O(n^3) eigen-decomposition) [2000]
   --from-csv FILE    no fitting: redraw the summaries and plots from a teacher.csv of an earlier run
                      (give the options that run used, for the description)
+  --forms            instead: one teacher, the exact kernel of depths 0..K in the lambda and the
+                     norm-ball form of Algorithm 1 (deepdot experiment teacher --forms --help)
 )";
 
 // "recursive kernel (MAP)" or "recursive kernel (kernel limit)": no commas, so gnuplot can read the CSV.
@@ -55,104 +57,105 @@ struct Curve {
   std::vector<double> n, excess;
 };
 
-}  // namespace
-
-int run_teacher(int argc, char** argv) {
-  cli::Args args(argc, argv, {"quick", "json", "quiet"});
-  Common common;
-  if (!start(args, "teacher", kUsage, common)) return 0;
-  const bool q = common.quick;
-  const auto ns = integer_list(args, "n", q ? "100,200,400" : "250,500,1000,2000,4000,8000,16000");
-  const auto depths = integer_list(args, "depths", q ? "1,2" : "1,2,3");
-  const auto widths = integer_list(args, "widths", q ? "10,100" : "10,100,1000");
-  const auto activation_names = split_list(args.str("activations", "erf,smoothed-hinge"), "activations");
+// Every option of the learning-curve experiment.
+struct TeacherSetup {
+  std::vector<unsigned long long> ns, depths, widths;
+  std::vector<std::string> activation_names;
+  std::vector<Activation> activations;
   TeacherConfig base;
+  arma::uword n_test, features, exact_max;
+  std::string map, from_csv;
+};
+
+TeacherSetup read_teacher_setup(cli::Args& args, bool q) {
+  TeacherSetup t;
+  t.ns = integer_list(args, "n", q ? "100,200,400" : "250,500,1000,2000,4000,8000,16000");
+  t.depths = integer_list(args, "depths", q ? "1,2" : "1,2,3");
+  t.widths = integer_list(args, "widths", q ? "10,100" : "10,100,1000");
+  t.activation_names = split_list(args.str("activations", "erf,smoothed-hinge"), "activations");
+  TeacherConfig& base = t.base;
   base.input_dim = args.integer("dim", q ? 20 : 50);
   base.intrinsic_dim = args.integer("intrinsic-dim", q ? 5 : 10);
   base.weight_bound = args.real("bound", 4.0);
-  base.sparsity = args.integer("sparsity", 10);
-  base.noise = args.real("noise", 0.1);
-  const auto n_test = args.integer("test", q ? 500 : 5000);
-  const std::string map = args.str("map", "fourier:orf");
-  const auto features = args.integer("features", q ? 256 : 2048);
-  const auto exact_max = args.integer("exact-max-n", q ? 400 : 2000);
-  const std::string from_csv = args.str("from-csv", "");
+  base.sparsity = args.integer("sparsity", base.sparsity);
+  base.noise = args.real("noise", base.noise);
+  t.n_test = args.integer("test", q ? 500 : 5000);
+  t.map = args.str("map", "fourier:orf");
+  t.features = args.integer("features", q ? 256 : 2048);
+  t.exact_max = args.integer("exact-max-n", q ? 400 : 2000);
+  t.from_csv = args.str("from-csv", "");
   args.reject_unknown();
-  std::vector<Activation> activations;
-  for (const auto& a : activation_names) activations.push_back(parse_activation(a));
-  if (n_test < 10) throw std::invalid_argument("--test must be >= 10");
-  if (features < 1) throw std::invalid_argument("--features must be >= 1");
+  for (const auto& a : t.activation_names) t.activations.push_back(parse_activation(a));
+  if (t.n_test < 10) throw std::invalid_argument("--test must be >= 10");
+  if (t.features < 1) throw std::invalid_argument("--features must be >= 1");
   if (base.input_dim < 1 || base.intrinsic_dim > base.input_dim)
     throw std::invalid_argument("--dim must be >= 1 and --intrinsic-dim <= --dim");
   if (!(base.weight_bound > 0) || !(base.noise >= 0)) throw std::invalid_argument("--bound must be > 0 and --noise >= 0");
-  for (auto n : ns)
+  for (auto n : t.ns)
     if (n < 10) throw std::invalid_argument("--n: every size must be >= 10 (a 20 % validation split), got " + std::to_string(n));
-  for (auto k : depths)
+  for (auto k : t.depths)
     if (k > 10) throw std::invalid_argument("--depths must be <= 10");
-  make_feature_map(map, recursive_kernel(1), base.input_dim, features, 1);  // validates --map
-  const unsigned long long n_max = *std::max_element(ns.begin(), ns.end());
+  make_feature_map(t.map, recursive_kernel(1), base.input_dim, t.features, 1);  // validates --map
+  return t;
+}
 
+const std::vector<std::string> kColumns = {"activation", "depth", "width", "n", "learner", "kernel", "map", "features",
+                                           "test_mse", "excess_mse", "relative_excess", "noise_variance",
+                                           "target_variance", "lambda", "seconds"};
+
+// One learner of a teacher's curves.
+struct Learner {
+  std::string name, kernel, map;
+  arma::uword features;
+};
+
+// One teacher's learners at every n, appended to `table`.
+void fit_teacher(const TeacherSetup& t, const TeacherConfig& cfg, std::uint64_t seed, Table& table,
+                 const std::function<void()>& tick) {
+  const unsigned long long n_max = *std::max_element(t.ns.begin(), t.ns.end());
+  // One teacher per (activation, depth, width); nested training sets (the first n of one draw)
+  // so the curves against n are not jagged by resampling.
+  const TeacherNetwork teacher(cfg, seed + 1000 * cfg.hidden_layers + cfg.width);
+  const TeacherSample train = draw_teacher_sample(teacher, n_max, seed, 1);
+  const TeacherSample test = draw_teacher_sample(teacher, t.n_test, seed, 3);
+  const double target_var = arma::var(arma::vectorise(test.clean));
+  const double noise_var = mean_squared_error(test.targets, test.clean);
+  const std::string depth = std::to_string(cfg.hidden_layers);
+  const std::vector<Learner> learners = {
+      {learner_name(t.map), "recursive:" + depth, t.map, t.features},
+      {"linear", "poly:1:1", "taylor:1", t.base.input_dim + 1},  // exact features: x / sqrt 2 and a bias
+      {learner_name("kernel limit"), "recursive:" + depth, "exact", 0}};
+  // Curve by curve, so that every curve is a contiguous block of the CSV (gnuplot draws lines
+  // only between consecutive rows).
+  for (const Learner& l : learners)
+    for (auto n : t.ns) {
+      if (l.map == "exact" && n > t.exact_max) continue;
+      TrainerConfig tc;
+      tc.kernel = l.kernel;
+      tc.map = l.map;
+      tc.features = l.map == "exact" ? 1 : l.features;
+      tc.loss = Loss::squared;
+      tc.validation_fraction = 0.2;
+      tc.scaling = Scaling::none;  // the teacher's inputs already lie on the unit sphere
+      tc.seed = seed;
+      const auto t0 = std::chrono::steady_clock::now();
+      const Model m = Trainer(tc).fit_regression(train.X.cols(0, n - 1), train.targets.cols(0, n - 1));
+      const arma::mat pred = m.predict(test.X);
+      const double secs = seconds_since(t0);
+      const double mse = mean_squared_error(test.targets, pred), excess = mean_squared_error(test.clean, pred);
+      table.add({activation_name(cfg.activation), cfg.hidden_layers, cfg.width, n, l.name, l.kernel, l.map,
+                 l.map == "exact" ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(l.features), mse,
+                 excess, excess / target_var, noise_var, target_var, m.parts().lambdas.max(), secs});
+      tick();
+    }
+}
+
+// Every teacher x learner x n, or the rows of an earlier run (--from-csv).
+Table fit_all(const TeacherSetup& t, std::uint64_t seed, cli::Progress& progress) {
   Table table;
-  table.columns = {"activation", "depth", "width", "n", "learner", "kernel", "map", "features", "test_mse",
-                   "excess_mse", "relative_excess", "noise_variance", "target_variance", "lambda", "seconds"};
-  std::vector<Curve> curves;
-  cli::Progress progress(common.quiet);
-  std::size_t fits_per_teacher = 0;
-  for (auto n : ns) fits_per_teacher += 2 + (n <= exact_max ? 1 : 0);
-  const std::size_t total = activations.size() * depths.size() * widths.size() * fits_per_teacher;
-  std::size_t done = 0;
-  const auto t_all = std::chrono::steady_clock::now();
-  for (Activation act : activations)
-    for (auto depth : depths)
-      for (auto width : widths) {
-        if (!from_csv.empty()) break;
-        TeacherConfig cfg = base;
-        cfg.activation = act;
-        cfg.hidden_layers = depth;
-        cfg.width = width;
-        // One teacher per (activation, depth, width); nested training sets (the first n of one draw)
-        // so the curves against n are not jagged by resampling.
-        const TeacherNetwork teacher(cfg, common.seed + 1000 * depth + width);
-        const TeacherSample train = draw_teacher_sample(teacher, n_max, common.seed, 1);
-        const TeacherSample test = draw_teacher_sample(teacher, n_test, common.seed, 3);
-        const double target_var = arma::var(arma::vectorise(test.clean));
-        const double noise_var = mean_squared_error(test.targets, test.clean);
-        const std::string label = activation_name(act) + " k=" + std::to_string(depth) + " m=" + std::to_string(width);
-        struct Learner {
-          std::string name, kernel, map;
-          arma::uword features;
-        };
-        const std::vector<Learner> learners = {
-            {learner_name(map), "recursive:" + std::to_string(depth), map, features},
-            {"linear", "poly:1:1", "taylor:1", base.input_dim + 1},  // exact features: x / sqrt 2 and a bias
-            {learner_name("kernel limit"), "recursive:" + std::to_string(depth), "exact", 0}};
-        // Curve by curve, so that every curve is a contiguous block of the CSV (gnuplot draws lines
-        // only between consecutive rows).
-        for (const Learner& l : learners) {
-          for (auto n : ns) {
-            if (l.map == "exact" && n > exact_max) continue;
-            TrainerConfig tc;
-            tc.kernel = l.kernel;
-            tc.map = l.map;
-            tc.features = l.map == "exact" ? 1 : l.features;
-            tc.loss = Loss::squared;
-            tc.validation_fraction = 0.2;
-            tc.scaling = Scaling::none;  // the teacher's inputs already lie on the unit sphere
-            tc.seed = common.seed;
-            const auto t0 = std::chrono::steady_clock::now();
-            const Model m = Trainer(tc).fit_regression(train.X.cols(0, n - 1), train.targets.cols(0, n - 1));
-            const arma::mat pred = m.predict(test.X);
-            const double secs = seconds_since(t0);
-            const double mse = mean_squared_error(test.targets, pred), excess = mean_squared_error(test.clean, pred);
-            table.add({activation_name(act), depth, width, n, l.name, l.kernel, l.map,
-                       l.map == "exact" ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(l.features),
-                       mse, excess, excess / target_var, noise_var, target_var, m.parts().lambdas.max(), secs});
-            progress.bar(label, ++done, total);
-          }
-        }
-      }
-  if (!from_csv.empty()) {
-    table = Table::read_csv(from_csv, table.columns);
+  table.columns = kColumns;
+  if (!t.from_csv.empty()) {
+    table = Table::read_csv(t.from_csv, kColumns);
     // Runs before the learner names lost their commas wrote "recursive kernel, MAP".
     const std::size_t c = table.column("learner");
     for (auto& row : table.rows) {
@@ -160,34 +163,55 @@ int run_teacher(int argc, char** argv) {
       const auto comma = name.find(", ");
       if (comma != std::string::npos) name = learner_name(name.substr(comma + 2));
     }
+    return table;
   }
-  const double total_seconds = seconds_since(t_all);
-  // Curve by curve (the order of the first appearance of each curve), n ascending within a curve.
-  {
-    auto key = [&](const std::vector<Cell>& r) {
-      return r[table.column("activation")].text + "|" + std::to_string(r[table.column("depth")].value) + "|" +
-             std::to_string(r[table.column("width")].value) + "|" + r[table.column("learner")].text;
-    };
-    std::vector<std::string> order;
-    for (const auto& r : table.rows)
-      if (std::find(order.begin(), order.end(), key(r)) == order.end()) order.push_back(key(r));
-    const std::size_t cn = table.column("n");
-    std::stable_sort(table.rows.begin(), table.rows.end(), [&](const auto& a, const auto& b) {
-      const auto ia = std::find(order.begin(), order.end(), key(a)), ib = std::find(order.begin(), order.end(), key(b));
-      return ia != ib ? ia < ib : a[cn].value < b[cn].value;
-    });
-    for (std::size_t i = 0; i < table.rows.size(); ++i) {
-      if (i == 0 || key(table.rows[i]) != key(table.rows[i - 1]))
-        curves.push_back({table.text(i, "activation"), table.text(i, "learner"),
-                          static_cast<unsigned long long>(table.number(i, "depth")),
-                          static_cast<unsigned long long>(table.number(i, "width")), {}, {}});
-      curves.back().n.push_back(table.number(i, "n"));
-      curves.back().excess.push_back(table.number(i, "relative_excess"));
-    }
-  }
-  table.write_csv(common.out + "/teacher.csv");
+  std::size_t fits_per_teacher = 0;
+  for (auto n : t.ns) fits_per_teacher += 2 + (n <= t.exact_max ? 1 : 0);
+  const std::size_t total = t.activations.size() * t.depths.size() * t.widths.size() * fits_per_teacher;
+  std::size_t done = 0;
+  for (Activation act : t.activations)
+    for (auto depth : t.depths)
+      for (auto width : t.widths) {
+        TeacherConfig cfg = t.base;
+        cfg.activation = act;
+        cfg.hidden_layers = depth;
+        cfg.width = width;
+        const std::string label = activation_name(act) + " k=" + std::to_string(depth) + " m=" + std::to_string(width);
+        fit_teacher(t, cfg, seed, table, [&] { progress.bar(label, ++done, total); });
+      }
+  return table;
+}
 
-  // Rates: slope of log(relative excess) against log n per curve.
+// Sorts the rows curve by curve (the order of each curve's first row), n ascending within a curve; returns the curves.
+std::vector<Curve> order_curves(Table& table) {
+  std::vector<Curve> curves;
+{
+  auto key = [&](const std::vector<Cell>& r) {
+    return r[table.column("activation")].text + "|" + std::to_string(r[table.column("depth")].value) + "|" +
+           std::to_string(r[table.column("width")].value) + "|" + r[table.column("learner")].text;
+  };
+  std::vector<std::string> order;
+  for (const auto& r : table.rows)
+    if (std::find(order.begin(), order.end(), key(r)) == order.end()) order.push_back(key(r));
+  const std::size_t cn = table.column("n");
+  std::stable_sort(table.rows.begin(), table.rows.end(), [&](const auto& a, const auto& b) {
+    const auto ia = std::find(order.begin(), order.end(), key(a)), ib = std::find(order.begin(), order.end(), key(b));
+    return ia != ib ? ia < ib : a[cn].value < b[cn].value;
+  });
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    if (i == 0 || key(table.rows[i]) != key(table.rows[i - 1]))
+      curves.push_back({table.text(i, "activation"), table.text(i, "learner"),
+                        static_cast<unsigned long long>(table.number(i, "depth")),
+                        static_cast<unsigned long long>(table.number(i, "width")), {}, {}});
+    curves.back().n.push_back(table.number(i, "n"));
+    curves.back().excess.push_back(table.number(i, "relative_excess"));
+  }
+}
+  return curves;
+}
+
+// Rates: slope of log(relative excess) against log n per curve.
+Table rate_table(const std::vector<Curve>& curves) {
   Table rates;
   rates.columns = {"activation", "depth", "width", "learner", "slope", "r_squared", "points", "excess_first",
                    "excess_last", "n_first", "n_last"};
@@ -201,9 +225,11 @@ int run_teacher(int argc, char** argv) {
     rates.add({c.activation, c.depth, c.width, c.learner, slope, r2, pts, c.excess.front(), c.excess.back(),
                c.n.front(), c.n.back()});
   }
-  rates.write_csv(common.out + "/teacher-rates.csv");
+  return rates;
+}
 
-  // Width (in)dependence: per activation, depth, learner and n, max / min of the relative excess over widths.
+// Width (in)dependence: per activation, depth, learner and n, max / min of the relative excess over widths.
+Table spread_table(const std::vector<Curve>& curves, const std::vector<unsigned long long>& widths) {
   Table spread;
   spread.columns = {"activation", "depth", "learner", "n", "widths", "excess_min", "excess_max", "max_over_min"};
   for (std::size_t i = 0; i < curves.size(); ++i) {
@@ -221,12 +247,17 @@ int run_teacher(int argc, char** argv) {
                   positive ? max_min_ratio(v) : std::numeric_limits<double>::quiet_NaN()});
     }
   }
-  spread.write_csv(common.out + "/teacher-width-spread.csv");
+  return spread;
+}
 
-  // Plots: one SVG per activation, one panel per depth, log-log relative excess against n.
+// One SVG per activation, one panel per depth, log-log relative excess against n.
+std::vector<std::string> draw_teacher_plots(const TeacherSetup& t, const Table& table, const std::string& out) {
+  const auto& depths = t.depths;
+  const auto& widths = t.widths;
+  const std::string& map = t.map;
   const std::size_t cN = table.column("n") + 1, cE = table.column("relative_excess") + 1;
   std::vector<std::string> plots;
-  for (const auto& a : activation_names) {
+  for (const auto& a : t.activation_names) {
     const std::string act = activation_name(parse_activation(a));
     const std::string name = "teacher-" + act;
     std::string s = svg_preamble(name, 420 * static_cast<int>(depths.size()), 560) + "set multiplot layout 1," +
@@ -255,12 +286,14 @@ int run_teacher(int argc, char** argv) {
       s += "\n";
     }
     s += "unset multiplot\n";
-    plots.push_back(plot(common.out, name, s));
+    plots.push_back(plot(out, name, s));
   }
+  return plots;
+}
 
-  // Text summary: rates and the width spread at the largest n.
-  std::ostringstream rt;
+std::string rates_text(const Table& rates) {
   char line[256];
+  std::ostringstream rt;
   std::snprintf(line, sizeof line, "  %-15s %5s %6s %-34s %8s %6s %12s %12s\n", "activation", "depth", "width", "learner",
                 "slope", "r^2", "excess@nmin", "excess@nmax");
   rt << line;
@@ -271,6 +304,11 @@ int run_teacher(int argc, char** argv) {
                   rates.number(r, "excess_first"), rates.number(r, "excess_last"));
     rt << line;
   }
+  return rt.str();
+}
+
+std::string spread_text(const Table& spread) {
+  char line[256];
   std::ostringstream st;
   std::snprintf(line, sizeof line, "  %-15s %5s %-34s %7s %12s %12s %10s\n", "activation", "depth", "learner", "n",
                 "min", "max", "max/min");
@@ -281,6 +319,30 @@ int run_teacher(int argc, char** argv) {
                   spread.number(r, "excess_min"), spread.number(r, "excess_max"), spread.number(r, "max_over_min"));
     st << line;
   }
+  return st.str();
+}
+
+}  // namespace
+
+int run_teacher(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--forms") return run_teacher_forms(argc, argv);
+  cli::Args args(argc, argv, {"quick", "json", "quiet"});
+  Common common;
+  if (!start(args, "teacher", kUsage, common)) return 0;
+  const TeacherSetup t = read_teacher_setup(args, common.quick);
+  const TeacherConfig& base = t.base;
+  cli::Progress progress(common.quiet);
+  const auto t_all = std::chrono::steady_clock::now();
+  Table table = fit_all(t, common.seed, progress);
+  const double total_seconds = seconds_since(t_all);
+  const std::vector<Curve> curves = order_curves(table);
+  table.write_csv(common.out + "/teacher.csv");
+  const Table rates = rate_table(curves);
+  rates.write_csv(common.out + "/teacher-rates.csv");
+  const Table spread = spread_table(curves, t.widths);
+  spread.write_csv(common.out + "/teacher-width-spread.csv");
+  const std::vector<std::string> plots = draw_teacher_plots(t, table, common.out);
   std::ostringstream teacher_desc;
   teacher_desc << "d = " << base.input_dim << ", inputs on the unit sphere of a random " << base.intrinsic_dim
                << "-dim subspace, L = " << base.weight_bound << ", " << base.sparsity
@@ -293,13 +355,13 @@ int run_teacher(int argc, char** argv) {
   report.text("command", command_line(argc, argv));
   report.text("machine", machine_description());
   report.text("teacher", teacher_desc.str());
-  report.integer("test points", n_test);
-  report.text("learners", "recursive kernel of the teacher's depth with " + map + " (D = " + std::to_string(features) +
-                              "), linear (poly:1:1, exact features), kernel limit for n <= " + std::to_string(exact_max) +
+  report.integer("test points", t.n_test);
+  report.text("learners", "recursive kernel of the teacher's depth with " + t.map + " (D = " + std::to_string(t.features) +
+                              "), linear (poly:1:1, exact features), kernel limit for n <= " + std::to_string(t.exact_max) +
                               "; squared loss, lambda on a 20 % validation split, refit on all n");
   report.text("excess", "relative excess = E(f(x) - f*(x))^2 / Var f*(x) on the test set (the teacher scores 0)");
-  report.raw("rates (log-log slope of the relative excess against n)", rates.json(), rt.str());
-  report.raw("width spread (relative excess across widths)", spread.json(), st.str());
+  report.raw("rates (log-log slope of the relative excess against n)", rates.json(), rates_text(rates));
+  report.raw("width spread (relative excess across widths)", spread.json(), spread_text(spread));
   report.raw("rows", table.json(), "  " + std::to_string(table.rows.size()) + " rows in " + common.out + "/teacher.csv\n");
   report.number("seconds", total_seconds, 4);
   report.text("plots", plot_list);

@@ -37,6 +37,20 @@ std::string activation_name(Activation activation) {
   return "erf";
 }
 
+InputDistribution parse_input_distribution(const std::string& name) {
+  if (name == "sphere") return InputDistribution::sphere;
+  if (name == "ball") return InputDistribution::ball;
+  detail::fail("parse_input_distribution()", "unknown input distribution '" + name + "'; expected sphere or ball");
+}
+
+std::string input_distribution_name(InputDistribution inputs) {
+  switch (inputs) {
+    case InputDistribution::sphere: return "sphere";
+    case InputDistribution::ball: return "ball";
+  }
+  detail::fail("input_distribution_name()", "not an InputDistribution value: " + std::to_string(static_cast<int>(inputs)));
+}
+
 void apply_activation(Activation activation, arma::mat& A) {
   double* p = A.memptr();
   for (arma::uword i = 0; i < A.n_elem; ++i) {

@@ -24,6 +24,7 @@ namespace deepdot::detail {
 class DegreeSketchMap : public StatefulMap {
  public:
   bool is_fitted() const override { return fitted_; }
+  arma::uword min_fit_points() const override { return optimised_ ? 1 : 0; }
 
   void fit(const arma::mat& sample) override {
     FeatureMap::fit(sample);

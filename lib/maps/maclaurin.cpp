@@ -59,6 +59,7 @@ class MaclaurinMap final : public StatefulMap {
   }
 
   bool is_fitted() const override { return fitted_; }
+  arma::uword min_fit_points() const override { return law_ == DegreeLaw::optimised ? 1 : 0; }
 
   void fit(const arma::mat& sample) override {
     FeatureMap::fit(sample);

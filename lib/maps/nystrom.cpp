@@ -91,6 +91,7 @@ class NystromMap final : public StatefulMap {
   }
 
   bool is_fitted() const override { return state_ != kUnfitted; }
+  arma::uword min_fit_points() const override { return output_dim(); }
 
   // In double even for float input (see transform_impl below).
   /// The kernel GEMM and the whitening. The Cholesky path (float) solves a

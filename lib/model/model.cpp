@@ -464,4 +464,18 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
   }
 }
 
+Precision parse_precision(const std::string& name) {
+  if (name == "float") return Precision::single_precision;
+  if (name == "double") return Precision::double_precision;
+  detail::fail("parse_precision()", "unknown precision '" + name + "'; expected float or double");
+}
+
+std::string precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::single_precision: return "float";
+    case Precision::double_precision: return "double";
+  }
+  detail::fail("precision_name()", "not a Precision value: " + std::to_string(static_cast<int>(precision)));
+}
+
 }  // namespace deepdot

@@ -390,4 +390,34 @@ GcvPath FeatureRidge::select_by_gcv(const arma::vec& lambdas) {
   return path;
 }
 
+RidgeSolver parse_ridge_solver(const std::string& name) {
+  if (name == "auto") return RidgeSolver::automatic;
+  if (name == "eigen") return RidgeSolver::eigen;
+  if (name == "cholesky") return RidgeSolver::cholesky;
+  detail::fail("parse_ridge_solver()", "unknown ridge solver '" + name + "'; expected auto, eigen or cholesky");
+}
+
+std::string ridge_solver_name(RidgeSolver solver) {
+  switch (solver) {
+    case RidgeSolver::automatic: return "auto";
+    case RidgeSolver::eigen: return "eigen";
+    case RidgeSolver::cholesky: return "cholesky";
+  }
+  detail::fail("ridge_solver_name()", "not a RidgeSolver value: " + std::to_string(static_cast<int>(solver)));
+}
+
+Accumulation parse_accumulation(const std::string& name) {
+  if (name == "exact") return Accumulation::exact;
+  if (name == "single") return Accumulation::single;
+  detail::fail("parse_accumulation()", "unknown accumulation '" + name + "'; expected exact or single");
+}
+
+std::string accumulation_name(Accumulation accumulation) {
+  switch (accumulation) {
+    case Accumulation::exact: return "exact";
+    case Accumulation::single: return "single";
+  }
+  detail::fail("accumulation_name()", "not an Accumulation value: " + std::to_string(static_cast<int>(accumulation)));
+}
+
 }  // namespace deepdot

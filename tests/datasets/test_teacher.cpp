@@ -101,3 +101,11 @@ TEST_CASE("teacher: bad configurations are rejected") {
   CHECK_THROWS_WITH_AS(TeacherNetwork(c, 1), doctest::Contains("intrinsic_dim"), std::invalid_argument);
   CHECK_THROWS_AS(TeacherNetwork(TeacherConfig(), 1).forward(arma::mat(3, 2)), std::invalid_argument);
 }
+
+TEST_CASE("parse_input_distribution and input_distribution_name round-trip; bad names are rejected") {
+  for (auto d : {deepdot::InputDistribution::sphere, deepdot::InputDistribution::ball})
+    CHECK(deepdot::parse_input_distribution(deepdot::input_distribution_name(d)) == d);
+  CHECK_THROWS_WITH_AS(deepdot::parse_input_distribution("cube"),
+                       doctest::Contains("parse_input_distribution(): unknown input distribution 'cube'; expected sphere or ball"),
+                       std::invalid_argument);
+}

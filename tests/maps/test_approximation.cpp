@@ -127,3 +127,89 @@ TEST_CASE("approximation_error: mismatched shapes and bad values are rejected") 
                        std::invalid_argument);
   CHECK_THROWS_AS(approximation_error(kernel, *map, 2.0 * unit_points(6, 10, 1)), std::invalid_argument);
 }
+
+TEST_CASE("approximation_sweep: the error of a random map falls with D") {
+  const deepdot::Kernel k = deepdot::make_kernel("recursive:2");
+  const arma::mat X = unit_points(8, 120, 11);
+  deepdot::SweepOptions opt;
+  opt.repeats = 3;
+  std::size_t calls = 0, last = 0;
+  opt.progress = [&](std::size_t done, std::size_t total) {
+    ++calls;
+    last = done;
+    CHECK(total == 2 * 2 * 3);
+  };
+  const auto rows = deepdot::approximation_sweep(k, {"srht", "fourier"}, {64, 1024}, X, X, opt);
+  REQUIRE(rows.size() == 4);
+  CHECK(calls == 12);
+  CHECK(last == 12);
+  for (std::size_t m = 0; m < 2; ++m) {
+    const auto& small = rows[2 * m];
+    const auto& large = rows[2 * m + 1];
+    INFO(small.map);
+    CHECK(small.features == 64);
+    CHECK(large.features == 1024);
+    CHECK_FALSE(small.data_dependent);
+    CHECK_FALSE(small.skipped);
+    // Monte Carlo error ~ 1/sqrt(D): 16x the features, about 4x less error; 2x is a safe bound.
+    CHECK(large.error.relative_frobenius_nonconstant < 0.5 * small.error.relative_frobenius_nonconstant);
+    CHECK(small.error.relative_frobenius_nonconstant > 0.0);
+    CHECK(small.nonconstant_sd > 0.0);  // three different seeds
+    CHECK(small.seconds >= 0.0);
+  }
+}
+
+TEST_CASE("approximation_sweep: deterministic under the seed rule, independent of the other cells") {
+  const deepdot::Kernel k = deepdot::make_kernel("recursive:1");
+  const arma::mat X = unit_points(6, 50, 3);
+  deepdot::SweepOptions opt;
+  opt.repeats = 2;
+  opt.seed = 7;
+  const auto both = deepdot::approximation_sweep(k, {"maclaurin", "tensorsketch"}, {32, 128}, X, X, opt);
+  const auto one = deepdot::approximation_sweep(k, {"tensorsketch"}, {128}, X, X, opt);
+  REQUIRE(both.size() == 4);
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].error.relative_frobenius == both[3].error.relative_frobenius);
+  CHECK(one[0].error.max_abs_error == both[3].error.max_abs_error);
+  // Repeat r uses seed + r: one repeat at seed 8 is the second map of the pair above.
+  opt.repeats = 1;
+  opt.seed = 8;
+  const auto second = deepdot::approximation_sweep(k, {"tensorsketch"}, {128}, X, X, opt);
+  auto map = deepdot::make_feature_map("tensorsketch", k, 6, 128, 8);
+  CHECK(second[0].error.relative_frobenius == approximation_error(k, *map, X).relative_frobenius);
+  opt.seed = 9;
+  CHECK(deepdot::approximation_sweep(k, {"tensorsketch"}, {128}, X, X, opt)[0].error.relative_frobenius !=
+        second[0].error.relative_frobenius);
+}
+
+TEST_CASE("approximation_sweep: data-dependent maps are fitted, skipped when the fit sample is too small") {
+  const deepdot::Kernel k = deepdot::make_kernel("recursive:2");
+  const arma::mat X = unit_points(6, 40, 5), F = unit_points(6, 30, 6);
+  const auto rows = deepdot::approximation_sweep(k, {"nystrom", "maclaurin:opt"}, {20, 60}, X, F);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0].data_dependent);
+  CHECK_FALSE(rows[0].skipped);                            // D = 20 landmarks out of 30 points
+  CHECK(rows[0].error.relative_frobenius_nonconstant < 1.0);
+  CHECK(rows[1].skipped);                                  // D = 60 > 30 points
+  CHECK(rows[1].error.relative_frobenius == 0.0);
+  CHECK_FALSE(rows[3].skipped);                            // the allocation needs one point
+  CHECK(rows[3].data_dependent);
+}
+
+TEST_CASE("approximation_sweep: the float path agrees with the double one; bad arguments are named") {
+  const deepdot::Kernel k = deepdot::make_kernel("recursive:2");
+  const arma::mat X = unit_points(6, 40, 8);
+  deepdot::SweepOptions opt;
+  const double d = deepdot::approximation_sweep(k, {"fourier"}, {256}, X, X, opt)[0].error.relative_frobenius;
+  opt.single_precision = true;
+  const double f = deepdot::approximation_sweep(k, {"fourier"}, {256}, X, X, opt)[0].error.relative_frobenius;
+  CHECK(std::abs(f - d) < 1e-4 * d + 1e-6);
+  CHECK_THROWS_WITH_AS(deepdot::approximation_sweep(k, {}, {64}, X, X), doctest::Contains("approximation_sweep(): the list of maps"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::approximation_sweep(k, {"srht"}, {0}, X, X), doctest::Contains(">= 1, got 0"),
+                       std::invalid_argument);
+  opt.repeats = 0;
+  CHECK_THROWS_WITH_AS(deepdot::approximation_sweep(k, {"srht"}, {64}, X, X, opt), doctest::Contains("repeats"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::approximation_sweep(k, {"nosuchmap"}, {64}, X, X), std::invalid_argument);
+}

@@ -176,3 +176,27 @@ TEST_CASE("a map derived by a user transforms like the library's maps but has no
   CHECK_THROWS_WITH_AS(map.save(out), doctest::Contains("'user:affine' is not one of deepdot's map families"),
                        std::invalid_argument);
 }
+
+TEST_CASE("min_fit_points: 0 for data-independent maps, D for Nystroem, 1 for optimised allocations") {
+  const deepdot::Kernel k = deepdot::make_kernel("recursive:2");
+  for (const char* spec : {"maclaurin", "maclaurin:kk", "tensorsketch", "srht", "fourier", "layerwise", "taylor:2"}) {
+    INFO(spec);
+    auto map = deepdot::make_feature_map(spec, k, 6, std::string(spec) == "taylor:2" ? 28 : 32, 1);
+    CHECK(map->min_fit_points() == 0);
+    CHECK(map->is_fitted());  // usable without a sample
+  }
+  for (const char* spec : {"maclaurin:opt", "tensorsketch:opt", "srht:opt"}) {
+    INFO(spec);
+    auto map = deepdot::make_feature_map(spec, k, 6, 32, 1);
+    CHECK(map->min_fit_points() == 1);
+    CHECK_FALSE(map->is_fitted());
+    map->fit(unit_columns(6, 1, 3));  // one point is enough
+    CHECK(map->is_fitted());
+  }
+  auto nys = deepdot::make_feature_map("nystrom", k, 6, 20, 1);
+  CHECK(nys->min_fit_points() == 20);
+  // The number it reports is the boundary fit() enforces.
+  CHECK_THROWS_AS(nys->fit(unit_columns(6, 19, 3)), std::invalid_argument);
+  nys->fit(unit_columns(6, 20, 3));
+  CHECK(nys->is_fitted());
+}

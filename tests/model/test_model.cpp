@@ -269,3 +269,12 @@ TEST_CASE("Model: every validation branch of the constructor and of predict") {
   CHECK_THROWS_AS(m.predict(arma::mat(4, 2, arma::fill::ones), 0), std::invalid_argument);
   CHECK(m.predict(arma::mat(4, 0)).n_cols == 0);
 }
+
+TEST_CASE("parse_precision and precision_name round-trip; a bad name names the value and the choices") {
+  for (auto p : {deepdot::Precision::single_precision, deepdot::Precision::double_precision})
+    CHECK(deepdot::parse_precision(deepdot::precision_name(p)) == p);
+  CHECK(deepdot::precision_name(deepdot::Precision::single_precision) == "float");
+  CHECK_THROWS_WITH_AS(deepdot::parse_precision("half"),
+                       doctest::Contains("parse_precision(): unknown precision 'half'; expected float or double"),
+                       std::invalid_argument);
+}

@@ -400,3 +400,8 @@ TEST_CASE("Trainer: selection without validation points needs GCV, which only th
   CHECK_THROWS_WITH_AS(deepdot::Trainer(c).fit(t.X, t.labels), doctest::Contains("in the kernel limit needs validation"),
                        std::invalid_argument);
 }
+
+TEST_CASE("TrainerConfig shares FeatureRidge's default accumulation") {
+  CHECK(deepdot::TrainerConfig{}.accumulation == deepdot::default_accumulation);
+  CHECK(deepdot::FeatureRidge(4, 1).accumulation() == deepdot::TrainerConfig{}.accumulation);
+}

@@ -291,7 +291,7 @@ TEST_CASE("FeatureRidge: single-precision accumulation agrees with the exact one
   // D = 600 spans two column blocks of 512, one of them partial.
   const Data d = make_data(600, 700, 2, 31);
   const arma::fmat Zf = arma::conv_to<arma::fmat>::from(d.Z);
-  deepdot::FeatureRidge exact(600, 2, deepdot::RidgeSolver::cholesky),
+  deepdot::FeatureRidge exact(600, 2, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::exact),
       single(600, 2, deepdot::RidgeSolver::cholesky, deepdot::Accumulation::single);
   CHECK(single.accumulation() == deepdot::Accumulation::single);
   for (arma::uword j0 = 0; j0 < 700; j0 += 350) {
@@ -329,4 +329,31 @@ TEST_CASE("FeatureRidge: a Cholesky failure (D > n, lambda at rounding level) fa
   CHECK(rel(ridge.weights(), exact.weights()) < 1e-6);
   // The residual of the training targets is at rounding level (n < D: interpolation).
   CHECK(rel(ridge.weights().t() * d.Z, d.Y) < 1e-6);
+}
+
+TEST_CASE("parse_ridge_solver / parse_accumulation round-trip; bad names name the value and the choices") {
+  for (auto s : {deepdot::RidgeSolver::automatic, deepdot::RidgeSolver::eigen, deepdot::RidgeSolver::cholesky})
+    CHECK(deepdot::parse_ridge_solver(deepdot::ridge_solver_name(s)) == s);
+  CHECK(deepdot::ridge_solver_name(deepdot::RidgeSolver::automatic) == "auto");
+  for (auto a : {deepdot::Accumulation::exact, deepdot::Accumulation::single})
+    CHECK(deepdot::parse_accumulation(deepdot::accumulation_name(a)) == a);
+  CHECK_THROWS_WITH_AS(deepdot::parse_ridge_solver("lu"),
+                       doctest::Contains("parse_ridge_solver(): unknown ridge solver 'lu'; expected auto, eigen or cholesky"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::parse_accumulation("Single"),
+                       doctest::Contains("parse_accumulation(): unknown accumulation 'Single'; expected exact or single"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("FeatureRidge's default accumulation is the named default") {
+  CHECK(deepdot::FeatureRidge(3, 1).accumulation() == deepdot::default_accumulation);
+  // The default keeps the exact Gram of float batches.
+  const Data d = make_data(40, 64, 1, 5);
+  const arma::fmat Zf = arma::conv_to<arma::fmat>::from(d.Z);
+  deepdot::FeatureRidge byDefault(40, 1), single(40, 1, deepdot::RidgeSolver::automatic, deepdot::Accumulation::single);
+  byDefault.accumulate(Zf, d.Y);
+  single.accumulate(Zf, d.Y);
+  const arma::mat Zr = arma::conv_to<arma::mat>::from(Zf);
+  CHECK(rel(byDefault.gram(), Zr * Zr.t()) < 1e-14);
+  CHECK(rel(single.gram(), byDefault.gram()) < 1e-5);
 }

@@ -32,6 +32,11 @@ enum class InputDistribution {
   ball,    ///< uniform in the unit ball ||x|| <= 1
 };
 
+/// Parses "sphere" or "ball". Throws std::invalid_argument naming the value and the choices.
+InputDistribution parse_input_distribution(const std::string& name);
+/// The canonical name ("sphere", "ball").
+std::string input_distribution_name(InputDistribution inputs);
+
 /// The shape of a teacher network. Defaults follow the foundation issue's
 /// reference task: d = 50, one hidden layer of width 100, erf-sigmoid, L = 2.
 struct TeacherConfig {

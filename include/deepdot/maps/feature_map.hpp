@@ -63,6 +63,11 @@ class FeatureMap {
   virtual void fit(const arma::mat& sample);
   /// False until fit() for data-dependent maps.
   virtual bool is_fitted() const { return true; }
+  /// The fewest sample points fit() accepts: 0 for data-independent maps, D
+  /// for Nystroem (it picks D landmarks from the sample), 1 for the optimised
+  /// degree allocations (":opt", which use up to 256 points). Callers size
+  /// their fit sample by asking the map instead of testing its name.
+  virtual arma::uword min_fit_points() const { return 0; }
 
   /// X: d x n, every column in the unit ball; returns D x n.
   /// Throws std::invalid_argument on a wrong d, non-finite data or a column

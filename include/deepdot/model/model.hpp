@@ -26,6 +26,11 @@ enum class Precision {
   double_precision,  ///< features in double
 };
 
+/// Parses "float" or "double". Throws std::invalid_argument naming the value and the choices.
+Precision parse_precision(const std::string& name);
+/// The canonical name ("float", "double").
+std::string precision_name(Precision precision);
+
 /// Where a model's predictor lives.
 enum class ModelMode {
   features,      ///< f(x) = W' phi(x) with an explicit feature map

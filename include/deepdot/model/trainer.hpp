@@ -56,7 +56,7 @@ struct TrainerConfig {
   /// in float per batch (about twice as fast; rounding about sqrt(batch) x 6e-8
   /// relative, far below the random features' own error), or exact, double
   /// SYRK. Double-precision features always accumulate exactly.
-  Accumulation accumulation = Accumulation::single;
+  Accumulation accumulation = default_accumulation;
   /// Stopping rules of the iterative solvers (logistic, hinge losses).
   SolverOptions solver_options;
   /// Points used to fit a data-dependent map (Nystroem, ...): the

@@ -9,6 +9,7 @@
 #include <armadillo>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace deepdot {
@@ -20,13 +21,30 @@ enum class RidgeSolver {
   cholesky,   ///< one Cholesky factorisation per distinct lambda (O(D^3 / 3) each)
 };
 
+/// Parses "auto", "eigen" or "cholesky". Throws std::invalid_argument naming the value and the choices.
+RidgeSolver parse_ridge_solver(const std::string& name);
+/// The canonical name ("auto", "eigen", "cholesky").
+std::string ridge_solver_name(RidgeSolver solver);
+
 /// How accumulate() adds the Gram matrix of a float batch to the double accumulator.
 enum class Accumulation {
-  exact,   ///< the batch converted to double, DSYRK: the exact Gram of the float features (default)
+  exact,   ///< the batch converted to double, DSYRK: the exact Gram of the float features
   single,  ///< SGEMMs on blocks of 512 columns into a float scratch, each added in double: faster
            ///< (docs/performance.md) and no double copy of the batch (D x b x 8 bytes less), but every
            ///< batch's sums are rounded in float (relative error about sqrt(b) x 6e-8 per entry)
 };
+
+/// The one default of FeatureRidge and TrainerConfig: exact, the exact Gram of
+/// the float features, so that the spectrum below float rounding is kept
+/// (FeatureRidge truncates it at float eps under single). single is the faster
+/// path (docs/performance.md) with rounding far below the random features' own
+/// error: jobs measured for speed (deepdot-fashion's main job) ask for it.
+constexpr Accumulation default_accumulation = Accumulation::exact;
+
+/// Parses "exact" or "single". Throws std::invalid_argument naming the value and the choices.
+Accumulation parse_accumulation(const std::string& name);
+/// The canonical name ("exact", "single").
+std::string accumulation_name(Accumulation accumulation);
 
 /// The largest D for which RidgeSolver::automatic picks the eigen back end for
 /// a path of lambdas: one eigen-decomposition costs as much as many Cholesky
@@ -69,7 +87,7 @@ class FeatureRidge {
  public:
   /// dim = D >= 1 features, outputs = c >= 1 targets per point.
   FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver solver = RidgeSolver::automatic,
-               Accumulation accumulation = Accumulation::exact);
+               Accumulation accumulation = default_accumulation);
 
   /// Z: D x b features, Y: c x b targets (b >= 1). Adds ZZ' with a symmetric
   /// rank-b update (dsyrk) into the double accumulator. Throws

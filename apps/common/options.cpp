@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+#include "options.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace deepdot::cli {
+
+namespace {
+
+constexpr std::size_t kHelpColumn = 21;  // where the help text starts
+
+}  // namespace
+
+unsigned long long parse_count(const std::string& v) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 18)
+    throw std::invalid_argument("must be a nonnegative integer, got '" + v + "'");
+  return std::stoull(v);
+}
+
+namespace {
+
+double parse_real(const std::string& v) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !std::isfinite(x)) throw std::invalid_argument("must be a number, got '" + v + "'");
+  return x;
+}
+
+arma::vec parse_reals(const std::string& v) {
+  std::vector<double> out;
+  for (const std::string& item : split_list(v, "list")) {
+    try {
+      out.push_back(parse_real(item));
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("must be a comma-separated list of numbers, got '" + v + "'");
+    }
+  }
+  return arma::vec(out);
+}
+
+}  // namespace
+
+std::string format_default(double value) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%g", value);
+  return buf;
+}
+
+std::string format_list(const arma::vec& values) {
+  if (values.n_elem == 1) return format_default(values[0]);
+  if (values.is_empty()) return "";
+  return std::to_string(values.n_elem) + " values, " + format_default(values.min()) + " .. " +
+         format_default(values.max());
+}
+
+OptionTable& OptionTable::add(Option option) {
+  for (const Option& o : options_)
+    if (o.name == option.name) throw std::logic_error("OptionTable::add(): --" + option.name + " added twice");
+  options_.push_back(std::move(option));
+  return *this;
+}
+
+OptionTable& OptionTable::text(const std::string& name, const std::string& value, const std::string& help,
+                               std::string& field) {
+  return add({name, value, help, field, [&field](const std::string& v) { field = v; }});
+}
+
+OptionTable& OptionTable::count(const std::string& name, const std::string& value, const std::string& help,
+                                arma::uword& field) {
+  return add({name, value, help, std::to_string(field),
+              [&field](const std::string& v) { field = static_cast<arma::uword>(parse_count(v)); }});
+}
+
+OptionTable& OptionTable::seed(const std::string& name, const std::string& help, std::uint64_t& field) {
+  return add({name, "N", help, std::to_string(field), [&field](const std::string& v) { field = parse_count(v); }});
+}
+
+OptionTable& OptionTable::real(const std::string& name, const std::string& value, const std::string& help,
+                               double& field) {
+  return add({name, value, help, format_default(field), [&field](const std::string& v) { field = parse_real(v); }});
+}
+
+OptionTable& OptionTable::flag(const std::string& name, const std::string& help, bool& field) {
+  return add({name, "", help, "", [&field](const std::string&) { field = true; }});
+}
+
+const Option& OptionTable::find(const std::string& name) const {
+  for (const Option& o : options_)
+    if (o.name == name) return o;
+  throw std::logic_error("OptionTable: no option --" + name);
+}
+
+OptionTable& OptionTable::override_default(const std::string& name, const std::string& value) {
+  const Option& o = find(name);
+  o.set(value);
+  for (Option& x : options_)
+    if (x.name == name) x.shown_default = value;
+  return *this;
+}
+
+std::string OptionTable::help() const {
+  std::string out;
+  for (const Option& o : options_) {
+    std::string head = "  --" + o.name + (o.value.empty() ? "" : " " + o.value);
+    head += head.size() + 1 <= kHelpColumn ? std::string(kHelpColumn - head.size(), ' ') : "\n" + std::string(kHelpColumn, ' ');
+    std::string text = o.help + (o.shown_default.empty() ? "" : " [" + o.shown_default + "]");
+    for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', nl + 1))
+      text.insert(nl + 1, std::string(kHelpColumn, ' '));
+    out += head + text + "\n";
+  }
+  return out;
+}
+
+std::set<std::string> OptionTable::flags() const {
+  std::set<std::string> out;
+  for (const Option& o : options_)
+    if (o.value.empty()) out.insert(o.name);
+  return out;
+}
+
+void OptionTable::parse(Args& args) const {
+  for (const Option& o : options_) {
+    if (!args.has(o.name)) continue;
+    given_.insert(o.name);
+    try {
+      o.set(o.value.empty() ? "1" : args.str(o.name, ""));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--" + o.name + ": " + e.what());
+    }
+  }
+}
+
+bool OptionTable::given(const std::string& name) const { return given_.count(name) > 0; }
+
+void add_common_options(OptionTable& table, CommonValues& values) {
+  table.flag("json", "one JSON object on stdout instead of the table", values.json)
+      .flag("quiet", "no progress on stderr", values.quiet)
+      .count("threads", "N", "bound the threads (BLAS, feature maps, solvers); 0: all", values.threads);
+}
+
+void add_data_options(OptionTable& table, DataValues& values) {
+  table.text("data", "FILE", "data file (LIBSVM, CSV, .npy, IDX images)", values.path)
+      .text("labels", "FILE", "labels file, for IDX images or .npy data", values.read.labels_path)
+      .text("format", "F", "auto | libsvm | csv | npy | idx", values.read.format)
+      .text("label-column", "C",
+            "CSV: first | last | none | a column name or index\n(auto: last if a header names it label/class/target/y, "
+            "else first)",
+            values.read.csv_label_column);
+}
+
+Dataset read_data(const DataValues& values, const std::string& option, bool required) {
+  if (values.path.empty()) {
+    if (required) throw std::invalid_argument("--" + option + " FILE is required (see --help)");
+    return {};
+  }
+  return read_dataset(values.path, values.read);
+}
+
+void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
+  table.text("kernel", "SPEC", "recursive:K | poly:P[:C] | gaussian:S | arccos:0|1 | coeffs:A0,A1,...", cfg.kernel)
+      .choice("scaling", "S", "unit-norm | max-norm | none (the kernels need ||x|| <= 1)", cfg.scaling, parse_scaling,
+              scaling_name);
+}
+
+void add_map_options(OptionTable& table, TrainerConfig& cfg) {
+  table.text("map", "SPEC",
+             "feature map, or exact for the kernel limit (fourier[:orf] needs a recursive kernel;\n"
+             "srht, tensorsketch, maclaurin, nystrom, taylor:P, layerwise; docs/feature-maps.md)",
+             cfg.map)
+      .count("features", "D", "number of features", cfg.features)
+      .seed("seed", "seed of the feature map and the split", cfg.seed)
+      .choice("precision", "P", "float | double features", cfg.precision, parse_precision, precision_name)
+      .count("map-sample", "N", "points that fit a data-dependent map (the first N; nystrom needs D)", cfg.map_sample);
+}
+
+void add_fit_options(OptionTable& table, TrainerConfig& cfg) {
+  table.choice("loss", "L", "squared | logistic | hinge | squared-hinge", cfg.loss, parse_loss, loss_name);
+  arma::vec& lambdas = cfg.lambdas;
+  table.add({"lambdas", "LIST", "one lambda (objective (1/n) sum loss + lambda ||w||^2), or a grid chosen\n"
+             "on the validation split", format_list(lambdas), [&lambdas](const std::string& v) { lambdas = parse_reals(v); }});
+  table.add({"lambda", "X", "one fixed lambda (the same as --lambdas X)", "",
+             [&lambdas](const std::string& v) { lambdas = arma::vec{parse_real(v)}; }});
+  table.add({"lambda-grid", "LIST", "lambdas tried on the validation split (the same as --lambdas LIST)", "",
+             [&lambdas](const std::string& v) { lambdas = parse_reals(v); }});
+  double& bound = cfg.norm_bound;
+  table.add({"norm-bound", "B", "the norm-ball form of Algorithm 1 instead: ||w_j|| <= B", "off",
+             [&bound](const std::string& v) {
+               bound = parse_real(v);
+               if (!(bound > 0)) throw std::invalid_argument("must be > 0, got '" + v + "'");
+             }});
+  table.real("validation", "F", "fraction held out to choose lambda (0: GCV for the squared loss)", cfg.validation_fraction)
+      .count("batch", "N", "points per feature batch", cfg.batch_size)
+      .choice("solver", "S", "auto | eigen | cholesky (squared loss on features)", cfg.solver, parse_ridge_solver,
+              ridge_solver_name)
+      .choice("accumulate", "A", "single | exact: how float batches enter ZZ' (squared loss)", cfg.accumulation,
+              parse_accumulation, accumulation_name)
+      .real("tolerance", "T", "stopping rule of the hinge / logistic solvers (relative KKT violation\nor gradient norm)",
+            cfg.solver_options.tolerance)
+      .count("max-epochs", "N", "their iteration (epoch) limit", cfg.solver_options.max_iterations);
+}
+
+void add_trainer_options(OptionTable& table, TrainerConfig& cfg) {
+  add_kernel_options(table, cfg);
+  add_map_options(table, cfg);
+  add_fit_options(table, cfg);
+}
+
+void check_trainer_options(const OptionTable& table, const TrainerConfig& cfg) {
+  const int lambda_options = table.given("lambdas") + table.given("lambda") + table.given("lambda-grid");
+  if (lambda_options > 1) throw std::invalid_argument("give one of --lambdas, --lambda and --lambda-grid");
+  if (cfg.norm_bound > 0 && (table.given("lambda") || (table.given("lambdas") && cfg.lambdas.n_elem == 1)))
+    throw std::invalid_argument("give --lambda or --norm-bound, not both");
+}
+
+}  // namespace deepdot::cli
+
+namespace deepdot::cli {
+
+std::unique_ptr<FeatureMap> make_fitted_map(const TrainerConfig& cfg, const arma::mat& X, Progress* progress) {
+  auto map = make_feature_map(cfg.map, make_kernel(cfg.kernel), X.n_rows, cfg.features, cfg.seed);
+  if (map->is_fitted()) return map;
+  const arma::uword m = std::min<arma::uword>(std::max<arma::uword>(cfg.map_sample, map->min_fit_points()), X.n_cols);
+  if (progress) progress->stage("fitting the map on " + std::to_string(m) + " points");
+  map->fit(m == 0 ? arma::mat(X.n_rows, 0) : arma::mat(X.cols(0, m - 1)));
+  return map;
+}
+
+}  // namespace deepdot::cli
