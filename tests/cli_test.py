@@ -215,7 +215,7 @@ if ap:
 # The option table: help is generated with the library's defaults; unknown options are rejected.
 code, out, _ = run("train", "--help")
 for needle in ["--kernel SPEC", "[recursive:3]", "[fourier:orf]", "[4096]", "[squared]", "[0.1]", "[float]",
-               "[unit-norm]", "[2048]", "--accumulate A", "[exact]", "--solver S", "[auto]", "[10000]", "[0.001]",
+               "[unit-norm]", "[2048]", "--accumulate A", "[single]", "--solver S", "[auto]", "[10000]", "[0.001]",
                "[1000]", "10 values, 1e-08 .. 10"]:
     check(f"train --help shows the TrainerConfig default {needle}", code == 0 and needle in out, out[:300])
 code, out, _ = run("transform", "--help")

@@ -31,9 +31,8 @@ time and peak resident memory (VmHWM).
 The defaults are deepdot::TrainerConfig's except the main job's settings, the
 best measured here (docs/models.md), listed in one place in fashion.cpp:
 Nystroem features of the depth-3 recursive kernel, D = 16,384, squared hinge
-loss, lambda 3e-7 (chosen on a 10% split of the training set), tolerance 1e-2
-(on the default run 1e-3 gives the same accuracy in 1.5x the epochs), and the
-faster single-precision accumulation of ZZ'.
+loss, lambda 3e-7 (chosen on a 10% split of the training set) and tolerance
+1e-2 (1e-3 gives the same accuracy in more epochs; docs/models.md).
 
 options (defaults in brackets):
 )";
@@ -79,8 +78,7 @@ cli::OptionTable fashion_table(FashionOptions& o) {
       .override_default("features", "16384")
       .override_default("loss", "squared-hinge")
       .override_default("lambdas", "3e-7")
-      .override_default("tolerance", "1e-2")
-      .override_default("accumulate", "single");
+      .override_default("tolerance", "1e-2");
   t.text("save", "PATH", "save the model, reload it and check the predictions are identical", o.save)
       .text("data", "DIR", "Fashion-MNIST directory ($DEEPDOT_FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)",
             o.data);

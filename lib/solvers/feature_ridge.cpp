@@ -68,6 +68,7 @@ void FeatureRidge::accumulate(const arma::fmat& Z, const arma::mat& Y) {
   check_batch(where, Z.n_rows, Z.n_cols, Y);
   detail::require_finite(Z, where, "Z");
   accumulate_single(Z);
+  float_sums_ = true;
   // ZY' in double, a few columns at a time (no double copy of the whole batch).
   constexpr arma::uword kColumns = 256;
   for (arma::uword j0 = 0; j0 < Z.n_cols; j0 += kColumns) {
@@ -126,7 +127,7 @@ void FeatureRidge::decompose() {
   require_data("FeatureRidge");
   // ZZ' is positive semidefinite; eigenvalues below D eps s_max are rounding,
   // with eps that of float when float batches were summed in float.
-  const double eps = accumulation_ == Accumulation::single ? std::numeric_limits<float>::epsilon()
+  const double eps = float_sums_ ? std::numeric_limits<float>::epsilon()
                                                            : std::numeric_limits<double>::epsilon();
   detail::spectral_decompose(arma::symmatu(G_), C_, eps, "FeatureRidge (ZZ')", s_, U_, Q_, cut_);
   decomposed_ = true;

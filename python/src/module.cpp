@@ -135,10 +135,6 @@ py::bytes to_bytes(const std::string& s) { return py::bytes(s.data(), s.size());
 
 // ------------------------------------------------------------ configuration
 
-std::string precision_name(deepdot::Precision p) {
-  return p == deepdot::Precision::single_precision ? "float" : "double";
-}
-
 // TrainerConfig{} as a dict: the Python estimators take their defaults from it.
 py::dict trainer_defaults() {
   const deepdot::TrainerConfig c;
@@ -152,7 +148,7 @@ py::dict trainer_defaults() {
   d["refit_on_all"] = c.refit_on_all;
   d["norm_bound"] = c.norm_bound;
   d["seed"] = c.seed;
-  d["precision"] = precision_name(c.precision);
+  d["precision"] = deepdot::precision_name(c.precision);
   d["scaling"] = deepdot::scaling_name(c.scaling);
   d["batch_size"] = c.batch_size;
   d["map_sample"] = c.map_sample;
@@ -182,11 +178,8 @@ deepdot::TrainerConfig make_config(const py::dict& d) {
     else if (key == "refit_on_all") c.refit_on_all = v.cast<bool>();
     else if (key == "norm_bound") c.norm_bound = v.cast<double>();
     else if (key == "seed") c.seed = v.cast<std::uint64_t>();
-    else if (key == "precision") {
-      const auto p = v.cast<std::string>();
-      if (p != "float" && p != "double") fail(where, "precision must be 'float' or 'double', got '" + p + "'");
-      c.precision = p == "float" ? deepdot::Precision::single_precision : deepdot::Precision::double_precision;
-    } else if (key == "scaling") c.scaling = deepdot::parse_scaling(v.cast<std::string>());
+    else if (key == "precision") c.precision = deepdot::parse_precision(v.cast<std::string>());
+    else if (key == "scaling") c.scaling = deepdot::parse_scaling(v.cast<std::string>());
     else if (key == "batch_size") {
       const long b = v.cast<long>();
       if (b < 1) fail(where, "batch_size must be >= 1, got " + std::to_string(b));
@@ -292,7 +285,7 @@ py::dict model_info(const deepdot::Model& m) {
   d["norm_bound"] = p.norm_bound;
   d["seed"] = p.seed;
   d["scaling"] = deepdot::scaling_name(p.scaling);
-  d["precision"] = precision_name(p.precision);
+  d["precision"] = deepdot::precision_name(p.precision);
   d["input_dim"] = p.input_dim;
   d["training_size"] = p.training_size;
   d["outputs"] = m.empty() ? 0 : m.num_outputs();

@@ -70,7 +70,7 @@ def test_feature_map_equals_command_line(tmp_path, map_spec):
     X, _ = blobs(300, 10, 2, 3)
     np.save(tmp_path / "X.npy", X)
     run_cli("transform", "--data", tmp_path / "X.npy", "--out", tmp_path / "Z.npy", "--map", map_spec,
-            "--features", 128, "--seed", 4, "--fit", 200)
+            "--features", 128, "--seed", 4, "--fit", 200, "--precision", "double")
     fm = deepdot.FeatureMap(map=map_spec, n_components=128, random_state=4, map_sample=200).fit(X)
     np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), fm.transform(X))
 

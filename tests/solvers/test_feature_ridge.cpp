@@ -345,15 +345,28 @@ TEST_CASE("parse_ridge_solver / parse_accumulation round-trip; bad names name th
                        std::invalid_argument);
 }
 
-TEST_CASE("FeatureRidge's default accumulation is the named default") {
+TEST_CASE("FeatureRidge's default accumulation is the named default, shared with TrainerConfig") {
   CHECK(deepdot::FeatureRidge(3, 1).accumulation() == deepdot::default_accumulation);
-  // The default keeps the exact Gram of float batches.
+  CHECK(deepdot::default_accumulation == deepdot::Accumulation::single);
+  // The default sums float batches in float, to float rounding of the exact Gram ...
   const Data d = make_data(40, 64, 1, 5);
   const arma::fmat Zf = arma::conv_to<arma::fmat>::from(d.Z);
-  deepdot::FeatureRidge byDefault(40, 1), single(40, 1, deepdot::RidgeSolver::automatic, deepdot::Accumulation::single);
+  deepdot::FeatureRidge byDefault(40, 1), exact(40, 1, deepdot::RidgeSolver::automatic, deepdot::Accumulation::exact);
   byDefault.accumulate(Zf, d.Y);
-  single.accumulate(Zf, d.Y);
+  exact.accumulate(Zf, d.Y);
   const arma::mat Zr = arma::conv_to<arma::mat>::from(Zf);
-  CHECK(rel(byDefault.gram(), Zr * Zr.t()) < 1e-14);
-  CHECK(rel(single.gram(), byDefault.gram()) < 1e-5);
+  CHECK(rel(exact.gram(), Zr * Zr.t()) < 1e-14);
+  const double gap = rel(byDefault.gram(), exact.gram());
+  CHECK(gap < 1e-5);
+  CHECK(gap > 0.0);  // ... and really in float: not the exact path under another name
+  // Double batches are summed exactly under either setting, so their full
+  // spectrum is kept: the minimum-norm solutions agree to double rounding.
+  deepdot::FeatureRidge dbl(40, 1);
+  dbl.accumulate(d.Z, d.Y);
+  deepdot::FeatureRidge dbl_exact(40, 1, deepdot::RidgeSolver::eigen, deepdot::Accumulation::exact);
+  dbl_exact.accumulate(d.Z, d.Y);
+  CHECK(rel(dbl.gram(), dbl_exact.gram()) == 0.0);
+  dbl.set_lambda(0.0);
+  dbl_exact.set_lambda(0.0);
+  CHECK(rel(dbl.weights(), dbl_exact.weights()) < 1e-8);
 }

@@ -34,12 +34,14 @@ enum class Accumulation {
            ///< batch's sums are rounded in float (relative error about sqrt(b) x 6e-8 per entry)
 };
 
-/// The one default of FeatureRidge and TrainerConfig: exact, the exact Gram of
-/// the float features, so that the spectrum below float rounding is kept
-/// (FeatureRidge truncates it at float eps under single). single is the faster
-/// path (docs/performance.md) with rounding far below the random features' own
-/// error: jobs measured for speed (deepdot-fashion's main job) ask for it.
-constexpr Accumulation default_accumulation = Accumulation::exact;
+/// The one default of FeatureRidge and TrainerConfig: single, the faster
+/// path (docs/performance.md), whose float rounding (about sqrt(b) x 6e-8
+/// relative per entry) is far below the random features' own error. Only
+/// float batches are affected: double batches are always summed exactly. The
+/// eigenvalues of a Gram matrix summed in float are trusted down to float
+/// rounding only (the rest is the numerical null space). Ask for exact when
+/// the float features' Gram must be exact to double rounding.
+constexpr Accumulation default_accumulation = Accumulation::single;
 
 /// Parses "exact" or "single". Throws std::invalid_argument naming the value and the choices.
 Accumulation parse_accumulation(const std::string& name);
@@ -177,6 +179,7 @@ class FeatureRidge {
   arma::vec yy_;       // c, sum of squared targets per output (for GCV residuals)
   arma::uword count_ = 0;
   bool decomposed_ = false;
+  bool float_sums_ = false;  // some batch was summed in float (Accumulation::single)
   arma::mat U_;        // D x D eigenvectors of ZZ'
   arma::vec s_;        // D eigenvalues (negative rounding clipped to 0)
   arma::mat Q_;        // D x c, U' ZY'
