@@ -147,7 +147,9 @@ void add_data_options(OptionTable& table, DataValues& values) {
       .text("label-column", "C",
             "CSV: first | last | none | a column name or index\n(auto: last if a header names it label/class/target/y, "
             "else first)",
-            values.read.csv_label_column);
+            values.read.csv_label_column)
+      .count("dim", "D", "LIBSVM: the number of features (0: the largest index, at most 1048576)",
+             values.read.libsvm_dimension);
 }
 
 Dataset read_data(const DataValues& values, const std::string& option, bool required) {

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 // deepdot approx: approximation errors of feature maps against D; CSV and a plot.
 #include "commands.hpp"
+
+#include "../common/process.hpp"
+
+#include <deepdot/io/atomic_file.hpp>
 #include "../common/options.hpp"
 
 #include <deepdot/deepdot.hpp>
@@ -79,44 +83,41 @@ void write_csv(const std::string& path, const std::vector<KernelRows>& all, arma
       f << csv_field(k.kernel) << "," << r.map << "," << r.features << "," << seeds << "," << r.error.relative_frobenius << ","
         << r.error.relative_frobenius_nonconstant << "," << r.error.max_abs_error << "," << r.error.relative_spectral
         << "," << r.seconds << "\n";
-  const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp);
-  out << f.str();
-  out.close();
-  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("writing " + path + " failed");
-  }
+  deepdot::write_file_atomically(path, f.str(), "deepdot approx --out");
 }
 
 // Writes the gnuplot script next to the plot and runs it; returns what happened.
+// Every name in the script is a quoted gnuplot string, and gnuplot runs
+// without a shell, drawing into a fresh temporary file that replaces the plot.
 std::string draw(const std::string& plot, const std::string& csv, const std::vector<KernelRows>& all,
                  const std::vector<std::string>& maps) {
   std::string kernels;
   for (const KernelRows& k : all) kernels += (kernels.empty() ? "" : ", ") + k.kernel;
   const std::string ext = cli::extension(plot);
-  std::string script = std::string("set terminal ") + (ext == ".svg" ? "svg size 800,560" : "pngcairo size 800,560") +
-                       "; set output '" + plot + "'; set datafile separator ','; set logscale xy; set key outside;"
+  const std::string terminal = std::string("set terminal ") + (ext == ".svg" ? "svg size 800,560" : "pngcairo size 800,560");
+  std::string script = "; set datafile separator ','; set logscale xy; set key outside;"
                        " set xlabel 'features D'; set ylabel '||K - ZZ^T||_F / ||K - a_0||_F';"
-                       " set title 'approximation error, " + kernels + "'; plot ";
+                       " set title " + cli::gnuplot_quote("approximation error, " + kernels, "the title") + "; plot ";
+  const std::string csv_quoted = cli::gnuplot_quote(csv, "--out");
   bool first = true;
   for (const KernelRows& k : all)
     for (const auto& m : maps) {
-      script += std::string(first ? "" : ", ") + "'" + csv + "' using 3:(strcol(1) eq '" + k.kernel + "' && strcol(2) eq '" +
-                m + "' ? $6 : 1/0) with linespoints title '" + (all.size() > 1 ? k.kernel + " " : std::string()) + m + "'";
+      script += std::string(first ? "" : ", ") + csv_quoted + " using 3:(strcol(1) eq " +
+                cli::gnuplot_quote(k.kernel, "--kernel") + " && strcol(2) eq " + cli::gnuplot_quote(m, "--maps item") +
+                " ? $6 : 1/0) with linespoints title " +
+                cli::gnuplot_quote((all.size() > 1 ? k.kernel + " " : std::string()) + m, "--maps item");
       first = false;
     }
-  // The script goes to a file next to the plot: inline, the shell would expand its $6.
   const std::string script_path = plot + ".gp";
-  {
-    std::ofstream g(script_path);
-    g << script << "\n";
-    if (!g) throw std::runtime_error("writing " + script_path + " failed");
-  }
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0)
+  deepdot::write_file_atomically(script_path, terminal + "; set output " + cli::gnuplot_quote(plot, "--plot") + script + "\n",
+                                 "deepdot approx --plot");
+  if (cli::find_program("gnuplot").empty())
     return "gnuplot is not installed (apt-get install gnuplot-nox); draw it with: gnuplot " + script_path;
-  const std::string cmd = "gnuplot '" + script_path + "' 2>/dev/null";
-  return std::system(cmd.c_str()) == 0 ? plot : "gnuplot failed; run: gnuplot " + script_path;
+  deepdot::AtomicFile image(plot, "deepdot approx --plot");
+  const std::string run = terminal + "; set output " + cli::gnuplot_quote(image.temp_path(), "--plot") + script;
+  if (cli::run_program({"gnuplot", "-e", run}) != 0) return "gnuplot failed; run: gnuplot " + script_path;
+  image.commit();
+  return plot;
 }
 
 // The rows as a JSON array and as a text table.
@@ -168,6 +169,12 @@ int approx(Args& args) {
   if (o.sweep.repeats < 1 || o.n < 2) throw std::invalid_argument("--seeds must be >= 1 and --n >= 2");
   const std::string ext = cli::extension(o.plot);
   if (ext != ".svg" && ext != ".png") throw std::invalid_argument("--plot " + o.plot + ": the extension must be .svg or .png");
+  if (o.fit < 1) throw std::invalid_argument("--fit must be >= 1 (points given to fit() of data-dependent maps)");
+  // The outputs are checked before the measurements, not after.
+  cli::gnuplot_quote(o.plot, "--plot");
+  cli::gnuplot_quote(o.out, "--out");
+  deepdot::require_writable(o.out, "deepdot approx --out");
+  deepdot::require_writable(o.plot + ".gp", "deepdot approx --plot");
   std::vector<KernelRows> kernel_rows;
   for (const auto& spec : cli::split_specs(o.cfg.kernel, "kernel")) kernel_rows.push_back({make_kernel(spec).spec(), {}});
   Progress progress(o.common.quiet);

@@ -71,7 +71,8 @@ int info(Args& args) {
     r.text("task", model.is_classifier() ? "classification" : "regression");
     if (model.is_classifier()) {
       std::string classes;
-      for (arma::uword i = 0; i < p.classes.n_elem; ++i) classes += (i ? "," : "") + std::to_string(p.classes[i]);
+      for (arma::uword i = 0; i < p.classes.n_elem; ++i)
+        classes += (i ? "," : "") + (p.class_names.empty() ? std::to_string(p.classes[i]) : p.class_names[i]);
       r.text("classes", classes);
     }
     r.integer("outputs", model.num_outputs());

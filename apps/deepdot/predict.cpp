@@ -81,7 +81,12 @@ int predict(Args& args) {
   if (model.is_classifier()) {
     const arma::ivec labels = deepdot::LabelEncoder(model.parts().classes).decode(S);
     predicted = arma::conv_to<arma::vec>::from(labels);
-    if (data.has_labels) r.number("accuracy", deepdot::accuracy(to_classes(data.y), labels));
+    if (data.has_labels) {
+      // Through the model's classes: the file's own label codes mean nothing.
+      const deepdot::Model::LabelScore sc = model.score_labels(labels, data.y, data.label_names, data.source);
+      r.number("accuracy", sc.accuracy);
+      if (sc.unseen) r.integer("labels the model never saw (counted wrong)", sc.unseen);
+    }
   } else {
     predicted = S.row(0).t();
     if (data.has_labels) {

@@ -72,8 +72,14 @@ bool check_train_inputs(const TrainOptions& o, const Dataset& data, const Datase
 
 // Scores `data` with `model` under `prefix` ("training", "test").
 void score(Report& r, const Model& model, const Dataset& data, bool classify, const std::string& prefix) {
-  if (classify) r.number(prefix + " accuracy", accuracy(to_classes(data.y), model.predict_labels(data.X)));
-  else r.number(prefix + " mse", mean_squared_error(data.y.t(), model.predict(data.X)));
+  if (classify) {
+    // Through the model's classes: a file's own codes for text labels mean nothing.
+    const Model::LabelScore s = model.score(data.X, data.y, data.label_names, data.source);
+    r.number(prefix + " accuracy", s.accuracy);
+    if (s.unseen) r.integer(prefix + " labels the model never saw (counted wrong)", s.unseen);
+  } else {
+    r.number(prefix + " mse", mean_squared_error(data.y.t(), model.predict(data.X)));
+  }
 }
 
 // The model's figures, after the data's.
@@ -104,11 +110,13 @@ int train(Args& args) {
   cli::check_trainer_options(table, o.cfg);
   o.test.read.format = o.data.read.format;
   o.test.read.csv_label_column = o.data.read.csv_label_column;
+  o.test.read.libsvm_dimension = o.data.read.libsvm_dimension;
   Progress progress(o.common.quiet);
   progress.stage("reading data");
   Dataset data = cli::read_data(o.data);
   const Dataset test = cli::read_data(o.test, "test", false);  // read now: a bad file fails before the fit
   const bool classify = check_train_inputs(o, data, test);
+  deepdot::require_writable(o.model_path, "deepdot train --model");  // fail now, not after the fit
 
   progress.stage("training (" + o.cfg.map + ", " + std::to_string(o.cfg.features) + " features)");
   o.cfg.progress = [&progress](const std::string& stage, arma::uword done, arma::uword total) {
@@ -117,9 +125,10 @@ int train(Args& args) {
   const auto t0 = Clock::now();
   const Trainer trainer(o.cfg);
   // Without scoring, the raw data is not needed again: scale it in place rather than copy it.
-  const Model model = classify ? (o.no_score ? trainer.fit_inplace(data.X, to_classes(data.y))
+  Model model = classify ? (o.no_score ? trainer.fit_inplace(data.X, to_classes(data.y))
                                              : trainer.fit(data.X, to_classes(data.y)))
                                : trainer.fit_regression(data.X, data.y.t());
+  if (classify && !data.label_names.empty()) model.name_classes(data.label_names);  // text labels: cat, dog
   const double fit_seconds = seconds_since(t0);
   Report r;
   r.text("data", data.source);

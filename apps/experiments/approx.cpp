@@ -4,6 +4,8 @@
 // costs in time, on Fashion-MNIST.
 #include "experiment.hpp"
 
+#include "../common/process.hpp"
+
 #include <deepdot/deepdot.hpp>
 #include <deepdot/maps/approximation.hpp>
 
@@ -62,9 +64,9 @@ std::string panels(const std::vector<unsigned long long>& depths, const std::vec
     s += "set title '" + title + ", recursive:" + std::to_string(k) + "'\nplot ";
     for (std::size_t i = 0; i < maps.size(); ++i)
       s += std::string(i ? ", " : "") + "'" + csv + "' every ::1 using ($" + std::to_string(c_depth) +
-           " == " + std::to_string(k) + " && strcol(" + std::to_string(c_map) + ") eq '" + maps[i] + "' ? $" +
+           " == " + std::to_string(k) + " && strcol(" + std::to_string(c_map) + ") eq " + cli::gnuplot_quote(maps[i], "--maps item") + " ? $" +
            std::to_string(c_x) + " : 1/0):" + std::to_string(c_y) + " with linespoints " + style_of(style_maps, maps[i]) +
-           " title '" + maps[i] + "'";
+           " title " + cli::gnuplot_quote(maps[i], "--maps item");
     s += "\n";
   }
   return s;

@@ -2,6 +2,10 @@
 // `deepdot experiment <name>`: dispatch and the shared plumbing of experiment.hpp.
 #include "experiment.hpp"
 
+#include "../common/process.hpp"
+
+#include <deepdot/io/atomic_file.hpp>
+
 #include <deepdot/version.hpp>
 
 #include <algorithm>
@@ -210,19 +214,7 @@ std::string Table::json() const {
 }
 
 void write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("writing " + path + " failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("renaming " + tmp + " to " + path + " failed");
-  }
+  deepdot::write_file_atomically(path, text, "deepdot experiment");
 }
 
 std::string svg_preamble(const std::string& name, int width, int height) {
@@ -232,11 +224,26 @@ std::string svg_preamble(const std::string& name, int width, int height) {
 
 std::string plot(const std::string& dir, const std::string& name, const std::string& script) {
   write_file(dir + "/" + name + ".gp", script);
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0)
+  if (cli::find_program("gnuplot").empty())
     return "gnuplot is not installed (apt-get install gnuplot-nox); draw it with: cd " + dir + " && gnuplot " + name + ".gp";
-  // Run inside the folder: the script names its CSV and SVG without a path.
-  const std::string cmd = "cd '" + dir + "' && gnuplot '" + name + ".gp' 2>/dev/null";
-  return std::system(cmd.c_str()) == 0 ? name + ".svg" : "gnuplot failed; run: cd " + dir + " && gnuplot " + name + ".gp";
+  // Run inside the folder (the script names its CSV and SVG without a path),
+  // without a shell; gnuplot draws into a fresh temporary file that replaces
+  // name.svg when it succeeds (never writing through a planted symlink).
+  deepdot::AtomicFile image(dir + "/" + name + ".svg", "deepdot experiment");
+  const std::string tmp_name = image.temp_path().substr(image.temp_path().rfind('/') + 1);
+  std::string run = script;
+  const std::string set_output = "set output '" + name + ".svg'";
+  const auto at = run.find(set_output);
+  if (at != std::string::npos) run.replace(at, set_output.size(), "set output " + cli::gnuplot_quote(tmp_name, "the plot"));
+  // The script that draws into the temporary file is itself a temporary file
+  // (never committed: its destructor removes it).
+  deepdot::AtomicFile runner(dir + "/" + name + ".gp", "deepdot experiment");
+  runner.write(run.data(), run.size());
+  const std::string runner_name = runner.temp_path().substr(runner.temp_path().rfind('/') + 1);
+  if (cli::run_program({"gnuplot", runner_name}, dir) != 0)
+    return "gnuplot failed; run: cd " + dir + " && gnuplot " + name + ".gp";
+  image.commit();
+  return name + ".svg";
 }
 
 std::string machine_description() {

@@ -31,6 +31,7 @@
 
 #include <deepdot/io/dataset.hpp>
 #include <deepdot/io/idx.hpp>
+#include <deepdot/io/atomic_file.hpp>
 
 #include <deepdot/datasets/labelled_images.hpp>
 #include <deepdot/datasets/fashion_mnist.hpp>

@@ -3,6 +3,7 @@
 
 #include "core/check.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace deepdot {
@@ -23,17 +24,51 @@ std::string scaling_name(Scaling scaling) {
   return "none";
 }
 
+namespace {
+
+/// The l2 norm of x[0..n), exact to rounding for finite data of any magnitude:
+/// the plain sum of squares overflows above about 1e154 and underflows below
+/// about 1e-154, so outside that range the column is first divided by its
+/// largest magnitude (an exact rescaling in spirit: one rounding per entry).
+template <typename eT>
+double robust_norm(const eT* x, std::size_t n) {
+  const double s = detail::squared_norm(x, n);
+  if (std::isfinite(s) && s >= 1e-280 && s <= 1e280) return std::sqrt(s);
+  double m = 0.0;
+  for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(static_cast<double>(x[i])));
+  if (m == 0.0 || !std::isfinite(m)) return m;
+  double t = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(x[i]) / m;
+    t += v * v;
+  }
+  return m * std::sqrt(t);
+}
+
+}  // namespace
+
 arma::vec column_norms(const arma::mat& X) {
   arma::vec n(X.n_cols);
-  for (arma::uword j = 0; j < X.n_cols; ++j) n[j] = arma::norm(X.col(j), 2);
+  for (arma::uword j = 0; j < X.n_cols; ++j) n[j] = robust_norm(X.colptr(j), X.n_rows);
   return n;
 }
 
 template <typename eT>
 static void normalize_impl(arma::Mat<eT>& X) {
   for (arma::uword j = 0; j < X.n_cols; ++j) {
-    const double s = detail::squared_norm(X.colptr(j), X.n_rows);
-    if (s > 0.0) X.col(j) /= static_cast<eT>(std::sqrt(s));
+    eT* x = X.colptr(j);
+    const double s = detail::squared_norm(x, X.n_rows);
+    if (std::isfinite(s) && s >= 1e-280 && s <= 1e280) {
+      X.col(j) /= static_cast<eT>(std::sqrt(s));
+      continue;
+    }
+    // Far from 1 in magnitude: divide by the largest entry first (now in
+    // [-1, 1], one at +-1), then by the norm of that, which is in [1, sqrt(d)].
+    double m = 0.0;
+    for (arma::uword i = 0; i < X.n_rows; ++i) m = std::max(m, std::abs(static_cast<double>(x[i])));
+    if (m == 0.0 || !std::isfinite(m)) continue;  // zero columns stay zero; non-finite data is refused earlier
+    for (arma::uword i = 0; i < X.n_rows; ++i) x[i] = static_cast<eT>(static_cast<double>(x[i]) / m);
+    X.col(j) /= static_cast<eT>(std::sqrt(detail::squared_norm(x, X.n_rows)));
   }
 }
 
@@ -77,7 +112,7 @@ void Scaler::transform_inplace(arma::mat& Z) const {
     case Scaling::max_norm:
       Z /= factor_;
       for (arma::uword j = 0; j < Z.n_cols; ++j) {
-        const double n = arma::norm(Z.col(j), 2);
+        const double n = robust_norm(Z.colptr(j), Z.n_rows);
         if (n > 1.0) Z.col(j) /= n;
       }
       break;

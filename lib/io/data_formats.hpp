@@ -8,6 +8,7 @@
 #include "io/data_source.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@ namespace deepdot::detail {
 /// The largest number of features any reader accepts: far beyond real data
 /// sets, small enough that a typo cannot ask for terabytes.
 constexpr std::uint64_t kMaxDimension = 100000000;
+
+/// The largest dimension a LIBSVM file may imply by its indices alone
+/// (2^20 = 1,048,576, 8 MiB per dense point); a wider file needs the
+/// dimension set (ReadOptions::libsvm_dimension, the apps' --dim), so that a
+/// 13-byte line "1 99999999:1" cannot cost 800 MB.
+constexpr std::uint64_t kMaxImpliedLibsvmDimension = std::uint64_t(1) << 20;
 
 Dataset parse_libsvm(ByteSource& src, const ReadOptions& opts);
 /// With labels_only, every field of a one-column file is a label (X stays empty).
@@ -38,5 +45,9 @@ void check_dense(std::uint64_t d, std::uint64_t n, const ReadOptions& opts, Fail
          " matrix of doubles, more than the limit of " + std::to_string(opts.max_dense_bytes) +
          " bytes (ReadOptions::max_dense_bytes)");
 }
+
+/// Throws (via `fail`) if a dense d x n matrix of doubles would not fit in the
+/// memory available now; called once, right before the allocation.
+void check_dense_memory(std::uint64_t d, std::uint64_t n, const std::function<void(const std::string&)>& fail);
 
 }  // namespace deepdot::detail

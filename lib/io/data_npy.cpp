@@ -346,6 +346,7 @@ Dataset parse_npy(ByteSource& src, const ReadOptions& opts) {
   // every point is spread over the whole array, so all of it is read.
   const std::uint64_t count = opts.max_points != 0 && !h.fortran ? std::min<std::uint64_t>(n, opts.max_points) : n;
   check_dense(d, count, opts, [&](const std::string& m) { src.error_at(h.data_offset, m); });
+  check_dense_memory(d, count, [&](const std::string& m) { src.error_at(h.data_offset, m); });
 
   // For Fortran order: perm[r] is the C-order feature index of Fortran-order
   // trailing index r (the identity for 2-D arrays).

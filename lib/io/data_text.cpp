@@ -165,6 +165,11 @@ Dataset parse_libsvm(ByteSource& src, const ReadOptions& opts) {
                  ": index 0, but LIBSVM indices start at 1 (for a zero-based file set "
                  "ReadOptions::libsvm_zero_based)");
       const std::uint64_t feature = opts.libsvm_zero_based ? idx : idx - 1;
+      if (opts.libsvm_dimension == 0 && feature >= kMaxImpliedLibsvmDimension)
+        lr.error("token " + quote_token(tok) + ": index " + std::string(key) + " implies more than " +
+                 std::to_string(kMaxImpliedLibsvmDimension) +
+                 " features, the most deepdot infers from a LIBSVM file; set the dimension "
+                 "(ReadOptions::libsvm_dimension, --dim in the apps) to read a wider file");
       if (opts.libsvm_dimension != 0 && feature >= opts.libsvm_dimension)
         lr.error("token " + quote_token(tok) + ": index " + std::string(key) + " is beyond the dimension " +
                  std::to_string(opts.libsvm_dimension) + " that was set");
@@ -196,6 +201,7 @@ Dataset parse_libsvm(ByteSource& src, const ReadOptions& opts) {
     lr.error_at(lr.line_number(), "no features: no line has an index:value pair (set the dimension to read "
                                   "all-zero points)");
   const arma::uword n = labels.size();
+  check_dense_memory(d, n, [&](const std::string& m) { lr.error(m); });
   Dataset ds;
   ds.X.zeros(static_cast<arma::uword>(d), n);
   for (arma::uword i = 0; i < n; ++i)

@@ -3,6 +3,9 @@
 
 #include "io/data_formats.hpp"
 
+#include <deepdot/io/atomic_file.hpp>
+#include <deepdot/util/memory.hpp>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <charconv>
@@ -14,6 +17,17 @@
 #include <unistd.h>
 
 namespace deepdot {
+
+void detail::check_dense_memory(std::uint64_t d, std::uint64_t n, const std::function<void(const std::string&)>& fail) {
+  const double bytes = 8.0 * static_cast<double>(d) * static_cast<double>(n);
+  try {
+    require_memory(bytes, "the data", "a dense " + std::to_string(d) + " x " + std::to_string(n) + " matrix of doubles",
+                   "read fewer points (ReadOptions::max_points) or fewer features");
+  } catch (const std::invalid_argument& e) {
+    fail(std::string(e.what()).substr(10));  // without "the data: "
+  }
+}
+
 namespace {
 
 using detail::ByteSource;
@@ -186,43 +200,38 @@ arma::vec read_labels(const std::string& path, std::vector<std::string>* names, 
 
 namespace {
 
-/// Writes through `body` into a temporary file next to `path`, then renames
-/// it over `path`, so that readers never see a partial file. Unlike model
-/// files (Model::save) the data is not forced to disk before the rename:
-/// these are derived arrays that can be recomputed, and an fsync of a large
-/// feature file can take longer than computing it (docs/performance.md).
+/// Writes through `body` into an AtomicFile for `path` (random name in the
+/// same directory, O_EXCL | O_NOFOLLOW, umask honoured, renamed at the end),
+/// so readers never see a partial file. Unlike model files (Model::save) the
+/// data is not forced to disk before the rename: these are derived arrays
+/// that can be recomputed, and an fsync of a large feature file can take
+/// longer than computing it (docs/performance.md).
 template <typename Body>
-void atomic_write(const std::string& path, Body&& body) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
-  std::FILE* f = ::fdopen(fd, "wb");
-  if (f == nullptr) {
-    const int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
-  }
-  try {
-    body(f);
-  } catch (...) {
-    std::fclose(f);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  bool ok = std::fflush(f) == 0 && !std::ferror(f) && ::fchmod(fd, 0644) == 0;
-  int e = errno;
-  ok = (std::fclose(f) == 0) && ok;
-  if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) ok = false, e = errno;
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
-  }
+void atomic_write(const std::string& path, const char* who, Body&& body) {
+  AtomicFile file(path, std::string(who) + "('" + path + "')");
+  body(file);
+  file.commit(false);
 }
 
-void put(std::FILE* f, const void* data, std::size_t n) {
-  if (n != 0 && std::fwrite(data, 1, n, f) != n) throw std::runtime_error(std::strerror(errno));
-}
+/// Collects small writes into 1 MiB blocks before they reach the file.
+class BufferedOut {
+ public:
+  explicit BufferedOut(AtomicFile& f) : f_(f) { buf_.reserve(kBlock); }
+  void put(const void* data, std::size_t n) {
+    if (buf_.size() + n > kBlock) flush();
+    if (n >= kBlock) f_.write(data, n);
+    else buf_.append(static_cast<const char*>(data), n);
+  }
+  void flush() {
+    f_.write(buf_.data(), buf_.size());
+    buf_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kBlock = std::size_t(1) << 20;
+  AtomicFile& f_;
+  std::string buf_;
+};
 
 std::string npy_header(const char* descr, const std::string& shape) {
   std::string h = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
@@ -241,18 +250,20 @@ template <typename eT>
 void write_npy_impl(const std::string& path, const eT* data, std::size_t count, const char* descr,
                     const std::string& shape) {
   const std::string header = npy_header(descr, shape);
-  atomic_write(path, [&](std::FILE* f) {
-    put(f, header.data(), header.size());
+  atomic_write(path, "write_npy", [&](AtomicFile& file) {
+    BufferedOut f(file);
+    f.put(header.data(), header.size());
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    put(f, data, count * sizeof(eT));
+    f.put(data, count * sizeof(eT));
 #else
     for (std::size_t i = 0; i < count; ++i) {  // big-endian host: write little-endian bytes
       unsigned char b[sizeof(eT)];
       std::memcpy(b, data + i, sizeof(eT));
       for (std::size_t k = 0; k < sizeof(eT) / 2; ++k) std::swap(b[k], b[sizeof(eT) - 1 - k]);
-      put(f, b, sizeof(eT));
+      f.put(b, sizeof(eT));
     }
 #endif
+    f.flush();
   });
 }
 
@@ -287,21 +298,13 @@ void write_npy_mapped(const std::string& path, arma::uword d, arma::uword n,
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const std::string header = npy_header("<f4", shape2(n, d));
   const std::size_t bytes = header.size() + sizeof(float) * static_cast<std::size_t>(d) * n;
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
-  void* base = MAP_FAILED;
-  auto give_up = [&](int e) {
-    if (base != MAP_FAILED) ::munmap(base, bytes);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
-  };
+  AtomicFile file(path, "write_npy_mapped('" + path + "')");
   // The blocks are reserved up front: a full disk is an error here, not a
   // SIGBUS when a page of the mapping is first written.
-  if (const int e = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); e != 0) give_up(e);
-  base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (base == MAP_FAILED) give_up(errno);
+  file.reserve(bytes);
+  void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd(), 0);
+  if (base == MAP_FAILED)
+    throw std::runtime_error("write_npy_mapped('" + path + "'): mapping the file failed: " + std::strerror(errno));
   std::memcpy(base, header.data(), header.size());
   try {
     // The header is a multiple of 64 bytes, so the data is aligned for floats.
@@ -309,23 +312,11 @@ void write_npy_mapped(const std::string& path, arma::uword d, arma::uword n,
     fill(X);
   } catch (...) {
     ::munmap(base, bytes);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
+    throw;  // the AtomicFile removes the temporary file
   }
-  if (::munmap(base, bytes) != 0) base = MAP_FAILED, give_up(errno);
-  base = MAP_FAILED;
-  if (::fchmod(fd, 0644) != 0) give_up(errno);
-  if (::close(fd) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + std::strerror(e));
-  }
+  if (::munmap(base, bytes) != 0)
+    throw std::runtime_error("write_npy_mapped('" + path + "'): unmapping the file failed: " + std::strerror(errno));
+  file.commit(false);
 #else
   arma::fmat X(d, n, arma::fill::zeros);  // big-endian host: fill in memory, write byte-swapped
   fill(X);
@@ -337,13 +328,14 @@ void write_csv(const std::string& path, const arma::mat& X, const arma::vec& y, 
   if (!y.is_empty() && y.n_elem != X.n_cols)
     throw std::invalid_argument("write_csv('" + path + "'): " + std::to_string(y.n_elem) + " labels for " +
                                 std::to_string(X.n_cols) + " points");
-  atomic_write(path, [&](std::FILE* f) {
+  atomic_write(path, "write_csv", [&](AtomicFile& file) {
+    BufferedOut f(file);
     std::string line;
     if (header) {
       for (arma::uword j = 0; j < X.n_rows; ++j) line += (j ? ",x" : "x") + std::to_string(j + 1);
       if (!y.is_empty()) line += X.n_rows ? ",label" : "label";
       line += '\n';
-      put(f, line.data(), line.size());
+      f.put(line.data(), line.size());
     }
     for (arma::uword i = 0; i < X.n_cols; ++i) {
       line.clear();
@@ -356,8 +348,9 @@ void write_csv(const std::string& path, const arma::mat& X, const arma::vec& y, 
         append_number(line, y[i]);
       }
       line += '\n';
-      put(f, line.data(), line.size());
+      f.put(line.data(), line.size());
     }
+    f.flush();
   });
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <deepdot/kernels/gram.hpp>
 
+#include <deepdot/util/memory.hpp>
+
 #include "core/check.hpp"
 
 #include <algorithm>
@@ -39,6 +41,9 @@ arma::Mat<eT> gram_impl(const Kernel& kernel, const arma::Mat<eT>& X, const arma
                             "; both must be d x n with the same d");
   check_unit_ball_impl(X, where + ": X");
   check_unit_ball_impl(Y, where + ": Y");
+  require_memory(static_cast<double>(sizeof(eT)) * static_cast<double>(X.n_cols) * static_cast<double>(Y.n_cols),
+                 where, "the " + std::to_string(X.n_cols) + " x " + std::to_string(Y.n_cols) + " kernel matrix",
+                 "use fewer points, or a feature map");
   arma::Mat<eT> K(X.n_cols, Y.n_cols);
   for (arma::uword j0 = 0; j0 < Y.n_cols; j0 += kBlockColumns) {
     const arma::uword j1 = std::min(Y.n_cols, j0 + kBlockColumns) - 1;
@@ -52,6 +57,9 @@ arma::Mat<eT> gram_impl(const Kernel& kernel, const arma::Mat<eT>& X, const arma
 template <typename eT>
 arma::Mat<eT> gram_sym_impl(const Kernel& kernel, const arma::Mat<eT>& X) {
   check_unit_ball_impl(X, "gram(): X");
+  require_memory(static_cast<double>(sizeof(eT)) * static_cast<double>(X.n_cols) * static_cast<double>(X.n_cols),
+                 "gram()", "the " + std::to_string(X.n_cols) + " x " + std::to_string(X.n_cols) + " kernel matrix",
+                 "use fewer points, or a feature map");
   arma::Mat<eT> K = X.t() * X;  // Armadillo dispatches X' X to SYRK
   kernel.apply_inplace(K);
   return K;

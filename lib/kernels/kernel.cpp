@@ -356,6 +356,14 @@ Kernel coefficient_kernel(const arma::vec& coefficients) {
     any_positive = any_positive || a > 0.0;
   }
   if (!any_positive) fail(where, "every coefficient is zero; at least one must be positive");
+  // |f(t)| <= f(1) = sum_n a_n on [-1, 1]: bounding it bounds every kernel
+  // value, and 1e150 keeps their squares (Frobenius norms, Z'Z) finite too.
+  double at_one = 0.0;
+  for (double a : coefficients) at_one += a;
+  if (!(at_one <= kernel_value_limit))
+    fail(where, "the kernel's largest value f(1) = sum of the coefficients = " + format_double(at_one) +
+                    " exceeds " + format_double(kernel_value_limit) +
+                    " (kernel values and their squares would overflow); scale the coefficients down");
   return Kernel(std::make_shared<Kernel::Impl::Coefficients>(coefficients));
 }
 

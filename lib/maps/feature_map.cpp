@@ -2,6 +2,7 @@
 #include <deepdot/maps/feature_map.hpp>
 
 #include <deepdot/kernels/gram.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include "maps/stateful_map.hpp"
 #include "io/binary_io.hpp"
@@ -155,7 +156,7 @@ void write_feature_map(const FeatureMap& map, BinaryWriter& w) {
   stateful(map, "FeatureMap::save()").save_state(w);
 }
 
-std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size) {
+std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size, std::uint64_t max_output_dim) {
   BinaryReader r(data, size, "FeatureMap::load()");
   char magic[sizeof kMagic];
   r.raw(magic, sizeof magic, "the magic bytes");
@@ -170,6 +171,9 @@ std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size)
   const std::uint64_t D = r.u64("the output dimension");
   const std::uint64_t seed = r.u64("the seed");
   r.u8("the fitted flag");
+  if (D > max_output_dim)
+    r.error("the output dimension D = " + std::to_string(D) + " is more than the file can justify (its weights hold at most D = " +
+            std::to_string(max_output_dim) + ")");
   std::unique_ptr<FeatureMap> map;
   try {
     map = make_feature_map(spec, make_kernel(kernel_spec), d, D, seed);
@@ -203,6 +207,18 @@ std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kern
   const std::string where = "make_feature_map()";
   if (input_dim == 0) detail::fail(where, "input_dim d must be >= 1, got 0");
   if (output_dim == 0) detail::fail(where, "output_dim D must be >= 1, got 0");
+  if (output_dim > max_feature_map_output_dim)
+    detail::fail(where, "output_dim D = " + std::to_string(output_dim) + " is more than the limit of " +
+                            std::to_string(max_feature_map_output_dim) + " features");
+  if (input_dim > max_feature_map_input_dim)
+    detail::fail(where, "input_dim d = " + std::to_string(input_dim) + " is more than the limit of " +
+                            std::to_string(max_feature_map_input_dim));
+  // The random state of most maps is O(D d) numbers (projections, signs,
+  // hashes): refuse before generating it what memory cannot hold.
+  require_memory(8.0 * static_cast<double>(output_dim) * static_cast<double>(input_dim), where,
+                 "a map of d = " + std::to_string(input_dim) + " inputs to D = " + std::to_string(output_dim) +
+                     " features (D x d doubles of random state)",
+                 "use fewer features");
   const auto colon = spec.find(':');
   const std::string name = spec.substr(0, colon);
   const std::string options = colon == std::string::npos ? "" : spec.substr(colon + 1);

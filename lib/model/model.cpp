@@ -4,6 +4,8 @@
 #include <deepdot/kernels/gram.hpp>
 #include <deepdot/core/labels.hpp>
 #include <deepdot/version.hpp>
+#include <deepdot/io/atomic_file.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include "io/binary_io.hpp"
 #include "core/check.hpp"
@@ -40,6 +42,8 @@ constexpr char kFeatureMap[8] = {'F', 'E', 'A', 'T', 'M', 'A', 'P', '\0'};
 constexpr char kWeights[8] = {'W', 'E', 'I', 'G', 'H', 'T', 'S', '\0'};
 constexpr char kSupport[8] = {'S', 'U', 'P', 'P', 'O', 'R', 'T', '\0'};
 constexpr char kDual[8] = {'D', 'U', 'A', 'L', 'C', 'O', 'E', 'F'};
+// Optional, after the metadata: the names of text classes (written only when there are any).
+constexpr char kClassNames[8] = {'C', 'L', 'A', 'S', 'S', 'N', 'A', 'M'};
 
 constexpr std::size_t kPreamble = 8 + 8 + 8 + 8;  // magic, version, file length, section count
 constexpr std::size_t kChecksumBytes = 4;
@@ -102,41 +106,6 @@ void skip(BinaryReader& r, std::size_t n) {
 
 std::string shape(const arma::mat& M) { return std::to_string(M.n_rows) + " x " + std::to_string(M.n_cols); }
 
-/// Writes `bytes` to `path` through a temp file in the same directory and a
-/// rename, so readers see either the old file or the complete new one.
-void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(static_cast<long long>(::getpid()));
-  auto failure = [&](const std::string& step) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("Model::save('" + path + "'): " + step + " failed: " + reason +
-                             "; no file was written");
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const std::string reason = std::strerror(errno);
-    throw std::runtime_error("Model::save('" + path + "'): creating the temporary file '" + tmp + "' failed: " +
-                             reason + "; no file was written");
-  }
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      failure("writing the temporary file");
-    }
-    done += static_cast<std::size_t>(k);
-  }
-  // The data must be on disk before the rename makes it visible under `path`.
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    failure("flushing the temporary file");
-  }
-  if (::close(fd) != 0) failure("closing the temporary file");
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) failure("renaming the temporary file onto the target");
-}
-
 }  // namespace
 
 Model::Model(ModelParts parts) : parts_(std::move(parts)) {
@@ -179,6 +148,13 @@ Model::Model(ModelParts parts) : parts_(std::move(parts)) {
       if (!(p.classes[i - 1] < p.classes[i])) fail(where, "the classes must be sorted and distinct");
     if (c < 2) fail(where, "a classifier needs at least 2 classes");
   }
+  if (!p.class_names.empty()) {
+    if (p.class_names.size() != p.classes.n_elem)
+      fail(where, std::to_string(p.class_names.size()) + " class names for " + std::to_string(p.classes.n_elem) +
+                      " classes; give one name per class, or none");
+    for (std::size_t i = 1; i < p.class_names.size(); ++i)
+      if (!(p.class_names[i - 1] < p.class_names[i])) fail(where, "the class names must be sorted and distinct");
+  }
   if (p.lambdas.n_elem != c) fail(where, "need one lambda per output (" + std::to_string(c) + "), got " + std::to_string(p.lambdas.n_elem));
   for (double l : p.lambdas)
     if (!(l >= 0.0) || !std::isfinite(l)) fail(where, "a lambda is " + detail::format_double(l) + ", not finite and >= 0");
@@ -205,6 +181,7 @@ arma::mat Model::predict(const arma::mat& X, arma::uword batch) const {
     fail(where, "X has " + std::to_string(X.n_rows) + " rows but the model was trained with d = " +
                     std::to_string(parts_.input_dim) + " (X must be d x m, one column per point)");
   if (batch == 0) fail(where, "the batch size must be >= 1");
+  batch = std::min(batch, affordable_batch(where));
   Scaler scaler(parts_.scaling);
   scaler.set_factor(parts_.scaling_factor);
   arma::mat out(num_outputs(), X.n_cols);
@@ -232,6 +209,115 @@ arma::mat Model::predict(const arma::mat& X, arma::uword batch) const {
     }
   }
   return out;
+}
+
+arma::uword Model::affordable_batch(const char* where) const {
+  // Per column of a batch: the scaled input, the features (or the kernel
+  // column against the support) in double and in float, and the scores.
+  const double width = parts_.mode == ModelMode::features ? static_cast<double>(parts_.map->output_dim())
+                                                          : static_cast<double>(parts_.support.n_cols);
+  const double per_column = 8.0 * (static_cast<double>(parts_.input_dim) + 2.0 * width + num_outputs());
+  const double budget = available_memory_bytes() / 4.0;
+  if (per_column > budget)
+    fail(where, "one point needs " + detail::format_double(per_column / 1e6) + " MB of features, more than a quarter of the " +
+                    detail::format_double(4.0 * budget / 1e6) + " MB of memory available");
+  return static_cast<arma::uword>(std::max(1.0, std::floor(budget / per_column)));
+}
+
+void Model::name_classes(const std::vector<std::string>& file_names) {
+  const char* where = "Model::name_classes()";
+  require_ready(where);
+  if (!is_classifier()) fail(where, "a regression model has no classes to name");
+  std::vector<std::string> names;
+  for (arma::sword c : parts_.classes) {
+    if (c < 0 || static_cast<std::size_t>(c) >= file_names.size())
+      fail(where, "class " + std::to_string(c) + " is not a code into the " + std::to_string(file_names.size()) +
+                      " label names of the training file");
+    names.push_back(file_names[static_cast<std::size_t>(c)]);
+  }
+  ModelParts p = parts_;
+  p.class_names = std::move(names);
+  *this = Model(std::move(p));
+}
+
+arma::uvec Model::class_indices(const arma::vec& y, const std::vector<std::string>& names,
+                                const std::string& source) const {
+  const char* where = "Model::class_indices()";
+  require_ready(where);
+  if (!is_classifier()) fail(where, source + ": a regression model has no classes");
+  const bool named = !parts_.class_names.empty();
+  auto list = [&] {
+    std::string s;
+    const arma::uword k = parts_.classes.n_elem;
+    for (arma::uword i = 0; i < std::min<arma::uword>(k, 8); ++i)
+      s += (i ? ", " : "") + (named ? "'" + parts_.class_names[i] + "'" : std::to_string(parts_.classes[i]));
+    return s + (k > 8 ? ", ..." : "");
+  };
+  if (named && names.empty())
+    fail(where, source + ": the labels are numbers but the model's classes are names (" + list() +
+                    "): give the labels as those names");
+  if (!named && !names.empty())
+    fail(where, source + ": the labels are text (e.g. '" + names.front() + "') but the model's classes are numbers (" +
+                    list() + ")");
+  const arma::uword unseen = parts_.classes.n_elem;
+  arma::uvec out(y.n_elem);
+  for (arma::uword i = 0; i < y.n_elem; ++i) {
+    const double v = y[i];
+    if (!(v == std::floor(v)) || std::abs(v) > 9.2e18)
+      fail(where, source + ": point " + std::to_string(i) + " has label " + detail::format_double(v) +
+                      ", not an integer class");
+    out[i] = unseen;
+    if (named) {
+      if (v < 0 || v >= static_cast<double>(names.size()))
+        fail(where, source + ": point " + std::to_string(i) + " has label code " + detail::format_double(v) +
+                        " outside its " + std::to_string(names.size()) + " names");
+      const std::string& name = names[static_cast<std::size_t>(v)];
+      const auto it = std::lower_bound(parts_.class_names.begin(), parts_.class_names.end(), name);
+      if (it != parts_.class_names.end() && *it == name)
+        out[i] = static_cast<arma::uword>(it - parts_.class_names.begin());
+    } else {
+      const auto c = static_cast<arma::sword>(v);
+      const arma::sword* b = parts_.classes.memptr();
+      const arma::sword* e = b + parts_.classes.n_elem;
+      const arma::sword* it = std::lower_bound(b, e, c);
+      if (it != e && *it == c) out[i] = static_cast<arma::uword>(it - b);
+    }
+  }
+  return out;
+}
+
+Model::LabelScore Model::score(const arma::mat& X, const arma::vec& y, const std::vector<std::string>& names,
+                               const std::string& source, arma::uword batch) const {
+  const char* where = "Model::score()";
+  require_ready(where);
+  if (y.n_elem != X.n_cols)
+    fail(where, source + ": " + std::to_string(y.n_elem) + " labels for " + std::to_string(X.n_cols) + " points");
+  class_indices(y, names, source);  // validates before the prediction's cost
+  return score_labels(predict_labels(X, batch), y, names, source);
+}
+
+Model::LabelScore Model::score_labels(const arma::ivec& predicted, const arma::vec& y,
+                                           const std::vector<std::string>& names, const std::string& source) const {
+  const char* where = "Model::score_labels()";
+  if (predicted.n_elem != y.n_elem)
+    fail(where, source + ": " + std::to_string(y.n_elem) + " labels for " + std::to_string(predicted.n_elem) +
+                    " predictions");
+  const arma::uvec truth = class_indices(y, names, source);
+  const arma::sword* b = parts_.classes.memptr();
+  const arma::sword* e = b + parts_.classes.n_elem;
+  LabelScore r;
+  r.points = y.n_elem;
+  arma::uword right = 0;
+  for (arma::uword i = 0; i < y.n_elem; ++i) {
+    if (truth[i] == parts_.classes.n_elem) {
+      ++r.unseen;  // never right: the model cannot predict a class it does not have
+      continue;
+    }
+    const arma::sword* it = std::lower_bound(b, e, predicted[i]);
+    if (it != e && *it == predicted[i] && static_cast<arma::uword>(it - b) == truth[i]) ++right;
+  }
+  r.accuracy = y.n_elem ? static_cast<double>(right) / static_cast<double>(y.n_elem) : 0.0;
+  return r;
 }
 
 arma::ivec Model::predict_labels(const arma::mat& X, arma::uword batch) const {
@@ -271,6 +357,13 @@ std::string Model::serialize() const {
   }
   sections.emplace_back(kMeta, std::move(m));
 
+  if (!p.class_names.empty()) {
+    BinaryWriter c;
+    c.u64(p.class_names.size());
+    for (const std::string& name : p.class_names) c.str(name);
+    sections.emplace_back(kClassNames, std::move(c));
+  }
+
   if (p.mode == ModelMode::features) {
     BinaryWriter f;
     write_feature_map(*p.map, f);
@@ -303,7 +396,8 @@ std::string Model::serialize() const {
 
 void Model::save(const std::string& path) const {
   if (path.empty()) fail("Model::save()", "the path is empty");
-  write_atomically(path, serialize());
+  // Forced to disk before the rename: a lost model costs a training run.
+  write_file_atomically(path, serialize(), "Model::save('" + path + "')", true);
 }
 
 Model Model::load(const std::string& path) {
@@ -314,15 +408,34 @@ Model Model::load(const std::string& path) {
   if (S_ISDIR(st.st_mode)) throw std::invalid_argument(name + ": is a directory, not a model file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument(name + ": cannot open the file for reading");
-  // One read of the size stat() gave (a character iterator is far slower on
-  // large models; docs/performance.md), then whatever else is there if the
-  // file grew meanwhile.
-  std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  bytes.resize(static_cast<std::size_t>(in.gcount()));
-  if (in.eof()) in.clear();
-  bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) throw std::invalid_argument(name + ": reading the file failed");
+  auto read_more = [&](std::string& bytes, std::size_t want) {
+    const std::size_t have = bytes.size();
+    bytes.resize(have + want);
+    in.read(bytes.data() + have, static_cast<std::streamsize>(want));
+    bytes.resize(have + static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw std::invalid_argument(name + ": reading the file failed");
+  };
+  // The preamble first: a foreign stream (/dev/zero, a pipe of anything) is
+  // rejected after 32 bytes, and a model's own length field bounds the rest.
+  std::string bytes;
+  read_more(bytes, kPreamble);
+  if (bytes.size() < kPreamble || std::memcmp(bytes.data(), model_file_magic, 8) != 0)
+    return deserialize(bytes, name);  // reports the wrong magic or the truncation
+  std::uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) length |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[16 + i])) << (8 * i);
+  // A regular file is read whole (its size is what it can justify); anything
+  // else up to the length its header claims, plus one byte to see trailing data.
+  const std::uint64_t want = S_ISREG(st.st_mode) ? std::max<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), kPreamble)
+                                                 : std::max<std::uint64_t>(length, kPreamble) + 1;
+  const double have = available_memory_bytes();
+  if (static_cast<double>(want) > have)
+    throw std::invalid_argument(name + ": the model needs " + std::to_string(want) + " bytes (the " +
+                                (S_ISREG(st.st_mode) ? "file size" : "length field at byte offset 16") +
+                                ") but only " + std::to_string(static_cast<unsigned long long>(have)) +
+                                " bytes of memory are available");
+  read_more(bytes, static_cast<std::size_t>(want - kPreamble));
+  // A regular file that grew since stat(): whatever else is there, so the length check sees it.
+  if (S_ISREG(st.st_mode) && in.good() && in.peek() != std::char_traits<char>::eof()) read_more(bytes, 1);
   return deserialize(bytes, name);
 }
 
@@ -367,8 +480,24 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
   const std::uint64_t count = body.u64("the section count");
   if (count > 16) body.error("the section count " + std::to_string(count) + " is absurd (at most 16 expected)");
 
+  // The weights section's size bounds the feature count D that the feature
+  // map may claim (W is D x c doubles): read ahead of the map, so that a small
+  // file cannot make the map generate 2^40 random features.
+  std::uint64_t weights_bytes = 0;
+  {
+    BinaryReader scan(bytes.data() + body.offset(), body.remaining(), name);
+    for (std::uint64_t k = 0; k < count && scan.remaining() >= 16; ++k) {
+      char tag[8];
+      scan.raw(tag, 8, "a section tag");
+      const std::uint64_t size = scan.u64("a section length");
+      if (size > scan.remaining()) break;  // reported by the main pass
+      if (std::memcmp(tag, kWeights, 8) == 0) weights_bytes = size;
+      skip(scan, size);
+    }
+  }
+
   ModelParts p;
-  bool seen_header = false, seen_meta = false;
+  bool seen_header = false, seen_meta = false, seen_names = false;
   std::uint64_t outputs = 0;
   for (std::uint64_t k = 0; k < count; ++k) {
     char tag[8];
@@ -430,9 +559,16 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
         p.metadata.emplace_back(std::move(key), std::move(value));
       }
       seen_meta = true;
+    } else if (std::memcmp(tag, kClassNames, 8) == 0 && seen_meta && !seen_names) {
+      const std::uint64_t n = s.u64("the class name count");
+      if (n != p.classes.n_elem)
+        s.error(std::to_string(n) + " class names for " + std::to_string(p.classes.n_elem) + " classes");
+      for (std::uint64_t i = 0; i < n; ++i) p.class_names.push_back(s.str("a class name", 1 << 16));
+      seen_names = true;
     } else if (std::memcmp(tag, kFeatureMap, 8) == 0 && p.mode == ModelMode::features) {
+      const std::uint64_t max_D = weights_bytes < 16 ? 0 : (weights_bytes - 16) / 8 / std::max<std::uint64_t>(outputs, 1);
       try {
-        p.map = read_feature_map(bytes.data() + start, size);
+        p.map = read_feature_map(bytes.data() + start, size, max_D);
       } catch (const std::invalid_argument& e) {
         s.error(std::string("the feature map is invalid: ") + e.what());
       }

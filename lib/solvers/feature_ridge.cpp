@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <deepdot/solvers/feature_ridge.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include "core/check.hpp"
 #include "solvers/spectral_path.hpp"
@@ -30,6 +31,9 @@ FeatureRidge::FeatureRidge(arma::uword dim, arma::uword outputs, RidgeSolver sol
     : solver_(solver), accumulation_(accumulation) {
   if (dim == 0) fail("FeatureRidge::FeatureRidge()", "the feature dimension D must be >= 1, got 0");
   if (outputs == 0) fail("FeatureRidge::FeatureRidge()", "the number of outputs c must be >= 1, got 0");
+  // The D x D accumulator, before it is allocated.
+  require_memory(8.0 * static_cast<double>(dim) * static_cast<double>(dim), "FeatureRidge::FeatureRidge()",
+                 "D = " + std::to_string(dim) + " features (a D x D matrix of doubles)", "use fewer features");
   G_.zeros(dim, dim);
   C_.zeros(dim, outputs);
   yy_.zeros(outputs);

@@ -43,9 +43,9 @@ std::string gib_text(double bytes) {
 
 void require_memory(double bytes, const std::string& where, const std::string& what, const std::string& advice) {
   const double have = available_memory_bytes();
-  if (bytes > have)
+  if (!(bytes <= have))  // NaN too
     throw std::invalid_argument(where + ": " + what + " needs about " + gib_text(bytes) + " but only " + gib_text(have) +
-                                " is available; " + advice);
+                                " of memory is available; " + advice);
 }
 
 }  // namespace deepdot

@@ -101,7 +101,8 @@ TEST_CASE("taylor: bad degrees and oversized maps are rejected with a clear mess
     CHECK(msg.find(b.needle) != std::string::npos);
     CHECK(msg.find("taylor") != std::string::npos);
   }
-  const std::string big = make_error("taylor:4", k, 784, 1u << 30);
+  // The monomial count alone decides, whatever D is.
+  const std::string big = make_error("taylor:4", k, 784, 1000);
   INFO(big);
   CHECK(big.find("50000000") != std::string::npos);
   CHECK(big.find("maclaurin") != std::string::npos);

@@ -214,11 +214,11 @@ TEST_CASE("Model: foreign, empty, missing, unsupported and absurd files") {
 TEST_CASE("Model: a failed save leaves no partial file") {
   const deepdot::Model m(feature_parts());
   const fs::path dir = scratch_dir("atomic");
-  // The directory does not exist: the temp file cannot be created.
-  CHECK_THROWS_WITH_AS(m.save((dir / "no" / "such" / "m.ddm").string()), doctest::Contains("m.ddm"), std::runtime_error);
-  // The target is an existing directory: the temp file is written, the rename fails, the temp file goes.
+  // The directory does not exist: the temp file cannot be created (a bad path: invalid_argument).
+  CHECK_THROWS_WITH_AS(m.save((dir / "no" / "such" / "m.ddm").string()), doctest::Contains("m.ddm"), std::invalid_argument);
+  // The target is an existing directory: refused before anything is written.
   fs::create_directories(dir / "target" / "inside");
-  CHECK_THROWS_WITH_AS(m.save((dir / "target").string()), doctest::Contains("renaming"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(m.save((dir / "target").string()), doctest::Contains("is a directory"), std::invalid_argument);
   for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().filename() == "target");
   // The old file survives a failed overwrite and a good save still works.
   const std::string path = (dir / "m.ddm").string();

@@ -58,7 +58,8 @@ struct ReadOptions {
   char csv_delimiter = '\0';
 
   // --- LIBSVM ---
-  /// The number of features d; 0 takes the largest index in the file.
+  /// The number of features d; 0 takes the largest index in the file, which
+  /// may then be at most 2^20 (1,048,576): set d to read a wider file.
   arma::uword libsvm_dimension = 0;
   /// LIBSVM indices start at 1, and index 0 is rejected; set this to read a
   /// file whose indices start at 0 (feature i is then row i of X).
@@ -90,9 +91,12 @@ arma::vec read_labels(const std::string& path, std::vector<std::string>* names =
 /// Writes X (d x n) as a NumPy .npy file (format 1.0) holding an n x d
 /// float64 array in C order, one row per point, so that numpy.load() gives
 /// what NumPy users expect and read_dataset() gives X back bit for bit.
-/// Atomic: written to a temporary file in the same directory, then renamed,
-/// so no reader sees a partial file (not fsync'ed: unlike a model, the array
-/// can be recomputed). Throws std::runtime_error if the file cannot be written.
+/// Atomic: written through an AtomicFile (deepdot/io/atomic_file.hpp: a
+/// temporary file with a random name in the same directory, never following
+/// a symlink, permissions by the umask, then renamed), so no reader sees a
+/// partial file (not fsync'ed: unlike a model, the array can be recomputed).
+/// Throws std::invalid_argument if the path cannot be used (no such
+/// directory, no permission, a directory), std::runtime_error if writing fails.
 void write_npy(const std::string& path, const arma::mat& X);
 /// As above with float32 ('<f4').
 void write_npy(const std::string& path, const arma::fmat& X);
@@ -103,9 +107,8 @@ void write_npy(const std::string& path, const arma::vec& y);
 /// fill(X) with X a d x n matrix that *is* the file's data (memory-mapped), so
 /// a large result is computed straight into the file: no copy, and no heap
 /// memory for it. Atomic like write_npy(); if fill() throws, no file is left.
-/// Fill every entry (the file starts zeroed). Throws std::runtime_error if
-/// the file cannot be created (e.g. the disk is full: the space is reserved
-/// before fill() runs).
+/// Fill every entry (the file starts zeroed). Throws as write_npy() (a full
+/// disk is a std::runtime_error before fill() runs: the space is reserved).
 ///
 /// @code
 /// deepdot::write_npy_mapped("z.npy", map->output_dim(), X.n_cols,
@@ -117,8 +120,8 @@ void write_npy_mapped(const std::string& path, arma::uword d, arma::uword n,
 /// Writes X (d x n) as CSV, one line per point, values in the shortest form
 /// that reads back exactly; if y is not empty, a last column of labels. With
 /// `header`, a first line "x1,x2,...,xd[,label]". Atomic as write_npy().
-/// Throws std::invalid_argument if y has the wrong length, std::runtime_error
-/// if the file cannot be written.
+/// Throws std::invalid_argument if y has the wrong length or the path cannot
+/// be used, std::runtime_error if writing fails.
 void write_csv(const std::string& path, const arma::mat& X, const arma::vec& y = arma::vec(),
                bool header = true);
 

@@ -94,12 +94,18 @@ class Kernel {
 ///   "poly:P" "poly:P:C"  ((t + C)/(1 + C))^P with integer P >= 0 and C >= 0 (default 1)
 ///   "gaussian:S"         exp((t - 1)/S^2), S > 0
 ///   "arccos:0" "arccos:1" arc-cosine kernels of order 0 and 1, normalised so f(1) = 1
-///   "coeffs:A0,A1,..."   f(t) = A0 + A1 t + ..., every A_n finite and >= 0, one positive
+///   "coeffs:A0,A1,..."   f(t) = A0 + A1 t + ..., every A_n finite and >= 0, one positive,
+///                        and f(1) = sum A_n <= kernel_value_limit
 /// Throws std::invalid_argument naming the spec and the rule broken.
 Kernel make_kernel(const std::string& spec);
 
 /// The recursive kernel of the given depth; same as make_kernel("recursive:K").
 Kernel recursive_kernel(arma::uword depth);
+
+/// The largest f(1) (the largest kernel value on the unit ball) a kernel from
+/// coefficients may have: beyond it kernel values, or their squares in
+/// norms and Gram products, overflow.
+constexpr double kernel_value_limit = 1e150;
 
 /// Builds a kernel from explicit Maclaurin coefficients (validated as for "coeffs:").
 Kernel coefficient_kernel(const arma::vec& coefficients);

@@ -134,11 +134,19 @@ class FeatureMap {
   std::uint64_t seed_;
 };
 
+/// The largest output dimension D make_feature_map() accepts (2^24): one
+/// point's features then take 128 MiB in double already.
+constexpr arma::uword max_feature_map_output_dim = arma::uword(1) << 24;
+/// The largest input dimension d make_feature_map() accepts (2^24).
+constexpr arma::uword max_feature_map_input_dim = arma::uword(1) << 24;
+
 /// Builds a feature map from its spec string; see docs/feature-maps.md.
 ///   "taylor:P", "maclaurin", "maclaurin:kk", "maclaurin:importance", "tensorsketch",
 ///   "srht", "fourier", "layerwise", "nystrom", ... (options after ':')
 /// input_dim = d, output_dim = D >= 1. Throws std::invalid_argument naming the
-/// spec and the rule broken.
+/// spec and the rule broken, for d or D above the limits above, and when the
+/// D x d doubles most maps' random state takes exceed the available memory
+/// (checked before anything is generated).
 std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kernel& kernel,
                                              arma::uword input_dim, arma::uword output_dim,
                                              std::uint64_t seed);

@@ -50,6 +50,9 @@ struct ModelParts {
   double scaling_factor = 1.0;            ///< the Scaler's divisor (max_norm mode)
   Precision precision = Precision::single_precision;  ///< feature precision in predict()
   arma::ivec classes;                     ///< sorted class labels (classification), empty for regression
+  /// When the training labels were text ("cat", "dog"): class_names[i] names
+  /// classes[i], sorted and distinct. Empty for numeric labels and regression.
+  std::vector<std::string> class_names;
   Loss loss = Loss::squared;
   arma::vec lambdas;                      ///< c: lambda per output as solved
   double norm_bound = 0.0;                ///< B of the norm-ball form, 0 if the lambda form was used
@@ -79,19 +82,59 @@ class Model {
 
   /// X: d x m raw inputs (the stored scaling is applied). Returns c x m scores.
   /// Features are produced `batch` columns at a time, so memory stays
-  /// O(batch * D) whatever m is.
+  /// O(batch * D) whatever m is; the batch is made smaller if `batch`
+  /// columns of D features would not fit in a quarter of the available memory.
   arma::mat predict(const arma::mat& X, arma::uword batch = 2048) const;
   /// The class of the largest score per column (sign for two classes with one
   /// output). Throws std::logic_error for a regression model.
   arma::ivec predict_labels(const arma::mat& X, arma::uword batch = 2048) const;
 
-  /// Writes the model to `path` atomically (a temp file in the same directory,
-  /// flushed to disk, then renamed). On any failure the temp file is removed,
-  /// `path` is untouched, and std::runtime_error names the path and the cause.
+  /// Names the classes after the text labels of the training file:
+  /// `file_names` is Dataset::label_names of that file, whose codes the
+  /// classes are, so class i becomes file_names[classes[i]]. Throws
+  /// std::invalid_argument for a regression model or a class that is not a
+  /// code into file_names.
+  void name_classes(const std::vector<std::string>& file_names);
+
+  /// Maps labels as a data file holds them to positions in parts().classes,
+  /// through the model's class list, never re-encoded per file (a file
+  /// holding only "dog" still means the model's "dog"). y: m labels
+  /// (Dataset::y); names: Dataset::label_names, non-empty when the file's
+  /// labels were text (y[i] then indexes names). A label the model never saw
+  /// maps to classes.n_elem. Throws std::invalid_argument (naming `source` and
+  /// the point) for a regression model, text labels against numeric classes
+  /// or the other way round, or a label that is not an integer.
+  arma::uvec class_indices(const arma::vec& y, const std::vector<std::string>& names = {},
+                           const std::string& source = "the labels") const;
+
+  /// How predictions compare with labels read from a file.
+  struct LabelScore {
+    double accuracy = 0.0;   ///< fraction of points predicted right
+    arma::uword points = 0;  ///< m
+    arma::uword unseen = 0;  ///< points whose label the model never saw (counted as wrong)
+  };
+  /// Accuracy of predict_labels(X) (X: d x m raw inputs) against labels y as
+  /// a data file holds them, matched through class_indices(): a label the
+  /// model never saw counts as a wrong prediction and in `unseen`.
+  LabelScore score(const arma::mat& X, const arma::vec& y, const std::vector<std::string>& names = {},
+                   const std::string& source = "the labels", arma::uword batch = 2048) const;
+  /// As score(), from predicted classes already computed (predict_labels()).
+  LabelScore score_labels(const arma::ivec& predicted, const arma::vec& y,
+                               const std::vector<std::string>& names = {},
+                               const std::string& source = "the labels") const;
+
+  /// Writes the model to `path` atomically through an AtomicFile (a temp file
+  /// with a random name in the same directory, flushed to disk, then renamed).
+  /// On any failure the temp file is removed and `path` is untouched; an
+  /// unusable path (no such directory, no permission, a directory) throws
+  /// std::invalid_argument, a failing write std::runtime_error.
   void save(const std::string& path) const;
   /// Reads a model written by save(). Throws std::invalid_argument naming the
   /// file, the byte offset and the problem (missing, empty, foreign, unsupported
-  /// version, truncated, corrupt, inconsistent).
+  /// version, truncated, corrupt, inconsistent, or sizes the file cannot
+  /// justify: docs/data-formats.md lists the limits). A non-regular file (a
+  /// pipe, /dev/zero) is read only as far as its header's length field says,
+  /// and that length must fit in memory.
   static Model load(const std::string& path);
 
   /// The whole file image save() writes (for tests and in-memory use).
@@ -106,6 +149,8 @@ class Model {
 
  private:
   void require_ready(const char* where) const;
+  /// The largest batch whose features fit in a quarter of the available memory.
+  arma::uword affordable_batch(const char* where) const;
   ModelParts parts_;
 };
 

@@ -110,6 +110,8 @@ class FeatureRidge {
   /// The back end of lambda paths (path_weights(), select_by_validation()):
   /// eigen or cholesky. A single lambda (set_lambda()) is solved by Cholesky
   /// under RidgeSolver::automatic unless the decomposition is already held.
+  /// A Cholesky factorisation that fails (ZZ' + n lambda I singular to working
+  /// precision: a tiny lambda with D > n) falls back to the eigen back end.
   RidgeSolver effective_solver() const;
   /// The back end of the last solve (eigen or cholesky); automatic before any.
   RidgeSolver solved_with() const { return solved_with_; }

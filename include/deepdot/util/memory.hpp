@@ -20,7 +20,7 @@ double available_memory_bytes();
 
 /// The one memory guard of the library: throws std::invalid_argument
 /// "where: <what> needs about X GiB but only Y GiB is available; <advice>"
-/// when `bytes` exceeds available_memory_bytes(). Called before allocating,
+/// when `bytes` exceeds available_memory_bytes() (or is NaN). Called before allocating,
 /// so an impossible size is a clear error instead of bad_alloc or swapping.
 void require_memory(double bytes, const std::string& where, const std::string& what, const std::string& advice);
 
