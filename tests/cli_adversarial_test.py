@@ -41,12 +41,13 @@ def check(name, ok, detail=""):
 
 
 def run(*args, env=None, umask=None, cwd=None, timeout=60):
-    """Runs deepdot; a run over `timeout` seconds is reported as status 'timeout'."""
+    """Runs deepdot (in the scratch folder unless `cwd`, so that default output
+    names land there); a run over `timeout` seconds is reported as status 'timeout'."""
     full_env = {**os.environ, **ONE_THREAD, **(env or {})}
     pre = (lambda: os.umask(umask)) if umask is not None else None
     try:
         p = subprocess.run([DEEPDOT, *args], capture_output=True, text=True, timeout=timeout, env=full_env,
-                           preexec_fn=pre, cwd=cwd)
+                           preexec_fn=pre, cwd=cwd or tmp)
     except subprocess.TimeoutExpired:
         return "timeout", "", "timed out after %ds" % timeout
     return p.returncode, p.stdout, p.stderr
