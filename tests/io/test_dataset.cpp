@@ -515,3 +515,52 @@ TEST_CASE("dataset: missing files, directories and options") {
   CHECK(m.source == "mem.csv");
   CHECK(has(message_of([] { deepdot::parse_dataset("1,2\n3\n", "mem.csv"); }), "'mem.csv': line 2"));
 }
+
+TEST_CASE("dataset: a LIBSVM file cannot imply more than 2^20 features without the dimension set") {
+  // 13 bytes that would otherwise ask for a dense 10^8 x 1 matrix (800 MB).
+  const std::string tiny = "1 99999999:1\n";
+  const std::string msg = message_of([&] { deepdot::parse_dataset(tiny, "tiny.libsvm"); });
+  CHECK(has(msg, "tiny.libsvm"));
+  CHECK(has(msg, "line 1"));
+  CHECK(has(msg, "99999999"));
+  CHECK(has(msg, "1048576"));
+  CHECK(has(msg, "libsvm_dimension"));
+  // At the limit it reads; one past it needs the dimension, which then allows it.
+  const std::string at = "1 1048576:0.5\n-1 1:0.5\n", past = "1 1048577:0.5\n-1 1:0.5\n";
+  CHECK(deepdot::parse_dataset(at, "at.libsvm").X.n_rows == 1048576);
+  CHECK(has(message_of([&] { deepdot::parse_dataset(past, "past.libsvm"); }), "1048577"));
+  deepdot::ReadOptions o;
+  o.libsvm_dimension = 1048577;
+  CHECK(deepdot::parse_dataset(past, "past.libsvm", o).X.n_rows == 1048577);
+  o.libsvm_dimension = 3;
+  CHECK(has(message_of([&] { deepdot::parse_dataset(past, "past.libsvm", o); }), "beyond the dimension 3"));
+  // Zero-based files obey the same limit (index 2^20 is feature 2^20 + 1).
+  deepdot::ReadOptions z;
+  z.libsvm_zero_based = true;
+  CHECK(has(message_of([&] { deepdot::parse_dataset("1 1048576:1\n", "z.libsvm", z); }), "1048576"));
+}
+
+TEST_CASE("dataset: a dense matrix that does not fit in memory is refused before it is allocated") {
+  // With the dimension set, 2^26 features x 2^16 points (32 TiB) pass max_dense_bytes raised to the maximum
+  // but not the memory check, which runs once before X is allocated.
+  deepdot::ReadOptions o;
+  o.libsvm_dimension = std::uint64_t(1) << 26;
+  o.max_dense_bytes = ~std::uint64_t(0);
+  std::string lines;
+  for (int i = 0; i < (1 << 16); ++i) lines += "1 1:0.5\n";
+  const std::string msg = message_of([&] { deepdot::parse_dataset(lines, "wide.libsvm", o); });
+  CHECK(has(msg, "wide.libsvm"));
+  CHECK(has(msg, "67108864 x 65536 matrix of doubles needs"));
+  CHECK(has(msg, "memory"));
+}
+
+TEST_CASE("dataset: FIFOs and devices are not data files") {
+  CHECK(has(message_of([] { deepdot::read_dataset("/dev/zero"); }), "not a regular file"));
+  char tmpl[] = "/tmp/deepdot_fifo_XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string fifo = std::string(tmpl) + "/data.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK(has(message_of([&] { deepdot::read_dataset(fifo); }), "not a regular file"));  // no blocking open
+  ::unlink(fifo.c_str());
+  ::rmdir(tmpl);
+}

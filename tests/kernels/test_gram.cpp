@@ -105,3 +105,14 @@ TEST_CASE("gram: inputs outside the unit ball, non-finite or mismatched are reje
   F *= 2.0f;
   CHECK_THROWS_AS(deepdot::gram(k, F), std::invalid_argument);
 }
+
+TEST_CASE("gram: a kernel matrix larger than the memory is refused before it is allocated") {
+  const auto k = deepdot::make_kernel("recursive:1");
+  // 2^22 one-dimensional points: 32 MiB of input, but a 128 TiB kernel matrix (double) or 64 TiB (float).
+  const arma::mat X(1, arma::uword(1) << 22, arma::fill::value(0.5));
+  CHECK_THROWS_WITH_AS(deepdot::gram(k, X), doctest::Contains("the 4194304 x 4194304 kernel matrix needs"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::gram(k, X, X), doctest::Contains("memory"), std::invalid_argument);
+  const arma::fmat Xf(1, arma::uword(1) << 22, arma::fill::value(0.5f));
+  CHECK_THROWS_WITH_AS(deepdot::gram(k, Xf), doctest::Contains("gram()"), std::invalid_argument);
+}

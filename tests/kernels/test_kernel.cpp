@@ -165,4 +165,10 @@ TEST_CASE("invalid kernels are rejected with a message naming the rule") {
   CHECK_THROWS_AS(K(1.5), std::invalid_argument);
   CHECK_THROWS_AS(K(std::nan("")), std::invalid_argument);
   CHECK_THROWS_AS(deepdot::coefficient_kernel(arma::vec{-1.0}), std::invalid_argument);
+  // Values that would overflow: f(1) = sum a_n is the largest kernel value on the ball.
+  CHECK(message_of("coeffs:1e308,1e308").find("f(1) = sum of the coefficients = inf") != std::string::npos);
+  CHECK(message_of("coeffs:1e200").find("exceeds 1e+150") != std::string::npos);
+  CHECK_THROWS_AS(deepdot::coefficient_kernel(arma::vec(20, arma::fill::value(1e149))), std::invalid_argument);
+  const Kernel at_limit = deepdot::coefficient_kernel(arma::vec{deepdot::kernel_value_limit});
+  CHECK(at_limit(1.0) == deepdot::kernel_value_limit);
 }

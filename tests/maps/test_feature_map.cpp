@@ -4,6 +4,7 @@
 #include <deepdot/core/preprocess.hpp>
 #include <deepdot/core/random.hpp>
 #include <deepdot/kernels/gram.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include <doctest/doctest.h>
 
@@ -199,4 +200,41 @@ TEST_CASE("min_fit_points: 0 for data-independent maps, D for Nystroem, 1 for op
   CHECK_THROWS_AS(nys->fit(unit_columns(6, 19, 3)), std::invalid_argument);
   nys->fit(unit_columns(6, 20, 3));
   CHECK(nys->is_fitted());
+}
+
+TEST_CASE("make_feature_map: absurd dimensions are refused before any state is generated") {
+  const deepdot::Kernel k = deepdot::make_kernel("recursive:2");
+  auto msg = [&](const char* spec, arma::uword d, arma::uword D) {
+    try {
+      deepdot::make_feature_map(spec, k, d, D, 1);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  for (const char* spec : {"srht", "fourier:orf", "tensorsketch", "maclaurin", "nystrom"}) {
+    INFO(spec);
+    CHECK(msg(spec, 3, arma::uword(1) << 40).find("output_dim D = 1099511627776 is more than the limit of 16777216") !=
+          std::string::npos);
+    CHECK(msg(spec, arma::uword(1) << 30, 16).find("input_dim d = 1073741824 is more than the limit") != std::string::npos);
+  }
+  // Within both limits but not within memory: D x d doubles of state at D = d = 2^24 is 2 PiB.
+  const std::string m = msg("srht", arma::uword(1) << 24, arma::uword(1) << 24);
+  CHECK(m.find("make_feature_map()") == 0);
+  CHECK(m.find("needs") != std::string::npos);
+  CHECK(m.find("memory") != std::string::npos);
+  CHECK(deepdot::max_feature_map_output_dim == (arma::uword(1) << 24));
+}
+
+TEST_CASE("require_memory: a clear message naming the need and what is available") {
+  CHECK_NOTHROW(deepdot::require_memory(1024.0, "f()", "a small buffer", "advice"));
+  try {
+    deepdot::require_memory(1e30, "f()", "a huge buffer", "use less");
+    FAIL("no exception");
+  } catch (const std::invalid_argument& e) {
+    const std::string s = e.what();
+    CHECK(s.find("f(): a huge buffer needs about ") == 0);
+    CHECK(s.find("GiB of memory is available; use less") != std::string::npos);
+  }
+  CHECK_THROWS_AS(deepdot::require_memory(std::nan(""), "f()", "NaN bytes", "advice"), std::invalid_argument);
 }

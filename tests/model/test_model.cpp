@@ -9,7 +9,11 @@
 
 #include <zlib.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <thread>
 
 #include <cstdio>
 #include <cstring>
@@ -277,4 +281,141 @@ TEST_CASE("parse_precision and precision_name round-trip; a bad name names the v
   CHECK_THROWS_WITH_AS(deepdot::parse_precision("half"),
                        doctest::Contains("parse_precision(): unknown precision 'half'; expected float or double"),
                        std::invalid_argument);
+}
+
+namespace {
+
+/// Offset of the feature map's D field in a serialised features-mode model:
+/// after the FEATMAP tag and length, the map's magic and version, and its two
+/// length-prefixed spec strings, then d (8 bytes).
+std::size_t map_output_dim_offset(const std::string& bytes) {
+  const std::size_t tag = bytes.find(std::string("FEATMAP\0", 8));
+  REQUIRE(tag != std::string::npos);
+  std::size_t p = tag + 16 + 16;
+  for (int k = 0; k < 2; ++k) {
+    std::uint64_t n = 0;
+    for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[p + i])) << (8 * i);
+    p += 8 + n;
+  }
+  return p + 8;
+}
+
+deepdot::ModelParts named_parts() {
+  deepdot::ModelParts p = feature_parts();
+  p.weights = p.weights.cols(0, 1);
+  p.classes = {0, 1};
+  p.lambdas = {1e-3, 1e-3};
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("Model: a map claiming more features than its weights hold is refused before it is built") {
+  const std::string good = deepdot::Model(feature_parts()).serialize();  // D = 16, c = 3
+  const std::size_t at = map_output_dim_offset(good);
+  for (const std::uint64_t D : {std::uint64_t(17), std::uint64_t(1) << 20, std::uint64_t(1) << 40, ~std::uint64_t(0)}) {
+    std::string bad = good;
+    put_u64(bad, at, D);
+    restore_checksum(bad);
+    const std::string msg = message_of(bad, "claims.ddm");
+    INFO(msg);
+    CHECK(msg.find("claims.ddm") != std::string::npos);
+    CHECK(msg.find("output dimension D = " + std::to_string(D)) != std::string::npos);
+    CHECK(msg.find("at most D = 16") != std::string::npos);
+  }
+  // The input dimension is bounded by make_feature_map's limit.
+  std::string bad = good;
+  put_u64(bad, at - 8, std::uint64_t(1) << 40);
+  restore_checksum(bad);
+  CHECK(message_of(bad, "d.ddm").find("input_dim d = 1099511627776 is more than the limit") != std::string::npos);
+}
+
+TEST_CASE("Model: non-regular files are read only as far as the header says") {
+  // /dev/zero has no end: rejected after the preamble for its magic, not read until memory runs out.
+  CHECK_THROWS_WITH_AS(deepdot::Model::load("/dev/zero"), doctest::Contains("wrong magic"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::Model::load("/dev/null"), doctest::Contains("empty"), std::invalid_argument);
+  const fs::path dir = scratch_dir("fifo");
+  const std::string fifo = (dir / "m.fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string good = deepdot::Model(feature_parts()).serialize();
+  auto feed = [&](const std::string& payload, bool forever) {
+    return std::thread([fifo, payload, forever] {
+      std::FILE* f = std::fopen(fifo.c_str(), "wb");
+      if (f == nullptr) return;
+      std::fwrite(payload.data(), 1, payload.size(), f);
+      const std::string zeros(1 << 16, '\0');
+      while (forever && std::fwrite(zeros.data(), 1, zeros.size(), f) == zeros.size()) {
+      }
+      std::fclose(f);
+    });
+  };
+  std::signal(SIGPIPE, SIG_IGN);  // the writer outlives the reader
+  {  // a valid model through a pipe
+    std::thread t = feed(good, false);
+    CHECK(deepdot::Model::load(fifo).serialize() == good);
+    t.join();
+  }
+  {  // a preamble claiming 2^60 bytes, then zeros for ever
+    std::string head = good.substr(0, 32);
+    put_u64(head, 16, std::uint64_t(1) << 60);
+    std::thread t = feed(head, true);
+    CHECK_THROWS_WITH_AS(deepdot::Model::load(fifo), doctest::Contains("length field"), std::invalid_argument);
+    t.join();
+  }
+  {  // a model followed by more bytes: trailing data, not an endless read
+    std::thread t = feed(good, true);
+    CHECK_THROWS_WITH_AS(deepdot::Model::load(fifo), doctest::Contains("trailing"), std::invalid_argument);
+    t.join();
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Model: class names are stored, and labels are scored through the model's classes") {
+  deepdot::Model m(named_parts());
+  REQUIRE(m.is_classifier());
+  const arma::mat X = unit_columns(4, 30, 8);
+  const arma::ivec predicted = m.predict_labels(X);
+  // Numeric classes: labels by value, whatever the file's own set of labels is.
+  const arma::vec y = arma::conv_to<arma::vec>::from(predicted);
+  CHECK(m.score(X, y).accuracy == 1.0);
+  const arma::uvec idx = m.class_indices(arma::vec{1, 0, 7});
+  CHECK(idx[0] == 1);
+  CHECK(idx[1] == 0);
+  CHECK(idx[2] == 2);  // never seen: classes.n_elem
+  CHECK_THROWS_WITH_AS(m.class_indices(arma::vec{0.5}, {}, "f.csv"), doctest::Contains("f.csv: point 0 has label 0.5"),
+                       std::invalid_argument);
+
+  // The training file's text labels name the classes: codes 0 -> "cat", 1 -> "dog".
+  m.name_classes({"cat", "dog"});
+  CHECK(m.parts().class_names == std::vector<std::string>{"cat", "dog"});
+  const deepdot::Model back = deepdot::Model::deserialize(m.serialize(), "named");
+  CHECK(back.parts().class_names == m.parts().class_names);
+  CHECK(back.serialize() == m.serialize());
+
+  // A test file that holds only "dog": its own code for dog is 0, which must not mean "cat".
+  const arma::uvec dogs = arma::find(predicted == 1);
+  REQUIRE(dogs.n_elem > 0);
+  const arma::mat Xd = X.cols(dogs);
+  const deepdot::Model::LabelScore s = back.score(Xd, arma::zeros<arma::vec>(dogs.n_elem), {"dog"}, "dogs.csv");
+  CHECK(s.accuracy == 1.0);
+  CHECK(s.unseen == 0);
+  // A label the model never saw counts as wrong, and is counted.
+  arma::vec y2 = arma::zeros<arma::vec>(dogs.n_elem);
+  y2[0] = 1;  // "emu"
+  const deepdot::Model::LabelScore s2 = back.score(Xd, y2, {"dog", "emu"}, "zoo.csv");
+  CHECK(s2.unseen == 1);
+  CHECK(s2.accuracy == doctest::Approx(1.0 - 1.0 / dogs.n_elem));
+  // Mixing text and numeric labels is an error naming the file.
+  CHECK_THROWS_WITH_AS(back.score(Xd, y2, {}, "nums.csv"), doctest::Contains("nums.csv: the labels are numbers"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(deepdot::Model(named_parts()).score(Xd, y2, {"dog", "emu"}, "txt.csv"),
+                       doctest::Contains("txt.csv: the labels are text"), std::invalid_argument);
+  // name_classes needs a code per class; the constructor one name per class, sorted.
+  deepdot::Model m2(named_parts());
+  CHECK_THROWS_AS(m2.name_classes({"only"}), std::invalid_argument);
+  deepdot::ModelParts p = named_parts();
+  p.class_names = {"dog", "cat"};
+  CHECK_THROWS_WITH_AS(deepdot::Model{p}, doctest::Contains("sorted"), std::invalid_argument);
+  p.class_names = {"a"};
+  CHECK_THROWS_WITH_AS(deepdot::Model{p}, doctest::Contains("1 class names for 2 classes"), std::invalid_argument);
 }

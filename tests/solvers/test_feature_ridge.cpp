@@ -370,3 +370,10 @@ TEST_CASE("FeatureRidge's default accumulation is the named default, shared with
   dbl_exact.set_lambda(0.0);
   CHECK(rel(dbl.weights(), dbl_exact.weights()) < 1e-8);
 }
+
+TEST_CASE("FeatureRidge: a D x D matrix larger than the memory is refused before it is allocated") {
+  // D = 2^22: a 128 TiB Gram matrix.
+  CHECK_THROWS_WITH_AS(deepdot::FeatureRidge(arma::uword(1) << 22, 1),
+                       doctest::Contains("D = 4194304 features (a D x D matrix of doubles) needs"),
+                       std::invalid_argument);
+}
