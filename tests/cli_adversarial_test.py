@@ -473,6 +473,25 @@ for cmd, needle in [(["predict", "--model", srht_model, "--data", train_csv, "--
     code, _, err = run(*cmd)
     check(f"{cmd[0]} --out to an unusable path: exit 2", clean_error(code, err, needle), err)
 
+# Options whose work or memory is absurd for the data at hand.
+code, _, err = run("train", "--data", train_csv, "--model", os.path.join(tmp, "p.ddm"), "--kernel", "poly:100000",
+                   "--map", "maclaurin", "--features", "64", timeout=30)
+check("train --kernel poly:100000 --map maclaurin: exit 2 (no degree can be sampled), not a crash",
+      clean_error(code, err, "cannot sample"), f"{code} {err}")
+n_t = 3000
+while 8.0 * (1 << 24) * n_t <= mem_available():
+    n_t *= 2
+tall = os.path.join(tmp, "tall.libsvm")
+with open(tall, "w") as f:
+    f.write("1 1:0.5 2:0.25\n" * n_t)
+code, _, err = run("transform", "--data", tall, "--features", str(1 << 24), "--map", "srht", "--out",
+                   os.path.join(tmp, "tall.csv"), timeout=60)
+check(f"transform of {n_t} points to 2^24 features: exit 2 naming the D x n features and the memory",
+      clean_error(code, err, "D x n", "memory"), f"{code} {err}")
+for args, needle in [(["--kernel", "recursive:1000000000"], None), (["--kernel", "poly:100000"], None)]:
+    code, _, err = run("gram", "--data", small, *args, "--out", os.path.join(tmp, "deep.npy"), timeout=30)
+    check(f"gram {' '.join(args)}: finishes (closed forms, not a loop per depth)", code == 0, f"{code} {err}")
+
 # ------------------------------------------------------------- 6. numerics
 base_pts = [[rng.uniform(-1, 1) for _ in range(4)] for _ in range(30)]
 base_lab = [1 if p[0] + p[1] > 0 else -1 for p in base_pts]

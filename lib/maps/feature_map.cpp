@@ -61,14 +61,27 @@ static void validate_input(const FeatureMap& map, const arma::Mat<eT>& X) {
     throw std::logic_error(where + ": this map is data-dependent; call fit() on a sample first");
 }
 
+/// The D x n result of a transform must fit in memory: checked before it is
+/// allocated (cheaply skipped for results under 64 MiB, the common batch).
+template <typename eT>
+static void require_output_memory(const FeatureMap& map, arma::uword n) {
+  const double bytes = static_cast<double>(sizeof(eT)) * static_cast<double>(map.output_dim()) * static_cast<double>(n);
+  if (bytes > 64.0 * 1024 * 1024)
+    require_memory(bytes, "FeatureMap::transform() [" + map.spec() + "]",
+                   "the D x n = " + std::to_string(map.output_dim()) + " x " + std::to_string(n) + " features",
+                   "transform fewer points at a time, or use fewer features");
+}
+
 arma::mat FeatureMap::transform(const arma::mat& X) const {
   validate_input(*this, X);
+  require_output_memory<double>(*this, X.n_cols);
   if (X.n_cols == 0) return arma::mat(output_dim_, 0);  // an empty batch needs no map-specific code
   return transform_impl(X);
 }
 
 arma::fmat FeatureMap::transform(const arma::fmat& X) const {
   validate_input(*this, X);
+  require_output_memory<float>(*this, X.n_cols);
   if (X.n_cols == 0) return arma::fmat(output_dim_, 0);
   return transform_impl(X);
 }

@@ -120,7 +120,15 @@ class MaclaurinMap final : public StatefulMap {
       arma::vec p(support.n_elem);
       for (arma::uword i = 0; i < support.n_elem; ++i)
         p[i] = law_ == DegreeLaw::importance ? a_[support[i]] : std::ldexp(1.0, -int(support[i]) - 1);
-      p /= arma::accu(p);
+      // Degrees whose probability underflows to 0 cannot be sampled: a kernel
+      // whose mass lies only at very high degrees (poly:100000) has nothing here.
+      const double total = arma::accu(p);
+      if (support.is_empty() || !(total > 0.0) || !std::isfinite(total))
+        fail("make_feature_map()", "'" + spec() + "' cannot sample the degrees of " + kernel().spec() +
+                                       ": its degree distribution is zero in floating point (the mass lies at "
+                                       "degrees too high to sample); use another map (srht, tensorsketch) or a "
+                                       "kernel of lower degree");
+      p /= total;
       const arma::vec cdf = arma::cumsum(p);
       arma::uvec counts(support.n_elem, arma::fill::zeros);
       Rng rng(seed(), kDegreeStream);

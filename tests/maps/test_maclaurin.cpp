@@ -162,3 +162,12 @@ TEST_CASE("maclaurin: kernels whose mass is all exact give zero random features"
   CHECK(arma::all(arma::vectorise(Z.rows(5, 39)) == 0.0));
   check_corrupt_allocation(*make_feature_map("maclaurin", make_kernel("recursive:1"), 4, 40, 1));
 }
+
+TEST_CASE("maclaurin: a kernel whose degrees cannot be sampled is refused, not a crash") {
+  // poly:100000 puts its mass near degree 50,000, where every probability underflows.
+  for (const char* spec : {"maclaurin", "maclaurin:kk"}) {
+    INFO(spec);
+    CHECK_THROWS_WITH_AS(deepdot::make_feature_map(spec, deepdot::make_kernel("poly:100000"), 3, 64, 1),
+                         doctest::Contains("cannot sample the degrees of poly:100000"), std::invalid_argument);
+  }
+}
