@@ -7,10 +7,16 @@
 // libFuzzer reports it as a crash, as it does for sanitizer findings, hangs
 // (-timeout) and memory blow-ups (-rss_limit_mb).
 //
-// Seed corpus: small valid models of every mode and map, written by this
-// binary itself when run with --write-seeds DIR (fuzz/run.sh does it).
+// The first input byte is a switch, the rest the file: with bit 0 set the
+// length field and with bit 1 the CRC-32 are made right for the mutated bytes,
+// so that mutations reach the section parsers instead of all stopping at the
+// checksum. Seed corpus: small valid models of every mode and map, written
+// (after a 0x03 switch byte) by this binary itself when run with
+// --write-seeds DIR (fuzz/run.sh does it).
 #include <deepdot/model/model.hpp>
 #include <deepdot/model/trainer.hpp>
+
+#include <zlib.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -53,7 +59,7 @@ void write_seeds(const std::string& dir) {
     cfg.lambdas = arma::vec{0.1};
     cfg.validation_fraction = 0.0;
     const deepdot::Model m = deepdot::Trainer(cfg).fit(X, y);
-    std::ofstream(dir + "/model-" + std::to_string(k++) + ".ddm", std::ios::binary) << m.serialize();
+    std::ofstream(dir + "/model-" + std::to_string(k++) + ".ddm", std::ios::binary) << '\x03' << m.serialize();
   }
   // A regression model and a model with named classes.
   deepdot::TrainerConfig cfg;
@@ -62,12 +68,12 @@ void write_seeds(const std::string& dir) {
   cfg.lambdas = arma::vec{0.1};
   cfg.validation_fraction = 0.0;
   std::ofstream(dir + "/model-regression.ddm", std::ios::binary)
-      << deepdot::Trainer(cfg).fit_regression(X, X.row(1)).serialize();
+      << '\x03' << deepdot::Trainer(cfg).fit_regression(X, X.row(1)).serialize();
   arma::ivec codes(40);
   for (arma::uword i = 0; i < 40; ++i) codes[i] = X(0, i) > 0 ? 1 : 0;
   deepdot::Model named = deepdot::Trainer(cfg).fit(X, codes);
   named.name_classes({"cat", "dog"});
-  std::ofstream(dir + "/model-named.ddm", std::ios::binary) << named.serialize();
+  std::ofstream(dir + "/model-named.ddm", std::ios::binary) << '\x03' << named.serialize();
 }
 
 }  // namespace
@@ -82,7 +88,17 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  if (size == 0) return 0;
+  const std::uint8_t flags = data[0];
+  std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+  if ((flags & 1) && bytes.size() >= 24)
+    for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<char>((static_cast<std::uint64_t>(bytes.size()) >> (8 * i)) & 0xFF);
+  if ((flags & 2) && bytes.size() >= 4) {
+    const std::size_t body = bytes.size() - 4;
+    const auto crc = static_cast<std::uint32_t>(
+        ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(body)));
+    for (int i = 0; i < 4; ++i) bytes[body + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  }
   try {
     exercise(deepdot::Model::deserialize(bytes, "fuzz-input.ddm"));
   } catch (const std::invalid_argument&) {

@@ -10,6 +10,7 @@
 #include "core/check.hpp"
 #include "maps/registry.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <iterator>
 #include <istream>
@@ -195,6 +196,18 @@ std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size,
   }
   stateful(*map, "FeatureMap::load()").load_state(r);
   if (r.remaining() != 0) r.error(std::to_string(r.remaining()) + " unexpected bytes after the map state");
+  // State that is finite but corrupt (a pivot near 0, a huge scale) shows as
+  // non-finite features: probe a few unit vectors, in both precisions, so a
+  // bad file is refused here rather than predicting NaN later.
+  if (map->is_fitted()) {
+    const arma::uword d0 = map->input_dim();
+    arma::mat probe(d0, 3, arma::fill::zeros);
+    probe(0, 0) = 1.0;
+    probe.col(1).fill(1.0 / std::sqrt(static_cast<double>(d0)));
+    probe.col(2).fill(-1.0 / std::sqrt(static_cast<double>(d0)));
+    if (!map->transform(probe).is_finite() || !map->transform(arma::conv_to<arma::fmat>::from(probe)).is_finite())
+      r.error("the map's state gives non-finite features for a unit vector: the state is corrupt");
+  }
   return map;
 }
 

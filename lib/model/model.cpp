@@ -208,6 +208,10 @@ arma::mat Model::predict(const arma::mat& X, arma::uword batch) const {
       out.cols(j0, j1) = weights.t() * (folded ? parts_.map->transform_raw(Xb) : parts_.map->transform(Xb));
     }
   }
+  // Finite inputs and a consistent model give finite scores; anything else
+  // (overflow, corrupt state that slipped past loading) is an error, never a silent NaN.
+  if (!out.is_finite())
+    detail::require_finite(out, where, "the scores (the model's values overflow or its state is corrupt)");
   return out;
 }
 
