@@ -124,6 +124,7 @@ class BinaryReader {
   }
   void raw(void* out, std::size_t n, const char* field) {
     need(n, field);
+    if (n == 0) return;  // an empty matrix's memptr() may be null, which memcpy must not see
     std::memcpy(out, p_, n);
     p_ += n;
   }
