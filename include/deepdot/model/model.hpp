@@ -85,6 +85,15 @@ class Model {
   /// output). Throws std::logic_error for a regression model.
   arma::ivec predict_labels(const arma::mat& X, arma::uword batch = 2048) const;
 
+  /// Sparse X (d x m, compressed columns; deepdot/core/sparse.hpp): the same
+  /// scores as predict() of the dense X up to rounding, computed from the
+  /// sparse form batch by batch (FeatureMap::transform(const arma::sp_mat&)).
+  arma::mat predict(const arma::sp_mat& X, arma::uword batch = 2048) const;
+  arma::ivec predict_labels(const arma::sp_mat& X, arma::uword batch = 2048) const;
+  /// True when the model was trained on sparse input (metadata {"input",
+  /// "sparse"}); files written before that field load as dense-trained.
+  bool sparse_input() const;
+
   /// Writes the model to `path` atomically (a temp file in the same directory,
   /// flushed to disk, then renamed). On any failure the temp file is removed,
   /// `path` is untouched, and std::runtime_error names the path and the cause.
