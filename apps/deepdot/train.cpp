@@ -104,6 +104,10 @@ int train(Args& args) {
   cli::check_trainer_options(table, o.cfg);
   o.test.read.format = o.data.read.format;
   o.test.read.csv_label_column = o.data.read.csv_label_column;
+  if (o.data.sparse) {
+    o.test.read.libsvm_dimension = o.data.read.libsvm_dimension;
+    return train_sparse(o.data, o.test, o.cfg, o.common.json, o.common.quiet, o.model_path, o.task);
+  }
   Progress progress(o.common.quiet);
   progress.stage("reading data");
   Dataset data = cli::read_data(o.data);
