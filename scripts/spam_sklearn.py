@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """scikit-learn's pipeline on the spam corpus: the hashed bag of words of scripts/spam_to_libsvm.py
 (the same features HashingVectorizer(n_features=2^bits, alternate_sign=False) with log(1 + tf)
 would give, read from the same LIBSVM files so that every model sees identical inputs), unit-normalised

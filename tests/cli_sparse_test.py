@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """End-to-end tests of the sparse command line (--sparse, --dim): train, predict and transform on a
 LIBSVM file with d = 2^20, and the bad-input cases of docs/sparse.md, each a status 2 naming the file
 (and the line where there is one).

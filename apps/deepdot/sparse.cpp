@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sparse variants of train, predict and transform (--sparse, or a model
 // trained on sparse input): the data are read into compressed columns
 // (deepdot/io/sparse_dataset.hpp) and never densified.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sparse LIBSVM reader: the same line grammar as the dense one in
 // data_text.cpp, stored as compressed columns (one column per point).
 #include <deepdot/io/sparse_dataset.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/core/sparse.hpp>
 
 #include <deepdot/core/preprocess.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/io/sparse_dataset.hpp>
 
 #include <doctest/doctest.h>

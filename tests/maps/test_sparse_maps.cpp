@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/maps/feature_map.hpp>
 
 #include <deepdot/core/preprocess.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/model/trainer.hpp>
 
 #include <deepdot/core/metrics.hpp>

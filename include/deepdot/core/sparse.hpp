@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file sparse.hpp
 /// Sparse inputs: the d x n data as a compressed-column matrix, one column per
 /// point (arma::sp_mat / arma::sp_fmat). A CSC d x n matrix is the CSR form of

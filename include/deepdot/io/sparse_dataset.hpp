@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file sparse_dataset.hpp
 /// Reading data sets into sparse form (deepdot/core/sparse.hpp): LIBSVM /
 /// SVMlight files straight into compressed columns, in O(nnz) memory, so a
