@@ -191,6 +191,13 @@ void FeatureMap::fit_sparse(const arma::sp_mat& sample) {
                                           " rows but the map expects d = " + std::to_string(input_dim_));
   check_unit_ball(sample, "FeatureMap::fit()");
   if (is_fitted()) return;  // data-independent (or already fitted): nothing to learn
+  // The data-dependent maps learn from a dense sample: refuse one that cannot be small.
+  const double bytes = 8.0 * double(sample.n_rows) * double(sample.n_cols);
+  if (bytes > double(std::uint64_t(4) << 30))
+    detail::fail("FeatureMap::fit() [" + spec() + "]",
+                 "this map is data-dependent and fits on the densified sample, d x m = " +
+                     std::to_string(sample.n_rows) + " x " + std::to_string(sample.n_cols) +
+                     " doubles, more than 4 GiB; use a data-independent map (tensorsketch) or a smaller sample");
   fit(dense_columns(sample, 0, sample.n_cols));
 }
 

@@ -81,6 +81,11 @@ TEST_CASE("the sparse transform validates on the sparse form") {
   CHECK(map->transform(arma::sp_mat(30, 0)).n_cols == 0);
   auto nystrom = deepdot::make_feature_map("nystrom", deepdot::make_kernel("gaussian:1"), 30, 8, 1);
   CHECK_THROWS_AS(nystrom->transform(unit_sparse(30, 4, 3, 2)), std::logic_error);
+  // A data-dependent map refuses to densify a huge sample: d = 2^28, m = 3 is 6 GiB dense.
+  auto opt = deepdot::make_feature_map("tensorsketch:opt", deepdot::make_kernel("poly:2:1"), arma::uword(1) << 28,
+                                       64, 1);
+  CHECK_THROWS_WITH_AS(opt->fit_sparse(arma::sp_mat(arma::uword(1) << 28, 3)), doctest::Contains("4 GiB"),
+                       std::invalid_argument);
   // An all-zero point maps to the features of the zero vector.
   const arma::mat Z0 = map->transform(arma::sp_mat(30, 1));
   CHECK(arma::approx_equal(Z0, map->transform(arma::mat(30, 1, arma::fill::zeros)), "absdiff", 1e-15));
