@@ -135,10 +135,6 @@ py::bytes to_bytes(const std::string& s) { return py::bytes(s.data(), s.size());
 
 // ------------------------------------------------------------ configuration
 
-std::string precision_name(deepdot::Precision p) {
-  return p == deepdot::Precision::single_precision ? "float" : "double";
-}
-
 // TrainerConfig{} as a dict: the Python estimators take their defaults from it.
 py::dict trainer_defaults() {
   const deepdot::TrainerConfig c;
@@ -152,7 +148,7 @@ py::dict trainer_defaults() {
   d["refit_on_all"] = c.refit_on_all;
   d["norm_bound"] = c.norm_bound;
   d["seed"] = c.seed;
-  d["precision"] = precision_name(c.precision);
+  d["precision"] = deepdot::precision_name(c.precision);
   d["scaling"] = deepdot::scaling_name(c.scaling);
   d["batch_size"] = c.batch_size;
   d["map_sample"] = c.map_sample;
@@ -292,7 +288,7 @@ py::dict model_info(const deepdot::Model& m) {
   d["norm_bound"] = p.norm_bound;
   d["seed"] = p.seed;
   d["scaling"] = deepdot::scaling_name(p.scaling);
-  d["precision"] = precision_name(p.precision);
+  d["precision"] = deepdot::precision_name(p.precision);
   d["input_dim"] = p.input_dim;
   d["training_size"] = p.training_size;
   d["outputs"] = m.empty() ? 0 : m.num_outputs();
