@@ -148,8 +148,10 @@ void add_data_options(OptionTable& table, DataValues& values) {
             "CSV: first | last | none | a column name or index\n(auto: last if a header names it label/class/target/y, "
             "else first)",
             values.read.csv_label_column)
-      .count("dim", "D", "LIBSVM: the number of features (0: the largest index, at most 1048576)",
-             values.read.libsvm_dimension);
+      .flag("sparse", "read the data into sparse form and compute from it (LIBSVM: never d x n dense;\n"
+            "docs/sparse.md); predict and transform follow a model trained sparse without it", values.sparse)
+      .count("dim", "N", "declare d: LIBSVM indices beyond it are an error (0: the largest index, at most\n"
+             "1048576; sparse predict/transform: the model's d)", values.read.libsvm_dimension);
 }
 
 Dataset read_data(const DataValues& values, const std::string& option, bool required) {

@@ -92,6 +92,7 @@ void add_common_options(OptionTable& table, CommonValues& values);
 struct DataValues {
   std::string path;
   ReadOptions read;
+  bool sparse = false;  ///< --sparse: read into compressed columns (docs/sparse.md)
 };
 void add_data_options(OptionTable& table, DataValues& values);
 /// Reads the data named by add_data_options() (an error if none was given and `required`).

@@ -63,19 +63,26 @@ int predict(Args& args) {
   if (model_path.empty()) throw std::invalid_argument("--model FILE is required");
   const deepdot::Model model = deepdot::Model::load(model_path);
   progress.stage("reading data");
-  const Dataset data = cli::read_data(o.data);
-  if (data.X.n_rows != model.parts().input_dim)
-    throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
-                                " features per point but the model expects d = " +
-                                std::to_string(model.parts().input_dim));
-  progress.stage("predicting");
-  const auto t0 = Clock::now();
-  const arma::mat S = model.predict(data.X);
+  Dataset data;
+  arma::mat S;
+  auto t0 = Clock::now();
+  if (o.data.sparse || model.sparse_input()) {
+    S = predict_sparse(o.data, model, data.source, data.y, data.has_labels);  // reads, checks d, predicts
+  } else {
+    data = cli::read_data(o.data);
+    if (data.X.n_rows != model.parts().input_dim)
+      throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
+                                  " features per point but the model expects d = " +
+                                  std::to_string(model.parts().input_dim));
+    progress.stage("predicting");
+    t0 = Clock::now();
+    S = model.predict(data.X);
+  }
   const double seconds = seconds_since(t0);
   Report r;
   r.text("model", model_path);
   r.text("data", data.source);
-  r.integer("points", data.X.n_cols);
+  r.integer("points", S.n_cols);
   r.number("predict seconds", seconds, 4);
   arma::vec predicted;
   if (model.is_classifier()) {

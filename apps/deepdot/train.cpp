@@ -111,6 +111,7 @@ int train(Args& args) {
   o.test.read.format = o.data.read.format;
   o.test.read.csv_label_column = o.data.read.csv_label_column;
   o.test.read.libsvm_dimension = o.data.read.libsvm_dimension;
+  if (o.data.sparse) return train_sparse(o.data, o.test, o.cfg, o.common.json, o.common.quiet, o.model_path, o.task);
   Progress progress(o.common.quiet);
   progress.stage("reading data");
   Dataset data = cli::read_data(o.data);

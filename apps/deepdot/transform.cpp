@@ -77,6 +77,11 @@ int transform(Args& args) {
   if (o.out.empty()) throw std::invalid_argument("--out FILE is required (.npy or .csv)");
   const std::string ext = cli::extension(o.out);
   if (ext != ".npy" && ext != ".csv") throw std::invalid_argument("--out " + o.out + ": the extension must be .npy or .csv");
+  Model loaded;  // read once: it decides the sparse path and gives the map
+  if (!o.model_path.empty()) loaded = Model::load(o.model_path);
+  if (o.data.sparse || loaded.sparse_input())
+    return transform_sparse(o.data, o.cfg, o.model_path.empty() ? nullptr : &loaded, o.out, o.common.json,
+                            o.common.quiet);
   Progress progress(o.common.quiet);
   progress.stage("reading data");
   Dataset data = cli::read_data(o.data);

@@ -9,6 +9,7 @@
 
 #include <deepdot/core/random.hpp>
 #include <deepdot/core/preprocess.hpp>
+#include <deepdot/core/sparse.hpp>
 #include <deepdot/core/labels.hpp>
 #include <deepdot/core/metrics.hpp>
 #include <deepdot/core/loss.hpp>
@@ -30,6 +31,7 @@
 #include <deepdot/model/trainer.hpp>
 
 #include <deepdot/io/dataset.hpp>
+#include <deepdot/io/sparse_dataset.hpp>
 #include <deepdot/io/idx.hpp>
 #include <deepdot/io/atomic_file.hpp>
 

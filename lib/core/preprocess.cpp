@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <deepdot/core/preprocess.hpp>
 
+#include <deepdot/core/sparse.hpp>
+
 #include "core/check.hpp"
 
 #include <algorithm>
@@ -117,6 +119,32 @@ void Scaler::transform_inplace(arma::mat& Z) const {
       }
       break;
   }
+}
+
+void Scaler::fit(const arma::sp_mat& X) {
+  require_finite(X, "Scaler::fit()");
+  factor_ = 1.0;
+  if (scaling_ == Scaling::max_norm && X.n_cols) {
+    const double m = column_norms(X).max();
+    if (m > 0.0) factor_ = m;
+  }
+}
+
+arma::sp_mat Scaler::transform(const arma::sp_mat& X) const {
+  require_finite(X, "Scaler::transform()");
+  if (scaling_ == Scaling::none) return X;
+  const arma::vec norms = column_norms(X);
+  arma::vec factor(X.n_cols);
+  for (arma::uword j = 0; j < X.n_cols; ++j) {
+    if (scaling_ == Scaling::unit_norm) {
+      factor[j] = norms[j] > 0.0 ? 1.0 / norms[j] : 1.0;
+    } else {
+      // As the dense max_norm: divide by the factor, then clip onto the sphere.
+      const double n = norms[j] / factor_;
+      factor[j] = n > 1.0 ? 1.0 / norms[j] : 1.0 / factor_;
+    }
+  }
+  return scale_columns(X, factor);
 }
 
 }  // namespace deepdot

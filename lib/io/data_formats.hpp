@@ -25,6 +25,8 @@ constexpr std::uint64_t kMaxDimension = 100000000;
 constexpr std::uint64_t kMaxImpliedLibsvmDimension = std::uint64_t(1) << 20;
 
 Dataset parse_libsvm(ByteSource& src, const ReadOptions& opts);
+/// True if read_dataset() would parse `src` as LIBSVM (opts.format, content, extension).
+bool is_libsvm_source(ByteSource& src, const ReadOptions& opts);
 /// With labels_only, every field of a one-column file is a label (X stays empty).
 Dataset parse_csv(ByteSource& src, const ReadOptions& opts, bool labels_only = false);
 /// An array of 2 or more dimensions: shape[0] points of prod(shape[1:]) features.

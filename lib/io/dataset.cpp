@@ -181,6 +181,13 @@ Dataset parse_source(ByteSource& src, const ReadOptions& opts, bool from_file) {
 
 }  // namespace
 
+namespace detail {
+bool is_libsvm_source(ByteSource& src, const ReadOptions& opts) {
+  if (src.at_end()) return false;  // the dense readers report the empty file
+  return detect(src, opts) == Format::libsvm;
+}
+}  // namespace detail
+
 Dataset read_dataset(const std::string& path, const ReadOptions& opts) {
   const auto src = ByteSource::file(path, "data file");
   return parse_source(*src, opts, true);

@@ -2,6 +2,7 @@
 #include <deepdot/kernels/gram.hpp>
 
 #include <deepdot/util/memory.hpp>
+#include <deepdot/core/sparse.hpp>
 
 #include "core/check.hpp"
 
@@ -74,5 +75,43 @@ arma::mat gram(const Kernel& kernel, const arma::mat& X, const arma::mat& Y) { r
 arma::fmat gram(const Kernel& kernel, const arma::fmat& X, const arma::fmat& Y) { return gram_impl(kernel, X, Y); }
 arma::mat gram(const Kernel& kernel, const arma::mat& X) { return gram_sym_impl(kernel, X); }
 arma::fmat gram(const Kernel& kernel, const arma::fmat& X) { return gram_sym_impl(kernel, X); }
+
+namespace {
+void check_sparse_pair(arma::uword dx, arma::uword dy) {
+  if (dx != dy)
+    detail::fail("gram()", "X has " + std::to_string(dx) + " rows but Y has " + std::to_string(dy) +
+                               "; both must be d x n with the same d");
+}
+}  // namespace
+
+arma::mat gram(const Kernel& kernel, const arma::sp_mat& X, const arma::sp_mat& Y) {
+  check_sparse_pair(X.n_rows, Y.n_rows);
+  check_unit_ball(X, "gram(): X");
+  check_unit_ball(Y, "gram(): Y");
+  arma::mat K(X.n_cols, Y.n_cols);
+  const arma::sp_mat Xt = X.t();
+  for (arma::uword j0 = 0; j0 < Y.n_cols; j0 += kBlockColumns) {
+    const arma::uword j1 = std::min(Y.n_cols, j0 + kBlockColumns) - 1;
+    arma::mat block(Xt * Y.cols(j0, j1));
+    kernel.apply_inplace(block);
+    K.cols(j0, j1) = block;
+  }
+  return K;
+}
+
+arma::mat gram(const Kernel& kernel, const arma::sp_mat& X, const arma::mat& Y) {
+  check_sparse_pair(X.n_rows, Y.n_rows);
+  check_unit_ball(X, "gram(): X");
+  check_unit_ball_impl(Y, "gram(): Y");
+  arma::mat K(X.n_cols, Y.n_cols);
+  const arma::sp_mat Xt = X.t();
+  for (arma::uword j0 = 0; j0 < Y.n_cols; j0 += kBlockColumns) {
+    const arma::uword j1 = std::min(Y.n_cols, j0 + kBlockColumns) - 1;
+    arma::mat block = Xt * Y.cols(j0, j1);
+    kernel.apply_inplace(block);
+    K.cols(j0, j1) = block;
+  }
+  return K;
+}
 
 }  // namespace deepdot

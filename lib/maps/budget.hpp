@@ -46,6 +46,15 @@ struct ExactPart {
     if (constant) Z.row(row++).fill(static_cast<eT>(sqrt_a0));
     if (linear) Z.rows(row, row + input_dim - 1) = static_cast<eT>(sqrt_a1) * X;
   }
+  /// The same for sparse X (the linear part is exact only for d + 1 <= D / 4,
+  /// so its dense rows are no larger than the features).
+  template <typename eT>
+  void fill(const arma::SpMat<eT>& X, arma::Mat<eT>& Z) const {
+    if (X.n_cols == 0) return;
+    arma::uword row = 0;
+    if (constant) Z.row(row++).fill(static_cast<eT>(sqrt_a0));
+    if (linear) Z.rows(row, row + input_dim - 1) = static_cast<eT>(sqrt_a1) * arma::Mat<eT>(X);
+  }
 };
 
 }  // namespace deepdot::detail

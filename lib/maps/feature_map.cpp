@@ -3,6 +3,7 @@
 
 #include <deepdot/kernels/gram.hpp>
 #include <deepdot/util/memory.hpp>
+#include <deepdot/core/sparse.hpp>
 
 #include "maps/stateful_map.hpp"
 #include "io/binary_io.hpp"
@@ -11,6 +12,7 @@
 #include "maps/registry.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <istream>
@@ -154,6 +156,91 @@ arma::fmat FeatureMap::transform_raw_impl(const arma::fmat&) const {
 }
 arma::mat FeatureMap::fold_weights_impl(const arma::mat&) const {
   throw std::logic_error("FeatureMap::fold_weights_impl(): not overridden");
+}
+
+// ---- sparse input
+template <typename eT>
+static void validate_sparse(const FeatureMap& map, const arma::SpMat<eT>& X) {
+  const std::string where = "FeatureMap::transform() [" + map.spec() + "]";
+  if (X.n_rows != map.input_dim())
+    detail::fail(where, "X has " + std::to_string(X.n_rows) + " rows but the map expects d = " +
+                            std::to_string(map.input_dim()) + " (X must be d x n, one column per point)");
+  check_unit_ball(X, where);
+  if (!map.is_fitted())
+    throw std::logic_error(where + ": this map is data-dependent; call fit() on a sample first");
+}
+
+arma::uword FeatureMap::sparse_block_columns() const {
+  return std::max<arma::uword>(1, (arma::uword(1) << 22) / input_dim_);
+}
+
+arma::mat FeatureMap::transform(const arma::sp_mat& X) const {
+  validate_sparse(*this, X);
+  if (X.n_cols == 0) return arma::mat(output_dim_, 0);
+  return transform_sparse_impl(X);
+}
+
+arma::fmat FeatureMap::transform(const arma::sp_fmat& X) const {
+  validate_sparse(*this, X);
+  if (X.n_cols == 0) return arma::fmat(output_dim_, 0);
+  return transform_sparse_impl(X);
+}
+
+arma::mat FeatureMap::transform_raw(const arma::sp_mat& X) const {
+  validate_sparse(*this, X);
+  require_linear_tail(*this, "transform_raw()");
+  if (X.n_cols == 0) return arma::mat(output_dim_, 0);
+  return transform_raw_sparse_impl(X);
+}
+
+arma::fmat FeatureMap::transform_raw(const arma::sp_fmat& X) const {
+  validate_sparse(*this, X);
+  require_linear_tail(*this, "transform_raw()");
+  if (X.n_cols == 0) return arma::fmat(output_dim_, 0);
+  return transform_raw_sparse_impl(X);
+}
+
+void FeatureMap::fit_sparse(const arma::sp_mat& sample) {
+  if (sample.n_rows != input_dim_)
+    detail::fail("FeatureMap::fit()", "the sample has " + std::to_string(sample.n_rows) +
+                                          " rows but the map expects d = " + std::to_string(input_dim_));
+  check_unit_ball(sample, "FeatureMap::fit()");
+  if (is_fitted()) return;  // data-independent (or already fitted): nothing to learn
+  // The data-dependent maps learn from a dense sample: refuse one that cannot be small.
+  const double bytes = 8.0 * double(sample.n_rows) * double(sample.n_cols);
+  if (bytes > double(std::uint64_t(4) << 30))
+    detail::fail("FeatureMap::fit() [" + spec() + "]",
+                 "this map is data-dependent and fits on the densified sample, d x m = " +
+                     std::to_string(sample.n_rows) + " x " + std::to_string(sample.n_cols) +
+                     " doubles, more than 4 GiB; use a data-independent map (tensorsketch) or a smaller sample");
+  fit(dense_columns(sample, 0, sample.n_cols));
+}
+
+namespace {
+/// Densifies blocks of columns of X and applies `dense` (d x b -> D x b) to each.
+template <typename eT, typename Fn>
+arma::Mat<eT> by_dense_blocks(const FeatureMap& map, const arma::SpMat<eT>& X, Fn&& dense) {
+  arma::Mat<eT> Z(map.output_dim(), X.n_cols);
+  const arma::uword block = map.sparse_block_columns();
+  for (arma::uword c0 = 0; c0 < X.n_cols; c0 += block) {
+    const arma::uword c1 = std::min(X.n_cols, c0 + block);
+    Z.cols(c0, c1 - 1) = dense(dense_columns(X, c0, c1));
+  }
+  return Z;
+}
+}  // namespace
+
+arma::mat FeatureMap::transform_sparse_impl(const arma::sp_mat& X) const {
+  return by_dense_blocks(*this, X, [&](const arma::mat& B) { return transform_impl(B); });
+}
+arma::fmat FeatureMap::transform_sparse_impl(const arma::sp_fmat& X) const {
+  return by_dense_blocks(*this, X, [&](const arma::fmat& B) { return transform_impl(B); });
+}
+arma::mat FeatureMap::transform_raw_sparse_impl(const arma::sp_mat& X) const {
+  return by_dense_blocks(*this, X, [&](const arma::mat& B) { return transform_raw_impl(B); });
+}
+arma::fmat FeatureMap::transform_raw_sparse_impl(const arma::sp_fmat& X) const {
+  return by_dense_blocks(*this, X, [&](const arma::fmat& B) { return transform_raw_impl(B); });
 }
 
 namespace detail {

@@ -216,6 +216,15 @@ class FourierMap final : public StatefulMap {
     if (!opt_.pair || cmax_ > 700.0) return features(X, Wf_, cf_, bf_);
     return features_fast(X);
   }
+  // Sparse input: the projection W'X is a sparse x dense product, (X'W)',
+  // O(nnz M); the elementwise part needs only the column norms.
+  arma::mat transform_sparse_impl(const arma::sp_mat& X) const override {
+    return features_from(project(X, W_), sparse_squared_norms(X), c_, b_);
+  }
+  arma::fmat transform_sparse_impl(const arma::sp_fmat& X) const override {
+    if (!opt_.pair || cmax_ > 700.0) return features_from(project(X, Wf_), sparse_squared_norms(X), cf_, bf_);
+    return features_fast_from(project(X, Wf_), sparse_squared_norms(X));
+  }
 
  private:
   static std::string shape(const arma::mat& M) {
@@ -290,14 +299,45 @@ class FourierMap final : public StatefulMap {
   /// Float path for cos/sin pairs: one SGEMM, then the vectorised
   /// elementwise part with the points split over the cores.
   arma::fmat features_fast(const arma::fmat& X) const {
-    const arma::uword n = X.n_cols;
-    const arma::fmat P = Wf_.t() * X;  // M x n
+    arma::vec sq(X.n_cols);
+    for (arma::uword i = 0; i < X.n_cols; ++i) {
+      double v = 0.0;
+      for (arma::uword l = 0; l < X.n_rows; ++l) v += static_cast<double>(X(l, i)) * X(l, i);
+      sq[i] = v;
+    }
+    return features_fast_from(Wf_.t() * X, sq);
+  }
+
+  /// P = W'X (M x n), computed as (X'W)' for sparse X: the transposed sparse
+  /// matrix times the dense d x M frequencies.
+  template <typename eT>
+  static arma::Mat<eT> project(const arma::SpMat<eT>& X, const arma::Mat<eT>& W) {
+    const arma::SpMat<eT> Xt = X.t();
+    return arma::Mat<eT>(Xt * W).t();
+  }
+
+  /// |x_i|^2 of every column of sparse X, summed in the element type as features() does.
+  template <typename eT>
+  static arma::Col<eT> sparse_squared_norms(const arma::SpMat<eT>& X) {
+    X.sync();
+    arma::Col<eT> sq(X.n_cols);
+    for (arma::uword i = 0; i < X.n_cols; ++i) {
+      eT v = 0;
+      for (arma::uword k = X.col_ptrs[i]; k < X.col_ptrs[i + 1]; ++k) v += X.values[k] * X.values[k];
+      sq[i] = v;
+    }
+    return sq;
+  }
+
+  /// The fast float path from the projection P (M x n) and the squared norms.
+  template <typename SqVec>
+  arma::fmat features_fast_from(const arma::fmat& P, const SqVec& sqv) const {
+    const arma::uword n = P.n_cols;
     arma::fmat Z(output_dim(), n);
     const arma::uword off = constant_ ? 1 : 0;
     auto work = [&](arma::uword c0, arma::uword c1) {
       for (arma::uword i = c0; i < c1; ++i) {
-        double sq = 0.0;
-        for (arma::uword l = 0; l < X.n_rows; ++l) sq += static_cast<double>(X(l, i)) * X(l, i);
+        const double sq = static_cast<double>(sqv[i]);
         const double q = std::max(0.0, 1.0 - sq);
         float* z = Z.colptr(i);
         if (constant_) z[0] = static_cast<float>(const0_);
@@ -320,8 +360,20 @@ class FourierMap final : public StatefulMap {
   template <typename eT>
   arma::Mat<eT> features(const arma::Mat<eT>& X, const arma::Mat<eT>& W, const arma::Mat<eT>& c,
                          const arma::Mat<eT>& b) const {
-    const arma::uword n = X.n_cols;
-    const arma::Mat<eT> P = W.t() * X;  // M x n
+    arma::Col<eT> sq(X.n_cols);
+    for (arma::uword i = 0; i < X.n_cols; ++i) {
+      eT v = 0;
+      for (arma::uword l = 0; l < X.n_rows; ++l) v += X(l, i) * X(l, i);
+      sq[i] = v;
+    }
+    return features_from(arma::Mat<eT>(W.t() * X), sq, c, b);
+  }
+
+  /// Features from the projection P = W'X (M x n) and the squared norms |x_i|^2.
+  template <typename eT>
+  arma::Mat<eT> features_from(const arma::Mat<eT>& P, const arma::Col<eT>& sqv, const arma::Mat<eT>& c,
+                              const arma::Mat<eT>& b) const {
+    const arma::uword n = P.n_cols;
     arma::Mat<eT> Z(output_dim(), n);
     const arma::uword off = constant_ ? 1 : 0;
     if (constant_) Z.row(0).fill(static_cast<eT>(const0_));
@@ -329,9 +381,7 @@ class FourierMap final : public StatefulMap {
     std::vector<eT> e(frequencies_);
     for (arma::uword i = 0; i < n; ++i) {
       // 1 - |x|^2 >= 0 in exact arithmetic; clamp the rounding of unit vectors.
-      eT sq = 0;
-      for (arma::uword l = 0; l < X.n_rows; ++l) sq += X(l, i) * X(l, i);
-      const eT q = std::max(eT(0), eT(1) - sq);
+      const eT q = std::max(eT(0), eT(1) - sqv[i]);
       if (q == eT(0)) std::fill(e.begin(), e.end(), eT(1));
       else
         for (arma::uword j = 0; j < frequencies_; ++j) e[j] = std::exp(-c[j] * q);

@@ -30,6 +30,7 @@
 #include <deepdot/core/random.hpp>
 
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 namespace deepdot::detail {
@@ -107,6 +108,9 @@ class MaclaurinMap final : public StatefulMap {
 
   arma::mat transform_impl(const arma::mat& X) const override { return compute(X); }
   arma::fmat transform_impl(const arma::fmat& X) const override { return compute(X); }
+  // Sparse input: W X is a dense x sparse product, O(nnz x rows of W).
+  arma::mat transform_sparse_impl(const arma::sp_mat& X) const override { return compute(X); }
+  arma::fmat transform_sparse_impl(const arma::sp_fmat& X) const override { return compute(X); }
 
  private:
   /// The law p over the random degrees for the sampled modes, then m i.i.d. draws.
@@ -170,8 +174,9 @@ class MaclaurinMap final : public StatefulMap {
     }
   }
 
-  template <typename eT>
-  arma::Mat<eT> compute(const arma::Mat<eT>& X) const {
+  /// X: d x n, dense or sparse (arma::Mat or arma::SpMat of eT).
+  template <template <typename> class M, typename eT>
+  arma::Mat<eT> compute(const M<eT>& X) const {
     arma::Mat<eT> Z(output_dim(), X.n_cols, arma::fill::zeros);
     exact_.fill(X, Z);
     constexpr arma::uword kBlock = 2048;  // points per GEMM: bounds the projection scratch
@@ -182,7 +187,11 @@ class MaclaurinMap final : public StatefulMap {
       const eT scale = static_cast<eT>(scales_[i]);
       for (arma::uword c0 = 0; c0 < X.n_cols; c0 += kBlock) {
         const arma::uword c1 = std::min(X.n_cols, c0 + kBlock);
-        const arma::Mat<eT> P = W * X.cols(c0, c1 - 1);  // (n c) x batch: all factors at once
+        arma::Mat<eT> P;  // (n c) x batch: all factors at once
+        if constexpr (std::is_same_v<M<eT>, arma::Mat<eT>>)
+          P = W * X.cols(c0, c1 - 1);
+        else
+          P = W * arma::SpMat<eT>(X.cols(c0, c1 - 1));
         arma::Mat<eT> prod = scale * P.rows(0, c - 1);
         for (arma::uword k = 1; k < n; ++k) prod %= P.rows(k * c, (k + 1) * c - 1);
         Z.submat(row0, c0, row0 + c - 1, c1 - 1) = prod;

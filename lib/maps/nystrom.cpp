@@ -21,6 +21,8 @@
 #include "maps/stateful_map.hpp"
 #include "maps/registry.hpp"
 
+#include <deepdot/core/sparse.hpp>
+
 #include "io/binary_io.hpp"
 #include "core/check.hpp"
 
@@ -161,8 +163,18 @@ class NystromMap final : public StatefulMap {
   /// X: d x n; returns D x n = W K(L, X). With the eigen whitening the float
   /// version goes through double: the cut can leave directions amplified by
   /// up to (rcond lambda_max)^-1/2, far beyond single precision.
-  arma::mat transform_impl(const arma::mat& X) const override {
-    arma::mat T = transform_raw_impl(X);
+  arma::mat transform_impl(const arma::mat& X) const override { return whiten(transform_raw_impl(X)); }
+  // Sparse input: K(L, X) from the sparse x dense product (X'L)', O(nnz D).
+  arma::mat transform_sparse_impl(const arma::sp_mat& X) const override { return whiten(transform_raw_sparse_impl(X)); }
+  arma::fmat transform_sparse_impl(const arma::sp_fmat& X) const override {
+    if (state_ != kCholesky) return arma::conv_to<arma::fmat>::from(transform_sparse_impl(to_double(X)));
+    return whiten(transform_raw_sparse_impl(X));
+  }
+  arma::mat transform_raw_sparse_impl(const arma::sp_mat& X) const override { return raw_sparse(X, landmarks_); }
+  arma::fmat transform_raw_sparse_impl(const arma::sp_fmat& X) const override { return raw_sparse(X, landmarks_f_); }
+
+  /// W T for raw features T (D x n) in double.
+  arma::mat whiten(arma::mat T) const {
     if (state_ == kEigen) return factor_ * T;
     cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, to_blas(T.n_rows),
                 to_blas(T.n_cols), 1.0, factor_.memptr(), to_blas(factor_.n_rows), T.memptr(), to_blas(T.n_rows));
@@ -173,7 +185,11 @@ class NystromMap final : public StatefulMap {
   /// D^2 n solve dominates): its ridge eps bounds the amplification by eps^-1/2.
   arma::fmat transform_impl(const arma::fmat& X) const override {
     if (state_ != kCholesky) return FeatureMap::transform_impl(X);
-    arma::fmat T = transform_raw_impl(X);
+    return whiten(transform_raw_impl(X));
+  }
+
+  /// L^-1 T in float (Cholesky whitening only).
+  arma::fmat whiten(arma::fmat T) const {
     cblas_strsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, to_blas(T.n_rows),
                 to_blas(T.n_cols), 1.0f, factor_f_.memptr(), to_blas(factor_f_.n_rows), T.memptr(), to_blas(T.n_rows));
     return T;
@@ -197,6 +213,14 @@ class NystromMap final : public StatefulMap {
 
   arma::fmat transform_raw_impl(const arma::fmat& X) const override {
     arma::fmat T = landmarks_f_.t() * X;
+    kernel().apply_inplace(T);
+    return T;
+  }
+
+  template <typename eT>
+  arma::Mat<eT> raw_sparse(const arma::SpMat<eT>& X, const arma::Mat<eT>& L) const {
+    const arma::SpMat<eT> Xt = X.t();
+    arma::Mat<eT> T = arma::Mat<eT>(Xt * L).t();
     kernel().apply_inplace(T);
     return T;
   }

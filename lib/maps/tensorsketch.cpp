@@ -78,28 +78,66 @@ struct Scratch {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-/// The features of one degree for one batch of cnt <= 2W points. xb: d x 2W,
-/// the batch transposed (point l at offset l of every row: points 0..W-1 are
-/// the real parts of the lanes, points W..2W-1 the imaginary parts). acc and
-/// buf: N complex lane values each. z: column 0 of the batch in Z, at the
-/// degree's first row; ldz: Z's column stride.
+/// A dense batch: xb is d x 2W, the batch transposed (point l at offset l of
+/// every row: points 0..W-1 are the real parts of the lanes, points W..2W-1
+/// the imaginary parts). The count sketch costs O(d) per factor.
+template <typename T>
+struct DenseBatch {
+  const T* xb;
+};
+
+/// A sparse batch: the nonzeros of point l are rows[l][0..len[l]) with values
+/// vals[l][..]; the count sketch costs O(nnz) per factor, whatever d.
+template <typename T>
+struct SparseBatch {
+  static constexpr int kMax = 2 * kLanes<T>;
+  const arma::uword* rows[kMax];
+  const T* vals[kMax];
+  arma::uword len[kMax];
+};
+
 template <typename T, int W>
-inline void sketch_batch_body(const DegreeJob<T>& job, const T* xb, T* acc, T* buf, T* z, arma::uword ldz,
+inline void count_sketch(const DegreeJob<T>& job, const DenseBatch<T>& in, T* out, arma::uword k) {
+  using F = LaneFft<T, W>;
+  constexpr int S = F::S;
+  const arma::uword d = job.d;
+  const arma::uword* h = job.hashes + k * d;
+  const T* s = job.signs + k * d;
+  for (arma::uword j = 0; j < d; ++j) {
+    T* o = out + h[j] * S;
+    const T* x = in.xb + j * S;
+    F::store(o, F::load(o) + s[j] * F::load(x));
+    F::store(o + W, F::load(o + W) + s[j] * F::load(x + W));
+  }
+}
+
+template <typename T, int W>
+inline void count_sketch(const DegreeJob<T>& job, const SparseBatch<T>& in, T* out, arma::uword k) {
+  constexpr int S = LaneFft<T, W>::S;
+  const arma::uword d = job.d;
+  const arma::uword* h = job.hashes + k * d;
+  const T* s = job.signs + k * d;
+  for (int l = 0; l < S; ++l) {
+    const arma::uword* r = in.rows[l];
+    const T* v = in.vals[l];
+    for (arma::uword t = 0; t < in.len[l]; ++t) out[h[r[t]] * S + l] += s[r[t]] * v[t];
+  }
+}
+
+/// The features of one degree for one batch of cnt <= 2W points (`in`, dense
+/// or sparse; lanes beyond cnt hold zeros). acc and buf: N complex lane values
+/// each. z: column 0 of the batch in Z, at the degree's first row; ldz: Z's
+/// column stride.
+template <typename T, int W, typename In>
+inline void sketch_batch_body(const DegreeJob<T>& job, const In& in, T* acc, T* buf, T* z, arma::uword ldz,
                               arma::uword cnt) {
   using F = LaneFft<T, W>;
   using V = typename F::V;
   constexpr int S = F::S;
-  const arma::uword d = job.d, L = job.L;
+  const arma::uword L = job.L;
   auto sketch = [&](T* out, arma::uword k) {
     std::memset(out, 0, L * S * sizeof(T));
-    const arma::uword* h = job.hashes + k * d;
-    const T* s = job.signs + k * d;
-    for (arma::uword j = 0; j < d; ++j) {
-      T* o = out + h[j] * S;
-      const T* x = xb + j * S;
-      F::store(o, F::load(o) + s[j] * F::load(x));
-      F::store(o + W, F::load(o + W) + s[j] * F::load(x + W));
-    }
+    count_sketch<T, W>(job, in, out, k);
   };
   sketch(acc, 0);
   if (job.n > 1) {
@@ -190,24 +228,80 @@ inline void sketch_batch_body(const DegreeJob<T>& job, const T* xb, T* acc, T* b
 // must be inlined to be compiled for the caller's instruction set. (The AVX2
 // build contracts products and sums into FMAs, so its last bits differ from
 // the baseline's; on one machine the results never depend on the threads.)
-template <typename T>
-using BatchFn = void (*)(const DegreeJob<T>&, const T*, T*, T*, T*, arma::uword, arma::uword);
+template <typename T, typename In>
+using BatchFn = void (*)(const DegreeJob<T>&, const In&, T*, T*, T*, arma::uword, arma::uword);
 
-template <typename T>
-__attribute__((target("avx2,fma"), flatten)) void sketch_batch_avx2(const DegreeJob<T>& job, const T* xb, T* acc,
+template <typename T, typename In>
+__attribute__((target("avx2,fma"), flatten)) void sketch_batch_avx2(const DegreeJob<T>& job, const In& in, T* acc,
                                                                      T* buf, T* z, arma::uword ldz, arma::uword cnt) {
-  sketch_batch_body<T, kLanes<T>>(job, xb, acc, buf, z, ldz, cnt);
+  sketch_batch_body<T, kLanes<T>>(job, in, acc, buf, z, ldz, cnt);
 }
-template <typename T>
-__attribute__((flatten)) void sketch_batch_base(const DegreeJob<T>& job, const T* xb, T* acc, T* buf, T* z,
+template <typename T, typename In>
+__attribute__((flatten)) void sketch_batch_base(const DegreeJob<T>& job, const In& in, T* acc, T* buf, T* z,
                                                 arma::uword ldz, arma::uword cnt) {
-  sketch_batch_body<T, kLanes<T>>(job, xb, acc, buf, z, ldz, cnt);
+  sketch_batch_body<T, kLanes<T>>(job, in, acc, buf, z, ldz, cnt);
 }
-template <typename T>
-BatchFn<T> sketch_batch() {
+template <typename T, typename In>
+BatchFn<T, In> sketch_batch() {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return avx2 ? sketch_batch_avx2<T> : sketch_batch_base<T>;
+  return avx2 ? sketch_batch_avx2<T, In> : sketch_batch_base<T, In>;
 }
+
+/// Dense input to the sketches: batches are transposed into lane order.
+template <typename T>
+struct DenseSource {
+  using Batch = DenseBatch<T>;
+  const arma::Mat<T>& X;
+  arma::uword n_cols() const { return X.n_cols; }
+  /// Scratch per worker thread: the transposed batch, d x 2W.
+  struct Scratch_ {
+    explicit Scratch_(arma::uword d) : xb(d * 2 * kLanes<T>) {}
+    Scratch<T> xb;
+  };
+  Batch batch(Scratch_& sc, arma::uword c0, arma::uword cnt) const {
+    constexpr arma::uword B = 2 * kLanes<T>;
+    const arma::uword d = X.n_rows;
+    T* t = sc.xb.get();
+    for (arma::uword l = 0; l < cnt; ++l) {
+      const T* x = X.colptr(c0 + l);
+      for (arma::uword j = 0; j < d; ++j) t[j * B + l] = x[j];
+    }
+    for (arma::uword l = cnt; l < B; ++l)
+      for (arma::uword j = 0; j < d; ++j) t[j * B + l] = T(0);
+    return {t};
+  }
+  /// Calls f(j, x_j) for every coordinate of point p.
+  template <typename Fn>
+  void visit(arma::uword p, Fn&& f) const {
+    const T* x = X.colptr(p);
+    for (arma::uword j = 0; j < X.n_rows; ++j) f(j, x[j]);
+  }
+};
+
+/// Sparse input: a batch is the lists of nonzeros of its points, no copy.
+template <typename T>
+struct SparseSource {
+  using Batch = SparseBatch<T>;
+  const arma::SpMat<T>& X;
+  arma::uword n_cols() const { return X.n_cols; }
+  struct Scratch_ {
+    explicit Scratch_(arma::uword) {}
+  };
+  Batch batch(Scratch_&, arma::uword c0, arma::uword cnt) const {
+    Batch b;
+    for (int l = 0; l < Batch::kMax; ++l) {
+      const arma::uword a = l < int(cnt) ? X.col_ptrs[c0 + l] : 0;
+      b.rows[l] = X.row_indices + a;
+      b.vals[l] = X.values + a;
+      b.len[l] = l < int(cnt) ? X.col_ptrs[c0 + l + 1] - a : 0;
+    }
+    return b;
+  }
+  template <typename Fn>
+  void visit(arma::uword p, Fn&& f) const {
+    for (arma::uword k = X.col_ptrs[p]; k < X.col_ptrs[p + 1]; ++k) f(X.row_indices[k], X.values[k]);
+  }
+};
 
 class TensorSketchMap final : public DegreeSketchMap {
  public:
@@ -229,6 +323,9 @@ class TensorSketchMap final : public DegreeSketchMap {
   }
   void transform_into_impl(const arma::mat& X, arma::mat& Z) const override { features(X, Z); }
   void transform_into_impl(const arma::fmat& X, arma::fmat& Z) const override { features(X, Z); }
+  // Input-sparsity time: the count sketches visit the nonzeros only.
+  arma::mat transform_sparse_impl(const arma::sp_mat& X) const override { return sparse_features(X); }
+  arma::fmat transform_sparse_impl(const arma::sp_fmat& X) const override { return sparse_features(X); }
 
  private:
   struct Degree {
@@ -323,13 +420,27 @@ class TensorSketchMap final : public DegreeSketchMap {
       return deg.signs.memptr();
   }
 
-  /// X: d x n; returns D x n, computed in T throughout.
   template <typename T>
-  /// Writes every row of Z (D x n, given).
-  void features(const arma::Mat<T>& X, arma::Mat<T>& Z) const {
-    constexpr arma::uword B = 2 * kLanes<T>;  // points per batch
-    const arma::uword d = input_dim(), cols = X.n_cols;
+  arma::Mat<T> sparse_features(const arma::SpMat<T>& X) const {
+    X.sync();
+    arma::Mat<T> Z(output_dim(), X.n_cols, arma::fill::none);
     exact_.fill(X, Z);
+    sketch_all(SparseSource<T>{X}, Z);
+    return Z;
+  }
+
+  /// X: d x n; writes every row of Z (D x n, given), computed in T throughout.
+  template <typename T>
+  void features(const arma::Mat<T>& X, arma::Mat<T>& Z) const {
+    exact_.fill(X, Z);
+    sketch_all(DenseSource<T>{X}, Z);
+  }
+
+  /// The rows after the exact part, for every point of `src` (dense or sparse).
+  template <typename Source, typename T>
+  void sketch_all(const Source& src, arma::Mat<T>& Z) const {
+    constexpr arma::uword B = 2 * kLanes<T>;  // points per batch
+    const arma::uword d = input_dim(), cols = src.n_cols();
     const arma::uword covered = exact_.exact_dim() + arma::accu(alloc_.counts);
     if (covered < output_dim()) Z.rows(covered, output_dim() - 1).zeros();
 
@@ -346,7 +457,7 @@ class TensorSketchMap final : public DegreeSketchMap {
       row += L;
       max_n = std::max(max_n, std::max(N, L));
     }
-    const BatchFn<T> batch = sketch_batch<T>();
+    const BatchFn<T, typename Source::Batch> batch = sketch_batch<T, typename Source::Batch>();
 
     // Batches of B points are independent and write disjoint columns of Z:
     // whole batches are split over the cores, so every point is computed in
@@ -355,21 +466,16 @@ class TensorSketchMap final : public DegreeSketchMap {
     const arma::uword threads = worker_threads(cols / 64);
     const arma::uword per_thread = (batches + threads - 1) / threads;
     auto work = [&](arma::uword b0, arma::uword b1) {
-      Scratch<T> xb(d * B), acc(max_n * B), buf(max_n * B);
+      typename Source::Scratch_ scratch(d);
+      Scratch<T> acc(max_n * B), buf(max_n * B);
       for (arma::uword b = b0; b < b1; ++b) {
         const arma::uword c0 = b * B, cnt = std::min(B, cols - c0);
-        T* t = xb.get();
-        for (arma::uword l = 0; l < cnt; ++l) {
-          const T* x = X.colptr(c0 + l);
-          for (arma::uword j = 0; j < d; ++j) t[j * B + l] = x[j];
-        }
-        for (arma::uword l = cnt; l < B; ++l)
-          for (arma::uword j = 0; j < d; ++j) t[j * B + l] = T(0);
+        const typename Source::Batch in = src.batch(scratch, c0, cnt);
         for (std::size_t i = 0; i < degrees_.size(); ++i) {
           if (degrees_[i].fft)
-            sketch_degree_scalar(i, X, Z, rows[i], c0, c0 + cnt);
+            sketch_degree_scalar(i, src, Z, rows[i], c0, c0 + cnt);
           else
-            batch(jobs[i], t, acc.get(), buf.get(), Z.colptr(c0) + rows[i], Z.n_rows, cnt);
+            batch(jobs[i], in, acc.get(), buf.get(), Z.colptr(c0) + rows[i], Z.n_rows, cnt);
         }
       }
     };
@@ -381,26 +487,24 @@ class TensorSketchMap final : public DegreeSketchMap {
   }
 
   /// The scalar path (Bluestein, see plan()): the D_n features of degree
-  /// alloc_.degrees[i] of columns [c0, c1) of X into rows [row, row + D_n) of
+  /// alloc_.degrees[i] of points [c0, c1) of src into rows [row, row + D_n) of
   /// the same columns of Z, two points per complex<double> FFT.
-  template <typename T>
-  void sketch_degree_scalar(arma::uword i, const arma::Mat<T>& X, arma::Mat<T>& Z, arma::uword row, arma::uword c0,
+  template <typename Source, typename T>
+  void sketch_degree_scalar(arma::uword i, const Source& src, arma::Mat<T>& Z, arma::uword row, arma::uword c0,
                             arma::uword c1) const {
     const Degree& deg = degrees_[i];
-    const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i], d = input_dim();
+    const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i];
     const double scale = std::sqrt(a_[n]);
     std::vector<cplx> buf(L), prod_p(L), prod_q(L), work;
     for (arma::uword p = c0; p < c1; p += 2) {
       const bool pair = p + 1 < c1;
-      const T* xp = X.colptr(p);
-      const T* xq = pair ? X.colptr(p + 1) : nullptr;
       for (arma::uword k = 0; k < n; ++k) {
         // Count sketch of both points: real part p, imaginary part q.
         std::fill(buf.begin(), buf.end(), cplx(0.0, 0.0));
         const arma::uword* h = deg.hashes.colptr(k);
         const double* s = deg.signs.colptr(k);
-        for (arma::uword j = 0; j < d; ++j)
-          buf[h[j]] += cplx(s[j] * double(xp[j]), pair ? s[j] * double(xq[j]) : 0.0);
+        src.visit(p, [&](arma::uword j, T v) { buf[h[j]] += cplx(s[j] * double(v), 0.0); });
+        if (pair) src.visit(p + 1, [&](arma::uword j, T v) { buf[h[j]] += cplx(0.0, s[j] * double(v)); });
         deg.fft->forward(buf.data(), work);
         for (arma::uword f = 0; f < L; ++f) {
           // Spectra of the real and imaginary parts: (B_f + conj B_-f)/2 and (B_f - conj B_-f)/(2i).

@@ -2,6 +2,7 @@
 #include "model/learners.hpp"
 
 #include <deepdot/core/metrics.hpp>
+#include <deepdot/core/sparse.hpp>
 #include <deepdot/solvers/feature_ridge.hpp>
 #include <deepdot/solvers/kernel_ridge.hpp>
 #include <deepdot/solvers/kernel_svm.hpp>
@@ -30,7 +31,7 @@ using Parts = std::vector<DataPart>;
 
 Parts merged(Parts parts, const DataPart& extra) {
   for (DataPart& p : parts)
-    if (p.X == extra.X && p.Y == extra.Y) {
+    if (p.X == extra.X && p.S == extra.S && p.Y == extra.Y) {
       p.idx = arma::sort(arma::join_cols(p.idx, extra.idx));
       return parts;
     }
@@ -44,6 +45,14 @@ arma::uword total_size(const Parts& parts) {
   return n;
 }
 
+/// The kernel limit keeps its training inputs dense (the support of the model).
+void require_dense(const Parts& parts) {
+  for (const DataPart& p : parts)
+    if (p.sparse())
+      fail("Trainer::fit()", "the kernel limit (map \"exact\") takes dense inputs only: its model stores the d x n "
+                             "training points; use a feature map (e.g. tensorsketch) for sparse data");
+}
+
 /// The columns of every part side by side: inputs (&DataPart::X) or targets (&DataPart::Y).
 arma::mat gather(const Parts& parts, const arma::mat* DataPart::*which) {
   arma::mat M((parts.front().*which)->n_rows, total_size(parts));
@@ -55,18 +64,25 @@ arma::mat gather(const Parts& parts, const arma::mat* DataPart::*which) {
   }
   return M;
 }
-arma::mat gather_X(const Parts& parts) { return gather(parts, &DataPart::X); }
+arma::mat gather_X(const Parts& parts) {
+  require_dense(parts);
+  return gather(parts, &DataPart::X);
+}
 arma::mat gather_Y(const Parts& parts) { return gather(parts, &DataPart::Y); }
 
 /// Calls body(Xb, Yb, offset) for batches of at most `batch` points of a part.
 /// Consecutive points are read in place (no gathered copy of the inputs).
+/// For a sparse part, Xb is an arma::sp_mat (body must take both).
 template <typename Body>
 void for_each_batch(const DataPart& part, arma::uword batch, Body&& body) {
-  const arma::uword n = part.size(), d = part.X->n_rows;
+  const arma::uword n = part.size(), d = part.dim();
   for (arma::uword j0 = 0; j0 < n; j0 += batch) {
     const arma::uword j1 = std::min(n, j0 + batch) - 1;
     const arma::uword a = part.idx[j0], b = part.idx[j1];
-    if (b - a == j1 - j0) {
+    if (part.sparse()) {
+      const arma::uvec cols = part.idx.subvec(j0, j1);
+      body(sparse_columns(*part.S, cols), arma::mat(part.Y->cols(cols)), j0);
+    } else if (b - a == j1 - j0) {
       const arma::mat Xb(const_cast<double*>(part.X->colptr(a)), d, b - a + 1, false, true);
       body(Xb, arma::mat(part.Y->cols(a, b)), j0);
     } else {
@@ -82,6 +98,16 @@ arma::fmat float_features(const FeatureMap& map, const arma::mat& Xb, Precision 
   if (precision == Precision::single_precision) return map.transform(arma::conv_to<arma::fmat>::from(Xb));
   return arma::conv_to<arma::fmat>::from(map.transform(Xb));
 }
+arma::fmat float_features(const FeatureMap& map, const arma::sp_mat& Xb, Precision precision) {
+  if (precision == Precision::single_precision) return map.transform(to_float(Xb));
+  return arma::conv_to<arma::fmat>::from(map.transform(Xb));
+}
+
+/// Float features of columns `cols` of a part (validation batches).
+arma::fmat part_features(const FeatureMap& map, const DataPart& part, const arma::uvec& cols, Precision precision) {
+  if (part.sparse()) return float_features(map, sparse_columns(*part.S, cols), precision);
+  return float_features(map, part.X->cols(cols), precision);
+}
 
 /// All features of the parts, D x n floats (the iterative solvers need them at once).
 arma::fmat features_of(const TrainerConfig& c, const FeatureMap& map, const Parts& parts) {
@@ -89,7 +115,7 @@ arma::fmat features_of(const TrainerConfig& c, const FeatureMap& map, const Part
   arma::fmat Z(map.output_dim(), n);
   arma::uword at = 0;
   for (const DataPart& p : parts) {
-    for_each_batch(p, c.batch_size, [&](const arma::mat& Xb, const arma::mat&, arma::uword j0) {
+    for_each_batch(p, c.batch_size, [&](const auto& Xb, const arma::mat&, arma::uword j0) {
       report(c, "features", at + j0, n);
       Z.cols(at + j0, at + j0 + Xb.n_cols - 1) = float_features(map, Xb, c.precision);
     });
@@ -108,7 +134,7 @@ class FeatureSquared final : public StreamingRidge {
         validation_(std::move(validation)) {}
 
   void accumulate_part(const DataPart& part) {
-    for_each_batch(part, c_.batch_size, [&](const arma::mat& Xb, const arma::mat& Yb, arma::uword j0) {
+    for_each_batch(part, c_.batch_size, [&](const auto& Xb, const arma::mat& Yb, arma::uword j0) {
       report(c_, "features", j0, part.size());
       add(Xb, Yb);
     });
@@ -119,6 +145,12 @@ class FeatureSquared final : public StreamingRidge {
       const arma::uword j1 = std::min(Xs.n_cols, j0 + c_.batch_size) - 1;
       const arma::mat Xb(const_cast<double*>(Xs.colptr(j0)), Xs.n_rows, j1 - j0 + 1, false, true);
       add(Xb, T.cols(j0, j1));
+    }
+  }
+  void accumulate(const arma::sp_mat& Xs, const arma::mat& T) override {
+    for (arma::uword j0 = 0; j0 < Xs.n_cols; j0 += c_.batch_size) {
+      const arma::uword j1 = std::min(Xs.n_cols, j0 + c_.batch_size) - 1;
+      add(arma::sp_mat(Xs.cols(j0, j1)), T.cols(j0, j1));
     }
   }
   arma::uword count() const override { return ridge_.count(); }
@@ -136,7 +168,7 @@ class FeatureSquared final : public StreamingRidge {
           if (j0 >= v.size()) return false;
           const arma::uvec cols = v.idx.subvec(j0, std::min(v.size(), j0 + c_.batch_size) - 1);
           j0 += cols.n_elem;
-          Z = float_features(*map_, v.X->cols(cols), c_.precision);
+          Z = part_features(*map_, v, cols, c_.precision);
           Yb = v.Y->cols(cols);
           return true;
         },
@@ -159,6 +191,12 @@ class FeatureSquared final : public StreamingRidge {
   void add(const arma::mat& Xb, const arma::mat& Yb) {
     if (c_.precision == Precision::single_precision)
       ridge_.accumulate(map_->transform(arma::conv_to<arma::fmat>::from(Xb)), Yb);
+    else
+      ridge_.accumulate(map_->transform(Xb), Yb);
+  }
+  void add(const arma::sp_mat& Xb, const arma::mat& Yb) {
+    if (c_.precision == Precision::single_precision)
+      ridge_.accumulate(map_->transform(to_float(Xb)), Yb);
     else
       ridge_.accumulate(map_->transform(Xb), Yb);
   }

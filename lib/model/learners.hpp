@@ -17,13 +17,17 @@
 
 namespace deepdot::detail {
 
-/// Columns `idx` (ascending) of X (d x n, scaled inputs) and Y (c x n targets).
+/// Columns `idx` (ascending) of the scaled inputs (d x n: X dense, or S
+/// sparse; exactly one is set) and of Y (c x n targets).
 struct DataPart {
   const arma::mat* X = nullptr;
   const arma::mat* Y = nullptr;
   arma::uvec idx;
+  const arma::sp_mat* S = nullptr;
   arma::uword size() const { return idx.n_elem; }
   bool empty() const { return idx.is_empty(); }
+  bool sparse() const { return S != nullptr; }
+  arma::uword dim() const { return S ? S->n_rows : X->n_rows; }
 };
 
 /// Training and validation points. Both parts may view the same matrices (a
@@ -70,6 +74,7 @@ class StreamingRidge : public Learner {
  public:
   /// Xs: d x b scaled inputs, T: c x b targets; mapped in config.batch_size pieces.
   virtual void accumulate(const arma::mat& Xs, const arma::mat& T) = 0;
+  virtual void accumulate(const arma::sp_mat& Xs, const arma::mat& T) = 0;
   virtual arma::uword count() const = 0;
   virtual arma::uword outputs() const = 0;
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <deepdot/model/model.hpp>
 
+#include <deepdot/core/sparse.hpp>
+
 #include <deepdot/kernels/gram.hpp>
 #include <deepdot/core/labels.hpp>
 #include <deepdot/version.hpp>
@@ -290,6 +292,38 @@ arma::uvec Model::class_indices(const arma::vec& y, const std::vector<std::strin
   return out;
 }
 
+arma::mat Model::predict(const arma::sp_mat& X, arma::uword batch) const {
+  const char* where = "Model::predict()";
+  require_ready(where);
+  if (X.n_rows != parts_.input_dim)
+    fail(where, "X has " + std::to_string(X.n_rows) + " rows but the model was trained with d = " +
+                    std::to_string(parts_.input_dim) + " (X must be d x m, one column per point)");
+  if (batch == 0) fail(where, "the batch size must be >= 1");
+  Scaler scaler(parts_.scaling);
+  scaler.set_factor(parts_.scaling_factor);
+  arma::mat out(num_outputs(), X.n_cols);
+  const bool folded = parts_.mode == ModelMode::features && parts_.map->has_linear_tail();
+  const arma::mat V = folded ? parts_.map->fold_weights(parts_.weights) : arma::mat();
+  const arma::mat& weights = folded ? V : parts_.weights;
+  for (arma::uword j0 = 0; j0 < X.n_cols; j0 += batch) {
+    const arma::uword j1 = std::min(X.n_cols, j0 + batch) - 1;
+    const arma::sp_mat Xb = scaler.transform(arma::sp_mat(X.cols(j0, j1)));
+    if (parts_.mode == ModelMode::kernel_limit) {
+      out.cols(j0, j1) = (gram(parts_.kernel, Xb, parts_.support) * parts_.dual).t();
+    } else if (parts_.precision == Precision::single_precision) {
+      const arma::sp_fmat Xf = to_float(Xb);
+      const arma::fmat Z = folded ? parts_.map->transform_raw(Xf) : parts_.map->transform(Xf);
+      for (arma::uword c0 = 0; c0 < Z.n_cols; c0 += 256) {
+        const arma::uword c1 = std::min(Z.n_cols, c0 + 256) - 1;
+        out.cols(j0 + c0, j0 + c1) = weights.t() * arma::conv_to<arma::mat>::from(Z.cols(c0, c1));
+      }
+    } else {
+      out.cols(j0, j1) = weights.t() * (folded ? parts_.map->transform_raw(Xb) : parts_.map->transform(Xb));
+    }
+  }
+  return out;
+}
+
 Model::LabelScore Model::score(const arma::mat& X, const arma::vec& y, const std::vector<std::string>& names,
                                const std::string& source, arma::uword batch) const {
   const char* where = "Model::score()";
@@ -322,6 +356,18 @@ Model::LabelScore Model::score_labels(const arma::ivec& predicted, const arma::v
   }
   r.accuracy = y.n_elem ? static_cast<double>(right) / static_cast<double>(y.n_elem) : 0.0;
   return r;
+}
+
+arma::ivec Model::predict_labels(const arma::sp_mat& X, arma::uword batch) const {
+  if (!empty() && !is_classifier())
+    throw std::logic_error("Model::predict_labels(): this is a regression model; use predict()");
+  return LabelEncoder(parts_.classes).decode(predict(X, batch));
+}
+
+bool Model::sparse_input() const {
+  for (const auto& kv : parts_.metadata)
+    if (kv.first == "input") return kv.second == "sparse";
+  return false;
 }
 
 arma::ivec Model::predict_labels(const arma::mat& X, arma::uword batch) const {

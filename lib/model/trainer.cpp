@@ -3,6 +3,7 @@
 
 #include <deepdot/core/labels.hpp>
 #include <deepdot/core/random.hpp>
+#include <deepdot/core/sparse.hpp>
 #include <deepdot/version.hpp>
 
 #include "core/check.hpp"
@@ -41,6 +42,11 @@ void fit_map(const TrainerConfig& c, FeatureMap& map, const detail::DataPart& tr
   if (map.is_fitted()) return;
   report(c, "fitting the map", 0, 1);
   const arma::uword m = map_sample_size(c, train.size());
+  if (train.sparse()) {
+    map.fit_sparse(sparse_columns(*train.S, train.idx.head(m)));
+    report(c, "fitting the map", 1, 1);
+    return;
+  }
   const arma::mat& Xs = *train.X;
   if (train.idx[m - 1] == m - 1) {
     // The first m points (ascending indices, so exactly 0..m-1): read them in
@@ -110,6 +116,46 @@ void regularise(const TrainerConfig& c, detail::Learner& learner, bool has_valid
   }
   if (stage) report(c, stage, 1, 1);
   parts.metadata.emplace_back("selection", selection);
+}
+
+/// The validation split when there is something to select and no explicit
+/// validation set: a seeded random permutation holds out validation_fraction
+/// of the n points; otherwise every point trains. `train` and `validation`
+/// get the index sets (their matrices are set by the caller).
+void split_points(const TrainerConfig& c, arma::uword n, detail::DataSplit& split) {
+  const bool selecting = c.norm_bound == 0.0 && c.lambdas.n_elem > 1;
+  if (selecting && c.validation_fraction > 0.0) {
+    const arma::uvec perm = Rng(c.seed, kSplitStream).permutation(n);
+    const arma::uword nval = std::min<arma::uword>(
+        n - 1, std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(c.validation_fraction * n))));
+    split.validation.idx = arma::sort(perm.head(nval));
+    split.train.idx = arma::sort(perm.tail(n - nval));
+  } else {
+    split.train.idx = arma::regspace<arma::uvec>(0, n - 1);
+  }
+}
+
+/// Everything after scaling and splitting, for dense and sparse inputs alike:
+/// the map (fitted on the training points), the learner, the regularisation.
+Model fit_split(const TrainerConfig& c, const detail::DataSplit& split, const Scaler& scaler,
+                const arma::ivec& classes, arma::uword d, bool sparse) {
+  const Kernel kernel = make_kernel(c.kernel);
+  ModelParts parts = base_parts(c, kernel, scaler, classes, d);
+  if (sparse) parts.metadata.emplace_back("input", "sparse");
+  parts.metadata.emplace_back("validation points", to_text(split.validation.size()));
+  std::shared_ptr<FeatureMap> map;
+  if (!is_exact(c.map)) {
+    map = make_feature_map(c.map, kernel, d, c.features, c.seed);
+    fit_map(c, *map, split.train);
+  } else {
+    report(c, "kernel limit", 0, 1);
+  }
+  const Criterion criterion = classes.is_empty() ? Criterion::mse : Criterion::error_rate;
+  std::unique_ptr<detail::Learner> learner = detail::make_learner(c, kernel, map, split);
+  regularise(c, *learner, !split.validation.empty(), criterion, parts);
+  learner->finish(parts);
+  if (is_exact(c.map)) report(c, "kernel limit", 1, 1);
+  return Model(std::move(parts));
 }
 
 /// Integer labels of a 1 x b streamed batch (doubles that must be whole).
@@ -219,32 +265,47 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
   if (X_val && selecting) {
     split.train.idx = arma::regspace<arma::uvec>(0, n - 1);
     split.validation = {&val_scaled, Y_val, arma::regspace<arma::uvec>(0, val_scaled.n_cols - 1)};
-  } else if (selecting && c.validation_fraction > 0.0) {
-    const arma::uvec perm = Rng(c.seed, kSplitStream).permutation(n);
-    const arma::uword nval = std::min<arma::uword>(
-        n - 1, std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(c.validation_fraction * n))));
-    split.validation = {&Xs, &Y, arma::sort(perm.head(nval))};
-    split.train.idx = arma::sort(perm.tail(n - nval));
   } else {
-    split.train.idx = arma::regspace<arma::uvec>(0, n - 1);
+    split.validation = {&Xs, &Y, {}};
+    split_points(c, n, split);
   }
+  return fit_split(c, split, scaler, classes, X.n_rows, false);
+}
 
-  const Kernel kernel = make_kernel(c.kernel);
-  ModelParts parts = base_parts(c, kernel, scaler, classes, X.n_rows);
-  parts.metadata.emplace_back("validation points", to_text(split.validation.size()));
-  std::shared_ptr<FeatureMap> map;
-  if (!is_exact(c.map)) {
-    map = make_feature_map(c.map, kernel, X.n_rows, c.features, c.seed);
-    fit_map(c, *map, split.train);
-  } else {
-    report(c, "kernel limit", 0, 1);
-  }
-  const Criterion criterion = classes.is_empty() ? Criterion::mse : Criterion::error_rate;
-  std::unique_ptr<detail::Learner> learner = detail::make_learner(c, kernel, map, split);
-  regularise(c, *learner, !split.validation.empty(), criterion, parts);
-  learner->finish(parts);
-  if (is_exact(c.map)) report(c, "kernel limit", 1, 1);
-  return Model(std::move(parts));
+Model Trainer::fit(const arma::sp_mat& X, const arma::ivec& labels) const {
+  detail::check_same_points(X, "X", labels, "labels", "Trainer::fit()");
+  LabelEncoder enc;
+  enc.fit(labels);
+  return fit_sparse_any(X, enc.encode(labels), enc.classes());
+}
+
+Model Trainer::fit_regression(const arma::sp_mat& X, const arma::mat& Y) const {
+  if (config_.loss != Loss::squared)
+    fail("Trainer::fit_regression()", "regression needs the squared loss; the classification losses take labels (use fit())");
+  return fit_sparse_any(X, Y, arma::ivec());
+}
+
+Model Trainer::fit_sparse_any(const arma::sp_mat& X, const arma::mat& Y, const arma::ivec& classes) const {
+  const char* where = "Trainer::fit()";
+  const TrainerConfig& c = config_;
+  if (X.n_rows == 0 || X.n_cols < 2)
+    fail(where, "X must be d x n with d >= 1 and n >= 2, got " + detail::shape_text(X.n_rows, X.n_cols));
+  detail::check_same_points(X, "X", Y, "Y", where);
+  if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
+  detail::require_finite(Y, where, "Y");
+  if (is_exact(c.map))
+    fail(where, "the kernel limit (map \"exact\") takes dense inputs only: its model stores the d x n training "
+                "points; use a feature map (e.g. tensorsketch) for sparse data");
+  Scaler scaler(c.scaling);
+  scaler.fit(X);
+  const arma::sp_mat Xs = scaler.transform(X);
+  detail::DataSplit split;
+  split.train.S = &Xs;
+  split.train.Y = &Y;
+  split.validation.S = &Xs;
+  split.validation.Y = &Y;
+  split_points(c, X.n_cols, split);
+  return fit_split(c, split, scaler, classes, X.n_rows, true);
 }
 
 Model Trainer::fit_stream(const BatchSource& source, arma::uword input_dim) const {

@@ -47,6 +47,10 @@ class Scaler {
   arma::mat transform(const arma::mat& X) const;
   /// Scales X (d x n) in place: no copy of a large data set.
   void transform_inplace(arma::mat& X) const;
+  /// Sparse X (d x n, one column per point): the same scaling on the stored
+  /// values only, so sparsity is kept (nothing is centred). O(nnz).
+  void fit(const arma::sp_mat& X);
+  arma::sp_mat transform(const arma::sp_mat& X) const;
   Scaling scaling() const { return scaling_; }
   /// The divisor of max_norm mode (1 before fit()).
   double factor() const { return factor_; }

@@ -39,4 +39,12 @@ arma::fmat gram(const Kernel& kernel, const arma::fmat& X, const arma::fmat& Y);
 arma::mat gram(const Kernel& kernel, const arma::mat& X);
 arma::fmat gram(const Kernel& kernel, const arma::fmat& X);
 
+/// Exact Gram matrices of sparse inputs (deepdot/core/sparse.hpp): X is d x n
+/// and Y d x m, sparse or dense, one column per point; returns the dense n x m
+/// K(X, Y). The inner products are a sparse x sparse (O(sum of the products of
+/// the nonzeros that share a row)) or sparse x dense (O(nnz(X) m)) product;
+/// nothing of size d x n is densified. Same checks as gram() on the sparse form.
+arma::mat gram(const Kernel& kernel, const arma::sp_mat& X, const arma::sp_mat& Y);
+arma::mat gram(const Kernel& kernel, const arma::sp_mat& X, const arma::mat& Y);
+
 }  // namespace deepdot

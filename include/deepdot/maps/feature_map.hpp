@@ -82,6 +82,27 @@ class FeatureMap {
   void transform(const arma::mat& X, arma::mat& Z) const;
   void transform(const arma::fmat& X, arma::fmat& Z) const;
 
+  /// Sparse input (deepdot/core/sparse.hpp): X is d x n in compressed
+  /// columns, one column per point, every column in the unit ball; returns the
+  /// dense D x n features, equal to transform() of the densified X up to
+  /// rounding. Validation is O(nnz). "tensorsketch" (count sketches over the
+  /// nonzeros: O(nnz p + p D log D) per point for degree p), "maclaurin",
+  /// "fourier" and "nystrom" (sparse x dense projections: O(nnz x rows of
+  /// the projection)) never densify X; the other maps densify blocks of
+  /// sparse_block_columns() columns, d x block values each (see docs/sparse.md).
+  arma::mat transform(const arma::sp_mat& X) const;
+  arma::fmat transform(const arma::sp_fmat& X) const;
+  /// transform_raw() of sparse X (maps with a linear tail), as transform().
+  arma::mat transform_raw(const arma::sp_mat& X) const;
+  arma::fmat transform_raw(const arma::sp_fmat& X) const;
+  /// fit() on a sparse sample (d x m): data-dependent maps keep dense state
+  /// (Nystroem: d x D landmarks), so the sample is densified (d x m values);
+  /// data-independent maps only check it, in O(nnz).
+  void fit_sparse(const arma::sp_mat& sample);
+  /// Columns per densified block of the default sparse transform: about 2^22
+  /// values (32 MB in double) whatever d, at least 1.
+  arma::uword sparse_block_columns() const;
+
   /// True when the features are a fixed linear transform of cheaper "raw"
   /// features, phi(x) = A r(x) (Nystroem with the Cholesky whitening:
   /// r(x) = K(landmarks, x), A = L^-1). A linear function W' phi(x) is then
@@ -123,6 +144,13 @@ class FeatureMap {
   /// anyway override these (X validated, Z D x n).
   virtual void transform_into_impl(const arma::mat& X, arma::mat& Z) const;
   virtual void transform_into_impl(const arma::fmat& X, arma::fmat& Z) const;
+  /// Sparse input (X validated: d rows, finite, unit ball). Default: densify
+  /// sparse_block_columns() columns at a time and call transform_impl().
+  virtual arma::mat transform_sparse_impl(const arma::sp_mat& X) const;
+  virtual arma::fmat transform_sparse_impl(const arma::sp_fmat& X) const;
+  /// The same for transform_raw() (default: densify blocks, transform_raw_impl()).
+  virtual arma::mat transform_raw_sparse_impl(const arma::sp_mat& X) const;
+  virtual arma::fmat transform_raw_sparse_impl(const arma::sp_fmat& X) const;
   /// Maps with a linear tail override these three (X validated, W D x k).
   virtual arma::mat transform_raw_impl(const arma::mat& X) const;
   virtual arma::fmat transform_raw_impl(const arma::fmat& X) const;

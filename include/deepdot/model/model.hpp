@@ -89,6 +89,15 @@ class Model {
   /// output). Throws std::logic_error for a regression model.
   arma::ivec predict_labels(const arma::mat& X, arma::uword batch = 2048) const;
 
+  /// Sparse X (d x m, compressed columns; deepdot/core/sparse.hpp): the same
+  /// scores as predict() of the dense X up to rounding, computed from the
+  /// sparse form batch by batch (FeatureMap::transform(const arma::sp_mat&)).
+  arma::mat predict(const arma::sp_mat& X, arma::uword batch = 2048) const;
+  arma::ivec predict_labels(const arma::sp_mat& X, arma::uword batch = 2048) const;
+  /// True when the model was trained on sparse input (metadata {"input",
+  /// "sparse"}); files written before that field load as dense-trained.
+  bool sparse_input() const;
+
   /// Names the classes after the text labels of the training file:
   /// `file_names` is Dataset::label_names of that file, whose codes the
   /// classes are, so class i becomes file_names[classes[i]]. Throws

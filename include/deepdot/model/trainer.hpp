@@ -106,6 +106,15 @@ class Trainer {
   Model fit_regression(const arma::mat& X, const arma::mat& Y) const;
   /// The same with an explicit validation set: X_val d x m, Y_val c x m.
   Model fit_regression(const arma::mat& X, const arma::mat& Y, const arma::mat& X_val, const arma::mat& Y_val) const;
+  /// Sparse inputs (deepdot/core/sparse.hpp): X d x n raw inputs in
+  /// compressed columns, one column per point. Scaling keeps sparsity (no
+  /// centring); every batch is mapped from its sparse form
+  /// (FeatureMap::transform(const arma::sp_mat&): input-sparsity time for
+  /// tensorsketch, maclaurin, fourier and nystrom). Selection as fit(). The
+  /// kernel limit (map "exact") is refused: its model stores dense inputs.
+  /// The model records the metadata {"input", "sparse"}.
+  Model fit(const arma::sp_mat& X, const arma::ivec& labels) const;
+  Model fit_regression(const arma::sp_mat& X, const arma::mat& Y) const;
   /// Streaming regression with the squared loss on features: batches of
   /// (X d x b, Y c x b) are mapped and accumulated; nothing of size n x D or
   /// n x d is held. input_dim = d. With several lambdas, selection is by GCV.
@@ -122,6 +131,7 @@ class Trainer {
   // X_val/Y_val: an explicit validation set (empty: a random split or none).
   Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place,
                 const arma::mat* X_val, const arma::mat* Y_val) const;
+  Model fit_sparse_any(const arma::sp_mat& X, const arma::mat& Y, const arma::ivec& classes) const;
   Model stream_impl(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const;
 
   TrainerConfig config_;
