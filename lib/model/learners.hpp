@@ -15,6 +15,10 @@
 #include <memory>
 #include <string>
 
+namespace deepdot {
+class Communicator;
+}
+
 namespace deepdot::detail {
 
 /// Columns `idx` (ascending) of X (d x n, scaled inputs) and Y (c x n targets).
@@ -73,5 +77,14 @@ class StreamingRidge : public Learner {
   virtual arma::uword count() const = 0;
   virtual arma::uword outputs() const = 0;
 };
+
+/// The data-parallel squared-loss learner: `train` and `validation` are this
+/// rank's points; each rank accumulates its ZZ', ZY' and one allreduce sums
+/// them (a second one adds the validation points' for the final fit), so
+/// every rank holds the statistics of all n points and solves the same system.
+/// Validation scores are sums over ranks (one allreduce of 2L + 1 numbers).
+std::unique_ptr<Learner> make_distributed_ridge(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                arma::uword outputs, const Communicator& comm, const DataPart& train,
+                                                const DataPart& validation);
 
 }  // namespace deepdot::detail

@@ -7,6 +7,7 @@
 
 #include "core/check.hpp"
 #include "model/learners.hpp"
+#include "model/trainer_detail.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,14 +21,25 @@ using detail::format_double;
 
 namespace {
 
-constexpr std::uint64_t kSplitStream = 0x5EED5;  // RNG stream of the validation permutation
-
 bool is_exact(const std::string& map) { return map == "exact"; }
 
 std::string to_text(arma::uword v) { return std::to_string(v); }
 
 void report(const TrainerConfig& c, const char* stage, arma::uword done, arma::uword total) {
   if (c.progress) c.progress(stage, done, total);
+}
+
+}  // namespace
+
+namespace detail {
+
+constexpr std::uint64_t kSplitStream = 0x5EED5;  // RNG stream of the validation permutation
+
+ValidationSplit validation_split(arma::uword n, std::uint64_t seed, double fraction) {
+  const arma::uvec perm = Rng(seed, kSplitStream).permutation(n);
+  const arma::uword nval = std::min<arma::uword>(
+      n - 1, std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(fraction * n))));
+  return {arma::sort(perm.tail(n - nval)), arma::sort(perm.head(nval))};
 }
 
 /// Points a data-dependent map is fitted on: map_sample, but never fewer than
@@ -111,6 +123,10 @@ void regularise(const TrainerConfig& c, detail::Learner& learner, bool has_valid
   if (stage) report(c, stage, 1, 1);
   parts.metadata.emplace_back("selection", selection);
 }
+
+}  // namespace detail
+
+namespace {
 
 /// Integer labels of a 1 x b streamed batch (doubles that must be whole).
 arma::ivec batch_labels(const arma::mat& Yb, const std::string& where) {
@@ -220,28 +236,26 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
     split.train.idx = arma::regspace<arma::uvec>(0, n - 1);
     split.validation = {&val_scaled, Y_val, arma::regspace<arma::uvec>(0, val_scaled.n_cols - 1)};
   } else if (selecting && c.validation_fraction > 0.0) {
-    const arma::uvec perm = Rng(c.seed, kSplitStream).permutation(n);
-    const arma::uword nval = std::min<arma::uword>(
-        n - 1, std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(c.validation_fraction * n))));
-    split.validation = {&Xs, &Y, arma::sort(perm.head(nval))};
-    split.train.idx = arma::sort(perm.tail(n - nval));
+    detail::ValidationSplit global = detail::validation_split(n, c.seed, c.validation_fraction);
+    split.validation = {&Xs, &Y, std::move(global.validation)};
+    split.train.idx = std::move(global.train);
   } else {
     split.train.idx = arma::regspace<arma::uvec>(0, n - 1);
   }
 
   const Kernel kernel = make_kernel(c.kernel);
-  ModelParts parts = base_parts(c, kernel, scaler, classes, X.n_rows);
+  ModelParts parts = detail::base_parts(c, kernel, scaler, classes, X.n_rows);
   parts.metadata.emplace_back("validation points", to_text(split.validation.size()));
   std::shared_ptr<FeatureMap> map;
   if (!is_exact(c.map)) {
     map = make_feature_map(c.map, kernel, X.n_rows, c.features, c.seed);
-    fit_map(c, *map, split.train);
+    detail::fit_map(c, *map, split.train);
   } else {
     report(c, "kernel limit", 0, 1);
   }
   const Criterion criterion = classes.is_empty() ? Criterion::mse : Criterion::error_rate;
   std::unique_ptr<detail::Learner> learner = detail::make_learner(c, kernel, map, split);
-  regularise(c, *learner, !split.validation.empty(), criterion, parts);
+  detail::regularise(c, *learner, !split.validation.empty(), criterion, parts);
   learner->finish(parts);
   if (is_exact(c.map)) report(c, "kernel limit", 1, 1);
   return Model(std::move(parts));
@@ -288,10 +302,10 @@ Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, con
     ++batches;
   }
   if (!ridge || ridge->count() < 2) fail(where, "the source gave fewer than 2 points");
-  ModelParts parts = base_parts(c, kernel, scaler, classes, input_dim);
+  ModelParts parts = detail::base_parts(c, kernel, scaler, classes, input_dim);
   parts.metadata.emplace_back("validation points", "0");
   parts.metadata.emplace_back("streamed batches", to_text(batches));
-  regularise(c, *ridge, false, classes.is_empty() ? Criterion::mse : Criterion::error_rate, parts);
+  detail::regularise(c, *ridge, false, classes.is_empty() ? Criterion::mse : Criterion::error_rate, parts);
   ridge->finish(parts);
   return Model(std::move(parts));
 }
