@@ -9,6 +9,7 @@
 #include <deepdot/solvers/linear_solver.hpp>
 
 #include "core/check.hpp"
+#include "solvers/solver_primal.hpp"
 
 #include <algorithm>
 #include <map>
@@ -277,6 +278,104 @@ class FeatureIterative final : public Learner {
   std::map<double, LinearFit> cache_;  // the validation path's fits, reused by solve_at_lambda()
 };
 
+// -------------------------------- logistic and squared hinge, data-parallel
+// Each rank holds the features of its own points (D x n_r floats); the
+// trust-region Newton method sums over ranks inside (fit_primal_distributed).
+class DistributedIterative final : public Learner {
+ public:
+  DistributedIterative(const TrainerConfig& c, std::shared_ptr<FeatureMap> map, const Communicator& comm,
+                       const DataPart& train, const DataPart& validation)
+      : c_(c), map_(std::move(map)), comm_(comm), train_{train}, validation_(validation) {
+    build();
+  }
+  void solve_at_lambda(double lambda) override {
+    const auto it = cache_.find(lambda);
+    if (it != cache_.end()) {
+      fit_ = it->second;
+      return;
+    }
+    fit_ = solve(lambda);
+  }
+  void solve_at_bound(double) override {
+    fail("Trainer::fit_distributed()", "the norm-ball form of the " + loss_name(c_.loss) +
+                                           " loss is not distributed; use a lambda (or run on one process)");
+  }
+  arma::vec validation_scores(const arma::vec& lambdas, Criterion criterion) override {
+    const arma::mat Zv = arma::conv_to<arma::mat>::from(features_of(c_, *map_, {validation_}));
+    const arma::mat Yv = gather_Y({validation_});
+    const arma::uword L = lambdas.n_elem;
+    arma::vec sums(2 * L + 1, arma::fill::zeros);
+    for (arma::uword l = 0; l < L; ++l) {
+      Fit f = solve(lambdas[l]);
+      if (Zv.n_cols) {
+        const arma::mat P = f.W.t() * Zv;
+        sums[l] = arma::accu(arma::square(P - Yv));
+        sums[L + l] = static_cast<double>(arma::accu(predicted_index(P) != predicted_index(Yv)));
+      }
+      cache_[lambdas[l]] = std::move(f);
+    }
+    sums[2 * L] = static_cast<double>(Zv.n_cols);
+    comm_.allreduce_sum(sums);
+    const double m = sums[2 * L];
+    if (m == 0.0) fail("Trainer::fit_distributed()", "the validation set is empty on every rank");
+    return criterion == Criterion::mse ? arma::vec(sums.head(L) / (m * static_cast<double>(Yv.n_rows)))
+                                       : arma::vec(sums.subvec(L, 2 * L - 1) / m);
+  }
+  void absorb_validation() override {
+    train_ = merged(train_, validation_);
+    Z_.reset();
+    build();
+    cache_.clear();
+  }
+  void finish(ModelParts& parts) override {
+    parts.mode = ModelMode::features;
+    parts.weights = fit_.W;
+    parts.lambdas = arma::vec(fit_.W.n_cols, arma::fill::value(fit_.lambda));
+    parts.training_size = n_;
+    parts.map = map_;
+    parts.metadata.emplace_back("solver", "distributed trust-region newton");
+    parts.metadata.emplace_back("solver iterations", std::to_string(fit_.iterations));
+    parts.metadata.emplace_back("solver optimality", format_double(fit_.optimality));
+  }
+
+ private:
+  struct Fit {
+    arma::mat W;
+    double lambda = 0.0;
+    arma::uword iterations = 0;
+    double optimality = 0.0;
+  };
+  void build() {
+    Z_ = features_of(c_, *map_, train_);
+    Y_ = gather_Y(train_);
+    arma::vec n{static_cast<double>(Z_.n_cols)};
+    comm_.allreduce_sum(n);
+    n_ = static_cast<arma::uword>(n[0]);
+  }
+  Fit solve(double lambda) {
+    Fit f;
+    f.lambda = lambda;
+    f.W.zeros(Z_.n_rows, Y_.n_rows);
+    const detail::PrimalResult r =
+        fit_primal_distributed(comm_, c_.loss, Z_, Y_, n_, arma::vec(Y_.n_rows, arma::fill::value(lambda)), f.W,
+                               c_.solver_options.tolerance, c_.solver_options.max_iterations);
+    f.iterations = r.iterations;
+    f.optimality = r.optimality;
+    return f;
+  }
+
+  const TrainerConfig& c_;
+  std::shared_ptr<FeatureMap> map_;
+  const Communicator& comm_;
+  Parts train_;
+  DataPart validation_;
+  arma::fmat Z_;
+  arma::mat Y_;
+  arma::uword n_ = 0;
+  Fit fit_;
+  std::map<double, Fit> cache_;
+};
+
 // ------------------------------------------------- squared loss, kernel limit
 class KernelSquared final : public Learner {
  public:
@@ -421,6 +520,12 @@ std::unique_ptr<Learner> make_learner(const TrainerConfig& config, const Kernel&
 std::unique_ptr<StreamingRidge> make_streaming_ridge(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
                                                      arma::uword outputs) {
   return std::make_unique<FeatureSquared>(config, std::move(map), outputs, DataPart());
+}
+
+std::unique_ptr<Learner> make_distributed_iterative(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                    const Communicator& comm, const DataPart& train,
+                                                    const DataPart& validation) {
+  return std::make_unique<DistributedIterative>(config, std::move(map), comm, train, validation);
 }
 
 std::unique_ptr<Learner> make_distributed_ridge(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,

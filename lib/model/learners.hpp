@@ -87,4 +87,11 @@ std::unique_ptr<Learner> make_distributed_ridge(const TrainerConfig& config, std
                                                 arma::uword outputs, const Communicator& comm, const DataPart& train,
                                                 const DataPart& validation);
 
+/// The data-parallel logistic and squared-hinge learner: each rank maps its
+/// own points (D x n_r floats) and the trust-region Newton method sums over
+/// ranks (one allreduce of D x c numbers per gradient and per CG step).
+std::unique_ptr<Learner> make_distributed_iterative(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                    const Communicator& comm, const DataPart& train,
+                                                    const DataPart& validation);
+
 }  // namespace deepdot::detail

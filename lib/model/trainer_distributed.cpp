@@ -89,13 +89,19 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   const arma::uword offset = r == 0 ? 0 : arma::accu(counts.head(r));
   if (n < 2) fail(kWhere, "need n >= 2 points over all ranks, got " + std::to_string(n));
 
+  // One rank: the single-process fit itself (dual coordinate descent for the
+  // hinge losses, the kernel limit). More: the squared loss by reduced
+  // statistics, logistic and squared hinge by distributed Newton.
   if (c.loss != Loss::squared || exact) {
     if (P == 1) return fit_any(X, Y, classes, nullptr, nullptr, nullptr);
-    fail(kWhere, exact ? "the kernel limit (map \"exact\") needs the n x n kernel of all points on one process; "
-                         "it is not distributed: run it without mpirun, or use a feature map"
-                       : "the " + loss_name(c.loss) +
-                             " loss has no distributed solver yet (only the squared loss is data-parallel); run it "
-                             "on one process, or use --loss squared");
+    if (exact)
+      fail(kWhere, "the kernel limit (map \"exact\") needs the n x n kernel of all points on one process; it is "
+                   "not distributed: run it without mpirun, or use a feature map");
+    if (c.loss == Loss::hinge)
+      fail(kWhere, "the hinge loss is not differentiable and has no distributed solver; use --loss squared-hinge "
+                   "or logistic (distributed trust-region Newton), or run it on one process");
+    if (c.norm_bound > 0.0)
+      fail(kWhere, "the norm-ball form of the " + loss_name(c.loss) + " loss is not distributed; use a lambda");
   }
 
   // Scaling: max-norm divides by the largest norm over all ranks.
@@ -139,7 +145,8 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   train_global.reset();
   const Criterion criterion = classes.is_empty() ? Criterion::mse : Criterion::error_rate;
   std::unique_ptr<detail::Learner> learner =
-      detail::make_distributed_ridge(c, map, Y.n_rows, comm, train, validation);
+      c.loss == Loss::squared ? detail::make_distributed_ridge(c, map, Y.n_rows, comm, train, validation)
+                              : detail::make_distributed_iterative(c, map, comm, train, validation);
   detail::regularise(c, *learner, has_validation, criterion, parts);
   learner->finish(parts);
   return Model(std::move(parts));
