@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Weak scaling of data-parallel training (docs/distributed.md): P ranks with
 # N_PER_RANK Fashion-MNIST training images each, squared loss on D features,
 # P = 1, 2, 4 (oversubscribed on this machine's cores). Prints one line per P:

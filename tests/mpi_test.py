@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """End-to-end tests of data-parallel training: mpirun --oversubscribe -np 1/2/3
 deepdot-mpi train against single-process deepdot train (stdlib only).
 

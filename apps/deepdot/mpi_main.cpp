@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // deepdot-mpi: data-parallel training under mpirun (docs/distributed.md).
 //   mpirun -np P deepdot-mpi train --data FILE --model FILE [deepdot train's options]
 // Every rank reads its own part of the data (or its own shards), the fit

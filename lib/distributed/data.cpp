@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/distributed/data.hpp>
 
 #include "core/check.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <deepdot/distributed/mpi_communicator.hpp>
 
 #include <mpi.h>

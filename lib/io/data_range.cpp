@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reading one part of a data file (read_dataset_part()): byte ranges of text
 // files aligned to line starts, row ranges of binary files.
 #include <deepdot/io/dataset.hpp>

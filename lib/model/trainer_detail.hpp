@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Private: the steps of Trainer::fit that the data-parallel fit
 // (trainer_distributed.cpp) shares with the single-process one, so that both
 // make the same decisions (split, map sample, regularisation, metadata).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The data-parallel Trainer (docs/distributed.md): the same decisions as
 // Trainer::fit (trainer_detail.hpp) on points spread over the ranks of a
 // Communicator; only sums, maxima and the map's sample cross between ranks.

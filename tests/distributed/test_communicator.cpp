@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The serial Communicator and the data-parallel Trainer at P = 1: the same
 // code path as P ranks, which must give the single-process model.
 #include <deepdot/distributed/communicator.hpp>

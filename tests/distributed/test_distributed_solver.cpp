@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The data-parallel trust-region Newton method against the single-process one.
 #include "solvers/solver_primal.hpp"
 

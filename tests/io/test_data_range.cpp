@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // read_dataset_part(): parts of a file concatenated in order are the file.
 #include <deepdot/io/dataset.hpp>
 

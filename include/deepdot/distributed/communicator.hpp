@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file communicator.hpp
 /// The few collective operations a data-parallel fit needs, behind one small
 /// interface: a serial implementation (one rank, always built) and an MPI one

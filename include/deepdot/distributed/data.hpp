@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file data.hpp
 /// Reading a data set in parts, one part per rank, so that no rank holds all
 /// of it (docs/distributed.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file mpi_communicator.hpp
 /// The Communicator over MPI_COMM_WORLD (built and installed only when meson
 /// found MPI: -Dmpi=auto|enabled). Plain collectives: MPI_Allreduce,
