@@ -219,6 +219,7 @@ def main():
         check(r.returncode == 2, f"bad line {bad_line}: exit status 2 (got {r.returncode})")
         check(f"rank {rank}" in r.stderr and f"line {bad_line}" in r.stderr and "bad" in r.stderr,
               f"bad line {bad_line}: rank {rank}, the file and the line are named: {r.stderr.strip()[:300]}")
+        check(r.stderr.count("error:") == 1, f"bad line {bad_line}: reported once, by the rank that read it")
         check(not os.path.exists(model), f"bad line {bad_line}: no model file")
 
     # 6. What is not distributed is refused clearly at P > 1 (and runs at P = 1).

@@ -60,18 +60,18 @@ struct Agreed {
 /// every rank failed alike (an option error).
 void agree(const deepdot::Communicator& comm, const std::function<void()>& step) {
   std::string error;
+  bool remote = false;  // another rank failed inside a collective step and reports it
   try {
     step();
   } catch (const deepdot::RemoteFailure&) {
-    error = "";  // reported by the rank that failed
-    comm.all_ok(false);
-    throw Agreed{2};
+    remote = true;
   } catch (const std::invalid_argument& e) {
     error = e.what();
   }
-  arma::vec failed{error.empty() ? 0.0 : 1.0};
+  // Every rank makes this same call: [ranks with their own error, ranks told of another's].
+  arma::vec failed{error.empty() ? 0.0 : 1.0, remote ? 1.0 : 0.0};
   comm.allreduce_sum(failed);
-  if (failed[0] == 0.0) return;
+  if (failed[0] == 0.0 && failed[1] == 0.0) return;
   if (!error.empty() && (comm.rank() == 0 || failed[0] < comm.size()))
     std::cerr << "deepdot-mpi train: error: " << error << "\n";
   throw Agreed{2};
