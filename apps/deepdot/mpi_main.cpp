@@ -151,7 +151,9 @@ int train(const deepdot::MpiCommunicator& comm, int argc, char** argv) {
   const auto t1 = cli::Clock::now();
   Model model;
   agree(comm, [&] {
-    model = classify ? trainer->fit_distributed(comm, data.X, cli::to_classes(data.y))
+    // Without scoring the raw points are not needed again: scale them in place rather than copy them.
+    model = classify ? (no_score ? trainer->fit_distributed_inplace(comm, data.X, cli::to_classes(data.y))
+                                 : trainer->fit_distributed(comm, data.X, cli::to_classes(data.y)))
                      : trainer->fit_regression_distributed(comm, data.X, data.y.t());
   });
   const double fit_seconds = cli::seconds_since(t1);

@@ -48,27 +48,40 @@ arma::uvec local_indices(const arma::uvec& global, arma::uword offset, arma::uwo
 
 }  // namespace
 
-Model Trainer::fit_distributed(const Communicator& comm, const arma::mat& X, const arma::ivec& labels) const {
-  arma::ivec classes;
-  collectively(comm, [&] { detail::check_same_points(X, "X", labels, "labels", kWhere); });
-  // A class seen on one rank only still counts: the sorted union.
+namespace {
+
+/// The sorted union of every rank's labels: a class seen on one rank only still counts.
+arma::ivec global_classes(const Communicator& comm, const arma::ivec& labels) {
   const arma::vec all = comm.allgather(arma::conv_to<arma::vec>::from(arma::ivec(arma::unique(labels))));
-  classes = arma::conv_to<arma::ivec>::from(arma::unique(all));
+  const arma::ivec classes = arma::conv_to<arma::ivec>::from(arma::unique(all));
   if (classes.n_elem < 2)
     fail(kWhere, "need at least 2 distinct labels over all ranks, got " + std::to_string(classes.n_elem));
-  const LabelEncoder enc(classes);
-  return distributed_impl(comm, X, enc.encode(labels), classes);
+  return classes;
+}
+
+}  // namespace
+
+Model Trainer::fit_distributed(const Communicator& comm, const arma::mat& X, const arma::ivec& labels) const {
+  collectively(comm, [&] { detail::check_same_points(X, "X", labels, "labels", kWhere); });
+  const arma::ivec classes = global_classes(comm, labels);
+  return distributed_impl(comm, X, LabelEncoder(classes).encode(labels), classes, nullptr);
+}
+
+Model Trainer::fit_distributed_inplace(const Communicator& comm, arma::mat& X, const arma::ivec& labels) const {
+  collectively(comm, [&] { detail::check_same_points(X, "X", labels, "labels", kWhere); });
+  const arma::ivec classes = global_classes(comm, labels);
+  return distributed_impl(comm, X, LabelEncoder(classes).encode(labels), classes, &X);
 }
 
 Model Trainer::fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const {
   if (config_.loss != Loss::squared)
     fail("Trainer::fit_regression_distributed()",
          "regression needs the squared loss; the classification losses take labels (use fit_distributed())");
-  return distributed_impl(comm, X, Y, arma::ivec());
+  return distributed_impl(comm, X, Y, arma::ivec(), nullptr);
 }
 
 Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, const arma::mat& Y,
-                                const arma::ivec& classes) const {
+                                const arma::ivec& classes, arma::mat* in_place) const {
   const TrainerConfig& c = config_;
   const bool exact = c.map == "exact";
   // Agree on the shapes first: every later step is collective.
@@ -94,7 +107,7 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   // hinge losses, the kernel limit). More: the squared loss by reduced
   // statistics, logistic and squared hinge by distributed Newton.
   if (c.loss != Loss::squared || exact) {
-    if (P == 1) return fit_any(X, Y, classes, nullptr, nullptr, nullptr);
+    if (P == 1) return fit_any(X, Y, classes, in_place, nullptr, nullptr);
     if (exact)
       fail(kWhere, "the kernel limit (map \"exact\") needs the n x n kernel of all points on one process; it is "
                    "not distributed: run it without mpirun, or use a feature map");
@@ -112,7 +125,13 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
     comm.allreduce_max(m);
     if (m[0] > 0.0) scaler.set_factor(m[0]);
   }
-  const arma::mat Xs = scaler.transform(X);
+  // In place, X aliases *in_place: only its shape is used below.
+  arma::mat copy;
+  if (in_place)
+    scaler.transform_inplace(*in_place);
+  else
+    copy = scaler.transform(X);
+  const arma::mat& Xs = in_place ? *in_place : copy;
 
   // The split of the single-process fit, from the global count and the seed.
   const bool selecting = c.norm_bound == 0.0 && c.lambdas.n_elem > 1;

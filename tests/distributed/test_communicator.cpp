@@ -70,6 +70,11 @@ TEST_CASE("Trainer::fit_distributed at P = 1 equals Trainer::fit (validation spl
         CHECK(arma::approx_equal(dist.parts().lambdas, single.parts().lambdas, "reldiff", 1e-12));
         CHECK(rel(dist.parts().weights, single.parts().weights) < 1e-6);
         CHECK(arma::all(dist.predict_labels(p.X) == single.predict_labels(p.X)));
+        // In place: the same model, and X left scaled.
+        arma::mat X = p.X;
+        const deepdot::Model inplace = trainer.fit_distributed_inplace(comm, X, p.labels);
+        CHECK(arma::approx_equal(inplace.parts().weights, dist.parts().weights, "absdiff", 0.0));
+        CHECK(arma::approx_equal(X, p.X / dist.parts().scaling_factor, "reldiff", 1e-14));
       }
 }
 

@@ -131,6 +131,9 @@ class Trainer {
   /// losses and the kernel limit are refused (std::invalid_argument).
   /// A bad input on one rank makes every rank throw (RemoteFailure on the others).
   Model fit_distributed(const Communicator& comm, const arma::mat& X, const arma::ivec& labels) const;
+  /// As fit_distributed(), but scales X in place and leaves it scaled: no
+  /// second copy of the rank's points (as fit_inplace() for one process).
+  Model fit_distributed_inplace(const Communicator& comm, arma::mat& X, const arma::ivec& labels) const;
   /// Data-parallel regression: X d x n_r, Y c x n_r targets on this rank.
   Model fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const;
 
@@ -141,8 +144,8 @@ class Trainer {
   // X_val/Y_val: an explicit validation set (empty: a random split or none).
   Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place,
                 const arma::mat* X_val, const arma::mat* Y_val) const;
-  Model distributed_impl(const Communicator& comm, const arma::mat& X, const arma::mat& Y,
-                         const arma::ivec& classes) const;
+  Model distributed_impl(const Communicator& comm, const arma::mat& X, const arma::mat& Y, const arma::ivec& classes,
+                         arma::mat* in_place) const;
   Model stream_impl(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const;
 
   TrainerConfig config_;
