@@ -124,7 +124,7 @@ arma::mat FeatureRidge::gram() const { return arma::symmatu(G_); }
 
 arma::uword FeatureRidge::statistics_size() const {
   const arma::uword D = dim(), c = outputs();
-  return D * (D + 1) / 2 + D * c + c + 1;
+  return D * (D + 1) / 2 + D * c + c + 2;
 }
 
 arma::vec FeatureRidge::statistics() const {
@@ -134,6 +134,7 @@ arma::vec FeatureRidge::statistics() const {
   for (arma::uword j = 0; j < D; ++j) out = std::copy(G_.colptr(j), G_.colptr(j) + j + 1, out);
   out = std::copy(C_.memptr(), C_.memptr() + D * c, out);
   out = std::copy(yy_.memptr(), yy_.memptr() + c, out);
+  *out++ = float_sums_ ? 1.0 : 0.0;  // summed over parts: > 0 when any part summed in float
   *out = static_cast<double>(count_);
   return s;
 }
@@ -143,7 +144,7 @@ void FeatureRidge::add_statistics(const arma::vec& s) {
   const arma::uword D = dim(), c = outputs();
   if (s.n_elem != statistics_size())
     fail(where, "the statistics have " + std::to_string(s.n_elem) + " numbers but D = " + std::to_string(D) +
-                    ", c = " + std::to_string(c) + " needs D(D+1)/2 + Dc + c + 1 = " + std::to_string(statistics_size()));
+                    ", c = " + std::to_string(c) + " needs D(D+1)/2 + Dc + c + 2 = " + std::to_string(statistics_size()));
   detail::require_finite(s, where, "statistics");
   const double n = s[s.n_elem - 1];
   if (!(n >= 0.0) || n != std::floor(n) || n > 9007199254740992.0)
@@ -155,6 +156,10 @@ void FeatureRidge::add_statistics(const arma::vec& s) {
   }
   for (arma::uword k = 0; k < D * c; ++k) C_[k] += *in++;
   for (arma::uword k = 0; k < c; ++k) yy_[k] += *in++;
+  const double float_parts = *in++;
+  if (!(float_parts >= 0.0)) fail(where, "the float-summation flag " + detail::format_double(float_parts) + " is negative");
+  // Float-summed parts keep the float rounding threshold of the spectrum (decompose()).
+  if (float_parts > 0.0) float_sums_ = true;
   count_ += static_cast<arma::uword>(n);
   decomposed_ = false;
   lambdas_.reset();

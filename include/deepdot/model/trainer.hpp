@@ -125,7 +125,7 @@ class Trainer {
   /// global count) and a data-dependent map's sample are global, so the model
   /// is the single-process fit() of the concatenated data to rounding, and the
   /// same on every rank. Squared loss on features: each rank accumulates its
-  /// ZZ' and ZY' and one allreduce of D(D+1)/2 + Dc + c + 1 numbers sums them
+  /// ZZ' and ZY' and one allreduce of D(D+1)/2 + Dc + c + 2 numbers sums them
   /// (a second one adds the validation points for the final fit). With P = 1
   /// every loss and the kernel limit work (by fit()); with P > 1 the iterative
   /// losses and the kernel limit are refused (std::invalid_argument).

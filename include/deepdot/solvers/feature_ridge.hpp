@@ -153,12 +153,13 @@ class FeatureRidge {
 
   /// The sufficient statistics as one flat vector of statistics_size()
   /// numbers: the upper triangle of ZZ' column by column (D(D+1)/2), ZY'
-  /// (D x c, column-major), the sum of squared targets per output (c) and the
-  /// count n. Partial accumulations over disjoint parts of the data sum to the
+  /// (D x c, column-major), the sum of squared targets per output (c), a flag
+  /// (1 when some batch was summed in float, which sets the spectrum's rounding
+  /// threshold; summed over parts it stays > 0) and the count n. Partial accumulations over disjoint parts of the data sum to the
   /// statistics of the whole, so P parts are merged by one elementwise sum (an
   /// allreduce in a data-parallel fit) and add_statistics().
   arma::vec statistics() const;
-  /// D(D+1)/2 + Dc + c + 1.
+  /// D(D+1)/2 + Dc + c + 2.
   arma::uword statistics_size() const;
   /// Adds statistics (statistics() of a FeatureRidge with the same D and c)
   /// to this one, as if its batches had been accumulated here. Throws
