@@ -9,7 +9,7 @@ set -euo pipefail
 # python3-*: the Python package (python/) and its tests; pandas lets scikit-learn's
 # estimator checks run their DataFrame cases instead of skipping them.
 packages=(meson ninja-build g++ pkg-config libarmadillo-dev libopenblas-dev doctest-dev zlib1g-dev gnuplot-nox
-          dataset-fashion-mnist
+          libopenmpi-dev openmpi-bin dataset-fashion-mnist
           python3-dev python3-pybind11 python3-pytest python3-numpy python3-sklearn python3-pandas)
 # Extra packages can be requested by the caller (e.g. the sanitizer build's compiler runtime).
 packages+=(${DEEPDOT_EXTRA_PACKAGES:-})

@@ -29,6 +29,8 @@
 
 #include <deepdot/model/model.hpp>
 #include <deepdot/model/trainer.hpp>
+#include <deepdot/distributed/communicator.hpp>
+#include <deepdot/distributed/data.hpp>
 
 #include <deepdot/io/dataset.hpp>
 #include <deepdot/io/sparse_dataset.hpp>

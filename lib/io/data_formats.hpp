@@ -31,11 +31,16 @@ bool is_libsvm_source(ByteSource& src, const ReadOptions& opts);
 Dataset parse_csv(ByteSource& src, const ReadOptions& opts, bool labels_only = false);
 /// An array of 2 or more dimensions: shape[0] points of prod(shape[1:]) features.
 Dataset parse_npy(ByteSource& src, const ReadOptions& opts);
+/// The number of points (rows) a .npy header declares (validates the header only).
+std::uint64_t npy_point_count(ByteSource& src);
+/// The number of images an IDX image header declares.
+std::uint64_t idx_point_count(ByteSource& src);
 /// A 1-D array, or n x 1.
 arma::vec parse_npy_labels(ByteSource& src, const ReadOptions& opts);
 /// IDX images (magic 0x803), d = rows * cols; IDX labels (magic 0x801).
-arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count);
-arma::ivec parse_idx_labels(ByteSource& src, std::uint64_t max_count);
+/// skip: images read past first (a row range).
+arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count, std::uint64_t skip = 0);
+arma::ivec parse_idx_labels(ByteSource& src, std::uint64_t max_count, std::uint64_t skip = 0);
 
 /// Throws (via `fail`) unless a dense d x n matrix of doubles fits max_dense_bytes.
 template <typename Fail>

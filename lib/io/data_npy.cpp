@@ -328,6 +328,13 @@ void check_end(ByteSource& src) {
 
 }  // namespace
 
+std::uint64_t npy_point_count(ByteSource& src) {
+  src.set_kind("NPY file");
+  const NpyHeader h = read_header(src);
+  if (h.shape.empty()) src.error_at(h.data_offset, "the array has shape " + h.shape_text() + "; it holds no points");
+  return h.shape[0];
+}
+
 Dataset parse_npy(ByteSource& src, const ReadOptions& opts) {
   src.set_kind("NPY file");
   const NpyHeader h = read_header(src);
@@ -344,7 +351,16 @@ Dataset parse_npy(ByteSource& src, const ReadOptions& opts) {
                                     std::to_string(kMaxDimension));
   // In C order the first points are the start of the data; in Fortran order
   // every point is spread over the whole array, so all of it is read.
-  const std::uint64_t count = opts.max_points != 0 && !h.fortran ? std::min<std::uint64_t>(n, opts.max_points) : n;
+  if (opts.skip_points != 0 && h.fortran)
+    src.error_at(h.data_offset, "a Fortran-order array spreads every point over the whole file, so a row range "
+                                "(skip_points) cannot be read; save it in C order");
+  if (opts.skip_points >= n)
+    src.error_at(h.data_offset, "cannot skip " + std::to_string(opts.skip_points) + " points: the array has " +
+                                    std::to_string(n));
+  const std::uint64_t skip = opts.skip_points, rest = n - skip;
+  const std::uint64_t count =
+      opts.max_points != 0 && !h.fortran ? std::min<std::uint64_t>(rest, opts.max_points) : rest;
+  if (skip != 0) src.discard(skip * d * h.itemsize, "the points before the row range");
   check_dense(d, count, opts, [&](const std::string& m) { src.error_at(h.data_offset, m); });
   check_dense_memory(d, count, [&](const std::string& m) { src.error_at(h.data_offset, m); });
 
@@ -400,9 +416,9 @@ Dataset parse_npy(ByteSource& src, const ReadOptions& opts) {
         src.error("truncated: the header promises " + std::to_string(bytes) + " bytes of data, the file ends after " +
                   std::to_string(old + got));
     }
-    if (count == n) check_end(src);
+    if (count == rest) check_end(src);
     auto mem = ByteSource::memory(raw, src.name(), src.kind());
-    mem->rebase(h.data_offset, true);  // errors give offsets in the real stream
+    mem->rebase(h.data_offset + skip * d * h.itemsize, true);  // errors give offsets in the real stream
     fill(*mem);
   }
   Dataset ds;
@@ -420,7 +436,12 @@ arma::vec parse_npy_labels(ByteSource& src, const ReadOptions& opts) {
     src.error_at(h.data_offset, "labels must be a 1-D array (or n x 1), this one has shape " + h.shape_text());
   const std::uint64_t n = check_size(src, h);
   if (n == 0) src.error_at(h.data_offset, "the labels array is empty");
-  const std::uint64_t count = opts.max_points != 0 ? std::min<std::uint64_t>(n, opts.max_points) : n;
+  if (opts.skip_points >= n)
+    src.error_at(h.data_offset, "cannot skip " + std::to_string(opts.skip_points) + " labels: the array has " +
+                                    std::to_string(n));
+  if (opts.skip_points != 0) src.discard(opts.skip_points * h.itemsize, "the labels before the row range");
+  const std::uint64_t rest = n - opts.skip_points;
+  const std::uint64_t count = opts.max_points != 0 ? std::min<std::uint64_t>(rest, opts.max_points) : rest;
   arma::vec y;
   auto where = [](std::uint64_t k) { return "(label " + std::to_string(k) + ")"; };
   if (src.exact_size()) {

@@ -129,6 +129,15 @@ std::size_t ByteSource::read(unsigned char* out, std::size_t n) {
   return done;
 }
 
+void ByteSource::discard(std::uint64_t n, const std::string& what) {
+  unsigned char buffer[1 << 16];
+  while (n > 0) {
+    const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(n, sizeof buffer));
+    read_exact(buffer, step, what);
+    n -= step;
+  }
+}
+
 void ByteSource::read_exact(unsigned char* out, std::size_t n, const std::string& what) {
   const std::uint64_t start = offset_;
   const std::size_t got = read(out, n);

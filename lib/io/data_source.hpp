@@ -60,6 +60,9 @@ class ByteSource {
 
   /// Reads up to n bytes; fewer only at the end of the stream.
   std::size_t read(unsigned char* out, std::size_t n);
+  /// Reads past n bytes without keeping them (a row range of a binary file),
+  /// or throws "truncated while reading <what>".
+  void discard(std::uint64_t n, const std::string& what);
   /// Reads exactly n bytes or throws "truncated while reading <what>".
   void read_exact(unsigned char* out, std::size_t n, const std::string& what);
   /// The next up to n bytes, without consuming them.

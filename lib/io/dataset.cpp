@@ -134,11 +134,22 @@ arma::vec labels_from(ByteSource& src, std::vector<std::string>* names, const Re
   const std::string_view head = src.peek(8);
   if (head.size() >= 6 && head.substr(0, 6) == "\x93NUMPY") return detail::parse_npy_labels(src, opts);
   if (head.size() >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 8) {
-    const arma::ivec y = detail::parse_idx_labels(src, opts.max_points != 0 ? opts.max_points : kAllPoints);
+    const arma::ivec y =
+        detail::parse_idx_labels(src, opts.max_points != 0 ? opts.max_points : kAllPoints, opts.skip_points);
     return arma::conv_to<arma::vec>::from(y);
   }
   if (extension_of(src.name()) == "npy") return detail::parse_npy_labels(src, opts);
-  Dataset ds = detail::parse_csv(src, opts, true);
+  // Text labels are one number per point: small enough to parse whole and cut.
+  ReadOptions whole = opts;
+  whole.skip_points = 0;
+  if (opts.max_points != 0) whole.max_points = opts.skip_points + opts.max_points;
+  Dataset ds = detail::parse_csv(src, whole, true);
+  if (opts.skip_points != 0) {
+    if (opts.skip_points >= ds.y.n_elem)
+      src.error_at(0, "cannot skip " + std::to_string(opts.skip_points) + " labels: the file holds " +
+                          std::to_string(ds.y.n_elem));
+    ds.y = arma::vec(ds.y.tail(ds.y.n_elem - opts.skip_points));
+  }
   if (names != nullptr) *names = std::move(ds.label_names);
   return ds.y;
 }
@@ -150,13 +161,16 @@ Dataset parse_source(ByteSource& src, const ReadOptions& opts, bool from_file) {
   // A separate labels file replaces labels in the data; CSV's "auto" label column then means none.
   if (!opts.labels_path.empty() && o.csv_label_column == "auto") o.csv_label_column = "none";
   Dataset ds;
+  if (opts.skip_points != 0 && (fmt == Format::libsvm || fmt == Format::csv))
+    src.error_at(0, "skip_points (a row range) applies to .npy and IDX files; text files are split by byte "
+                    "ranges aligned to line starts (read_dataset_part())");
   switch (fmt) {
     case Format::libsvm: ds = detail::parse_libsvm(src, o); break;
     case Format::csv: ds = detail::parse_csv(src, o); break;
     case Format::npy: ds = detail::parse_npy(src, o); break;
     case Format::idx: {
       const std::uint64_t max = o.max_points != 0 ? o.max_points : kAllPoints;
-      ds.X = detail::parse_idx_images(src, max);
+      ds.X = detail::parse_idx_images(src, max, o.skip_points);
       if (ds.X.n_cols == 0) src.error_at(4, "the file holds 0 images");
       ds.description = "IDX images, " + std::to_string(ds.X.n_cols) + " points, " + std::to_string(ds.X.n_rows) +
                        " pixels";

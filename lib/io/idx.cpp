@@ -112,7 +112,12 @@ std::uint64_t check_payload(ByteSource& src, std::uint64_t count, std::uint64_t 
 
 namespace detail {
 
-arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count) {
+std::uint64_t idx_point_count(ByteSource& src) {
+  src.set_kind("IDX file");
+  return read_header(src, 0x00000803, "image").dims[0];
+}
+
+arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count, std::uint64_t skip) {
   src.set_kind("IDX file");
   const IdxHeader h = read_header(src, 0x00000803, "image");
   const std::uint64_t n = h.dims[0], rows = h.dims[1], cols = h.dims[2];
@@ -122,10 +127,13 @@ arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count) {
   if (d > kMaxDimension)
     src.error("images of " + std::to_string(rows) + " x " + std::to_string(cols) + " pixels, more than the limit of " +
               std::to_string(kMaxDimension));
-  const std::uint64_t count = std::min<std::uint64_t>(n, max_count);
+  if (skip != 0 && skip >= n)
+    src.error("cannot skip " + std::to_string(skip) + " images: the file holds " + std::to_string(n));
+  const std::uint64_t count = std::min<std::uint64_t>(n - skip, max_count);
   const std::string claim = std::to_string(n) + " images of " + std::to_string(rows) + " x " + std::to_string(cols);
-  const std::uint64_t bytes = check_payload(src, count, n, d, claim);
-  const std::vector<unsigned char> data = read_payload(src, bytes, claim);
+  check_payload(src, skip + count, n, d, claim);
+  if (skip != 0) src.discard(skip * d, "the images before the row range");
+  const std::vector<unsigned char> data = read_payload(src, count * d, claim);
   if (count == n && src.gzip() && !src.at_end())
     src.error("unexpected trailing data after " + std::to_string(n) + " images");
   arma::mat X(static_cast<arma::uword>(d), static_cast<arma::uword>(count));
@@ -134,14 +142,17 @@ arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count) {
   return X;
 }
 
-arma::ivec parse_idx_labels(ByteSource& src, std::uint64_t max_count) {
+arma::ivec parse_idx_labels(ByteSource& src, std::uint64_t max_count, std::uint64_t skip) {
   src.set_kind("IDX file");
   const IdxHeader h = read_header(src, 0x00000801, "label");
   const std::uint64_t n = h.dims[0];
-  const std::uint64_t count = std::min<std::uint64_t>(n, max_count);
+  if (skip != 0 && skip >= n)
+    src.error("cannot skip " + std::to_string(skip) + " labels: the file holds " + std::to_string(n));
+  const std::uint64_t count = std::min<std::uint64_t>(n - skip, max_count);
   const std::string claim = std::to_string(n) + " labels";
-  const std::uint64_t bytes = check_payload(src, count, n, 1, claim);
-  const std::vector<unsigned char> data = read_payload(src, bytes, claim);
+  check_payload(src, skip + count, n, 1, claim);
+  if (skip != 0) src.discard(skip, "the labels before the row range");
+  const std::vector<unsigned char> data = read_payload(src, count, claim);
   if (count == n && src.gzip() && !src.at_end())
     src.error("unexpected trailing data after " + std::to_string(n) + " labels");
   arma::ivec y(static_cast<arma::uword>(count));

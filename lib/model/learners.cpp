@@ -3,12 +3,14 @@
 
 #include <deepdot/core/metrics.hpp>
 #include <deepdot/core/sparse.hpp>
+#include <deepdot/distributed/communicator.hpp>
 #include <deepdot/solvers/feature_ridge.hpp>
 #include <deepdot/solvers/kernel_ridge.hpp>
 #include <deepdot/solvers/kernel_svm.hpp>
 #include <deepdot/solvers/linear_solver.hpp>
 
 #include "core/check.hpp"
+#include "solvers/solver_primal.hpp"
 
 #include <algorithm>
 #include <map>
@@ -129,14 +131,31 @@ arma::fmat features_of(const TrainerConfig& c, const FeatureMap& map, const Part
 // Features exist one batch at a time; only ZZ' and ZY' persist (FeatureRidge).
 class FeatureSquared final : public StreamingRidge {
  public:
-  FeatureSquared(const TrainerConfig& c, std::shared_ptr<FeatureMap> map, arma::uword outputs, DataPart validation)
+  // comm: null for one process; else the points are this rank's and the
+  // statistics are summed over ranks before any solve (reduce()).
+  FeatureSquared(const TrainerConfig& c, std::shared_ptr<FeatureMap> map, arma::uword outputs, DataPart validation,
+                 const Communicator* comm = nullptr)
       : c_(c), map_(std::move(map)), ridge_(map_->output_dim(), outputs, c.solver, c.accumulation),
-        validation_(std::move(validation)) {}
+        validation_(std::move(validation)), comm_(comm) {}
 
-  void accumulate_part(const DataPart& part) {
+  /// Sums the rank-local statistics of `local` over the ranks into ridge_.
+  void reduce_into_ridge(const FeatureRidge& local) {
+    arma::vec s = local.statistics();
+    comm_->allreduce_sum(s);
+    ridge_.add_statistics(s);
+  }
+  /// Distributed: the training part is accumulated locally, then summed.
+  void accumulate_and_reduce(const DataPart& train) {
+    FeatureRidge local(ridge_.dim(), ridge_.outputs(), c_.solver, c_.accumulation);
+    accumulate_part(train, local);
+    reduce_into_ridge(local);
+  }
+
+  void accumulate_part(const DataPart& part) { accumulate_part(part, ridge_); }
+  void accumulate_part(const DataPart& part, FeatureRidge& into) {
     for_each_batch(part, c_.batch_size, [&](const auto& Xb, const arma::mat& Yb, arma::uword j0) {
       report(c_, "features", j0, part.size());
-      add(Xb, Yb);
+      add(Xb, Yb, into);
     });
     report(c_, "features", part.size(), part.size());
   }
@@ -144,13 +163,13 @@ class FeatureSquared final : public StreamingRidge {
     for (arma::uword j0 = 0; j0 < Xs.n_cols; j0 += c_.batch_size) {
       const arma::uword j1 = std::min(Xs.n_cols, j0 + c_.batch_size) - 1;
       const arma::mat Xb(const_cast<double*>(Xs.colptr(j0)), Xs.n_rows, j1 - j0 + 1, false, true);
-      add(Xb, T.cols(j0, j1));
+      add(Xb, T.cols(j0, j1), ridge_);
     }
   }
   void accumulate(const arma::sp_mat& Xs, const arma::mat& T) override {
     for (arma::uword j0 = 0; j0 < Xs.n_cols; j0 += c_.batch_size) {
       const arma::uword j1 = std::min(Xs.n_cols, j0 + c_.batch_size) - 1;
-      add(arma::sp_mat(Xs.cols(j0, j1)), T.cols(j0, j1));
+      add(arma::sp_mat(Xs.cols(j0, j1)), T.cols(j0, j1), ridge_);
     }
   }
   arma::uword count() const override { return ridge_.count(); }
@@ -159,6 +178,7 @@ class FeatureSquared final : public StreamingRidge {
   void solve_at_lambda(double lambda) override { ridge_.set_lambda(lambda); }
   void solve_at_bound(double B) override { ridge_.set_norm_bound(B); }
   arma::vec validation_scores(const arma::vec& lambdas, Criterion criterion) override {
+    if (comm_) return distributed_scores(lambdas, criterion);
     arma::uword j0 = 0;
     const DataPart& v = validation_;
     // The validation features are streamed batch by batch, never held whole.
@@ -177,7 +197,15 @@ class FeatureSquared final : public StreamingRidge {
   }
   arma::vec gcv_scores(const arma::vec& lambdas) override { return ridge_.select_by_gcv(lambdas).gcv; }
   // The held-out points join the final fit at no extra solve cost.
-  void absorb_validation() override { accumulate_part(validation_); }
+  void absorb_validation() override {
+    if (!comm_) {
+      accumulate_part(validation_);
+      return;
+    }
+    FeatureRidge local(ridge_.dim(), ridge_.outputs(), c_.solver, c_.accumulation);
+    if (!validation_.empty()) accumulate_part(validation_, local);
+    reduce_into_ridge(local);
+  }
   void finish(ModelParts& parts) override {
     parts.mode = ModelMode::features;
     parts.weights = ridge_.weights();
@@ -188,23 +216,49 @@ class FeatureSquared final : public StreamingRidge {
   }
 
  private:
-  void add(const arma::mat& Xb, const arma::mat& Yb) {
+  void add(const arma::mat& Xb, const arma::mat& Yb, FeatureRidge& into) {
     if (c_.precision == Precision::single_precision)
-      ridge_.accumulate(map_->transform(arma::conv_to<arma::fmat>::from(Xb)), Yb);
+      into.accumulate(map_->transform(arma::conv_to<arma::fmat>::from(Xb)), Yb);
     else
-      ridge_.accumulate(map_->transform(Xb), Yb);
+      into.accumulate(map_->transform(Xb), Yb);
   }
-  void add(const arma::sp_mat& Xb, const arma::mat& Yb) {
+
+  // The validation points are spread over the ranks: each scores its own
+  // with every lambda's weights (the same on every rank) and the sums of
+  // squared errors, of errors and the count are added over ranks.
+  arma::vec distributed_scores(const arma::vec& lambdas, Criterion criterion) {
+    const std::vector<arma::mat> weights = ridge_.path_weights(lambdas);
+    const arma::uword L = lambdas.n_elem, c = ridge_.outputs();
+    arma::vec sums(2 * L + 1, arma::fill::zeros);  // squared errors, errors, count
+    if (!validation_.empty())
+      for_each_batch(validation_, c_.batch_size, [&](const auto& Xb, const arma::mat& Yb, arma::uword) {
+        const arma::mat Z = arma::conv_to<arma::mat>::from(float_features(*map_, Xb, c_.precision));
+        const arma::uvec truth = predicted_index(Yb);
+        for (arma::uword l = 0; l < L; ++l) {
+          const arma::mat P = weights[l].t() * Z;
+          sums[l] += arma::accu(arma::square(P - Yb));
+          sums[L + l] += static_cast<double>(arma::accu(predicted_index(P) != truth));
+        }
+        sums[2 * L] += static_cast<double>(Xb.n_cols);
+      });
+    comm_->allreduce_sum(sums);
+    if (sums[2 * L] == 0.0) fail("Trainer::fit_distributed()", "the validation set is empty on every rank");
+    const double m = sums[2 * L];
+    return criterion == Criterion::mse ? arma::vec(sums.head(L) / (m * static_cast<double>(c)))
+                                       : arma::vec(sums.subvec(L, 2 * L - 1) / m);
+  }
+  void add(const arma::sp_mat& Xb, const arma::mat& Yb, FeatureRidge& into) {
     if (c_.precision == Precision::single_precision)
-      ridge_.accumulate(map_->transform(to_float(Xb)), Yb);
+      into.accumulate(map_->transform(to_float(Xb)), Yb);
     else
-      ridge_.accumulate(map_->transform(Xb), Yb);
+      into.accumulate(map_->transform(Xb), Yb);
   }
 
   const TrainerConfig& c_;
   std::shared_ptr<FeatureMap> map_;
   FeatureRidge ridge_;
   DataPart validation_;
+  const Communicator* comm_ = nullptr;
 };
 
 // --------------------------------------------- logistic and hinge losses, features
@@ -260,6 +314,104 @@ class FeatureIterative final : public Learner {
   arma::mat Y_;
   LinearFit fit_;
   std::map<double, LinearFit> cache_;  // the validation path's fits, reused by solve_at_lambda()
+};
+
+// -------------------------------- logistic and squared hinge, data-parallel
+// Each rank holds the features of its own points (D x n_r floats); the
+// trust-region Newton method sums over ranks inside (fit_primal_distributed).
+class DistributedIterative final : public Learner {
+ public:
+  DistributedIterative(const TrainerConfig& c, std::shared_ptr<FeatureMap> map, const Communicator& comm,
+                       const DataPart& train, const DataPart& validation)
+      : c_(c), map_(std::move(map)), comm_(comm), train_{train}, validation_(validation) {
+    build();
+  }
+  void solve_at_lambda(double lambda) override {
+    const auto it = cache_.find(lambda);
+    if (it != cache_.end()) {
+      fit_ = it->second;
+      return;
+    }
+    fit_ = solve(lambda);
+  }
+  void solve_at_bound(double) override {
+    fail("Trainer::fit_distributed()", "the norm-ball form of the " + loss_name(c_.loss) +
+                                           " loss is not distributed; use a lambda (or run on one process)");
+  }
+  arma::vec validation_scores(const arma::vec& lambdas, Criterion criterion) override {
+    const arma::mat Zv = arma::conv_to<arma::mat>::from(features_of(c_, *map_, {validation_}));
+    const arma::mat Yv = gather_Y({validation_});
+    const arma::uword L = lambdas.n_elem;
+    arma::vec sums(2 * L + 1, arma::fill::zeros);
+    for (arma::uword l = 0; l < L; ++l) {
+      Fit f = solve(lambdas[l]);
+      if (Zv.n_cols) {
+        const arma::mat P = f.W.t() * Zv;
+        sums[l] = arma::accu(arma::square(P - Yv));
+        sums[L + l] = static_cast<double>(arma::accu(predicted_index(P) != predicted_index(Yv)));
+      }
+      cache_[lambdas[l]] = std::move(f);
+    }
+    sums[2 * L] = static_cast<double>(Zv.n_cols);
+    comm_.allreduce_sum(sums);
+    const double m = sums[2 * L];
+    if (m == 0.0) fail("Trainer::fit_distributed()", "the validation set is empty on every rank");
+    return criterion == Criterion::mse ? arma::vec(sums.head(L) / (m * static_cast<double>(Yv.n_rows)))
+                                       : arma::vec(sums.subvec(L, 2 * L - 1) / m);
+  }
+  void absorb_validation() override {
+    train_ = merged(train_, validation_);
+    Z_.reset();
+    build();
+    cache_.clear();
+  }
+  void finish(ModelParts& parts) override {
+    parts.mode = ModelMode::features;
+    parts.weights = fit_.W;
+    parts.lambdas = arma::vec(fit_.W.n_cols, arma::fill::value(fit_.lambda));
+    parts.training_size = n_;
+    parts.map = map_;
+    parts.metadata.emplace_back("solver", "distributed trust-region newton");
+    parts.metadata.emplace_back("solver iterations", std::to_string(fit_.iterations));
+    parts.metadata.emplace_back("solver optimality", format_double(fit_.optimality));
+  }
+
+ private:
+  struct Fit {
+    arma::mat W;
+    double lambda = 0.0;
+    arma::uword iterations = 0;
+    double optimality = 0.0;
+  };
+  void build() {
+    Z_ = features_of(c_, *map_, train_);
+    Y_ = gather_Y(train_);
+    arma::vec n{static_cast<double>(Z_.n_cols)};
+    comm_.allreduce_sum(n);
+    n_ = static_cast<arma::uword>(n[0]);
+  }
+  Fit solve(double lambda) {
+    Fit f;
+    f.lambda = lambda;
+    f.W.zeros(Z_.n_rows, Y_.n_rows);
+    const detail::PrimalResult r =
+        fit_primal_distributed(comm_, c_.loss, Z_, Y_, n_, arma::vec(Y_.n_rows, arma::fill::value(lambda)), f.W,
+                               c_.solver_options.tolerance, c_.solver_options.max_iterations);
+    f.iterations = r.iterations;
+    f.optimality = r.optimality;
+    return f;
+  }
+
+  const TrainerConfig& c_;
+  std::shared_ptr<FeatureMap> map_;
+  const Communicator& comm_;
+  Parts train_;
+  DataPart validation_;
+  arma::fmat Z_;
+  arma::mat Y_;
+  arma::uword n_ = 0;
+  Fit fit_;
+  std::map<double, Fit> cache_;
 };
 
 // ------------------------------------------------- squared loss, kernel limit
@@ -406,6 +558,20 @@ std::unique_ptr<Learner> make_learner(const TrainerConfig& config, const Kernel&
 std::unique_ptr<StreamingRidge> make_streaming_ridge(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
                                                      arma::uword outputs) {
   return std::make_unique<FeatureSquared>(config, std::move(map), outputs, DataPart());
+}
+
+std::unique_ptr<Learner> make_distributed_iterative(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                    const Communicator& comm, const DataPart& train,
+                                                    const DataPart& validation) {
+  return std::make_unique<DistributedIterative>(config, std::move(map), comm, train, validation);
+}
+
+std::unique_ptr<Learner> make_distributed_ridge(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                arma::uword outputs, const Communicator& comm, const DataPart& train,
+                                                const DataPart& validation) {
+  auto learner = std::make_unique<FeatureSquared>(config, std::move(map), outputs, validation, &comm);
+  learner->accumulate_and_reduce(train);
+  return learner;
 }
 
 }  // namespace deepdot::detail

@@ -15,6 +15,10 @@
 #include <memory>
 #include <string>
 
+namespace deepdot {
+class Communicator;
+}
+
 namespace deepdot::detail {
 
 /// Columns `idx` (ascending) of the scaled inputs (d x n: X dense, or S
@@ -78,5 +82,21 @@ class StreamingRidge : public Learner {
   virtual arma::uword count() const = 0;
   virtual arma::uword outputs() const = 0;
 };
+
+/// The data-parallel squared-loss learner: `train` and `validation` are this
+/// rank's points; each rank accumulates its ZZ', ZY' and one allreduce sums
+/// them (a second one adds the validation points' for the final fit), so
+/// every rank holds the statistics of all n points and solves the same system.
+/// Validation scores are sums over ranks (one allreduce of 2L + 1 numbers).
+std::unique_ptr<Learner> make_distributed_ridge(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                arma::uword outputs, const Communicator& comm, const DataPart& train,
+                                                const DataPart& validation);
+
+/// The data-parallel logistic and squared-hinge learner: each rank maps its
+/// own points (D x n_r floats) and the trust-region Newton method sums over
+/// ranks (one allreduce of D x c numbers per gradient and per CG step).
+std::unique_ptr<Learner> make_distributed_iterative(const TrainerConfig& config, std::shared_ptr<FeatureMap> map,
+                                                    const Communicator& comm, const DataPart& train,
+                                                    const DataPart& validation);
 
 }  // namespace deepdot::detail

@@ -8,6 +8,7 @@
 
 #include "core/check.hpp"
 #include "model/learners.hpp"
+#include "model/trainer_detail.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -21,14 +22,25 @@ using detail::format_double;
 
 namespace {
 
-constexpr std::uint64_t kSplitStream = 0x5EED5;  // RNG stream of the validation permutation
-
 bool is_exact(const std::string& map) { return map == "exact"; }
 
 std::string to_text(arma::uword v) { return std::to_string(v); }
 
 void report(const TrainerConfig& c, const char* stage, arma::uword done, arma::uword total) {
   if (c.progress) c.progress(stage, done, total);
+}
+
+}  // namespace
+
+namespace detail {
+
+constexpr std::uint64_t kSplitStream = 0x5EED5;  // RNG stream of the validation permutation
+
+ValidationSplit validation_split(arma::uword n, std::uint64_t seed, double fraction) {
+  const arma::uvec perm = Rng(seed, kSplitStream).permutation(n);
+  const arma::uword nval = std::min<arma::uword>(
+      n - 1, std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(fraction * n))));
+  return {arma::sort(perm.tail(n - nval)), arma::sort(perm.head(nval))};
 }
 
 /// Points a data-dependent map is fitted on: map_sample, but never fewer than
@@ -118,6 +130,10 @@ void regularise(const TrainerConfig& c, detail::Learner& learner, bool has_valid
   parts.metadata.emplace_back("selection", selection);
 }
 
+}  // namespace detail
+
+namespace {
+
 /// The validation split when there is something to select and no explicit
 /// validation set: a seeded random permutation holds out validation_fraction
 /// of the n points; otherwise every point trains. `train` and `validation`
@@ -125,11 +141,9 @@ void regularise(const TrainerConfig& c, detail::Learner& learner, bool has_valid
 void split_points(const TrainerConfig& c, arma::uword n, detail::DataSplit& split) {
   const bool selecting = c.norm_bound == 0.0 && c.lambdas.n_elem > 1;
   if (selecting && c.validation_fraction > 0.0) {
-    const arma::uvec perm = Rng(c.seed, kSplitStream).permutation(n);
-    const arma::uword nval = std::min<arma::uword>(
-        n - 1, std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(c.validation_fraction * n))));
-    split.validation.idx = arma::sort(perm.head(nval));
-    split.train.idx = arma::sort(perm.tail(n - nval));
+    detail::ValidationSplit global = detail::validation_split(n, c.seed, c.validation_fraction);
+    split.validation.idx = std::move(global.validation);
+    split.train.idx = std::move(global.train);
   } else {
     split.train.idx = arma::regspace<arma::uvec>(0, n - 1);
   }
@@ -140,19 +154,19 @@ void split_points(const TrainerConfig& c, arma::uword n, detail::DataSplit& spli
 Model fit_split(const TrainerConfig& c, const detail::DataSplit& split, const Scaler& scaler,
                 const arma::ivec& classes, arma::uword d, bool sparse) {
   const Kernel kernel = make_kernel(c.kernel);
-  ModelParts parts = base_parts(c, kernel, scaler, classes, d);
+  ModelParts parts = detail::base_parts(c, kernel, scaler, classes, d);
   if (sparse) parts.metadata.emplace_back("input", "sparse");
   parts.metadata.emplace_back("validation points", to_text(split.validation.size()));
   std::shared_ptr<FeatureMap> map;
   if (!is_exact(c.map)) {
     map = make_feature_map(c.map, kernel, d, c.features, c.seed);
-    fit_map(c, *map, split.train);
+    detail::fit_map(c, *map, split.train);
   } else {
     report(c, "kernel limit", 0, 1);
   }
   const Criterion criterion = classes.is_empty() ? Criterion::mse : Criterion::error_rate;
   std::unique_ptr<detail::Learner> learner = detail::make_learner(c, kernel, map, split);
-  regularise(c, *learner, !split.validation.empty(), criterion, parts);
+  detail::regularise(c, *learner, !split.validation.empty(), criterion, parts);
   learner->finish(parts);
   if (is_exact(c.map)) report(c, "kernel limit", 1, 1);
   return Model(std::move(parts));
@@ -349,10 +363,10 @@ Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, con
     ++batches;
   }
   if (!ridge || ridge->count() < 2) fail(where, "the source gave fewer than 2 points");
-  ModelParts parts = base_parts(c, kernel, scaler, classes, input_dim);
+  ModelParts parts = detail::base_parts(c, kernel, scaler, classes, input_dim);
   parts.metadata.emplace_back("validation points", "0");
   parts.metadata.emplace_back("streamed batches", to_text(batches));
-  regularise(c, *ridge, false, classes.is_empty() ? Criterion::mse : Criterion::error_rate, parts);
+  detail::regularise(c, *ridge, false, classes.is_empty() ? Criterion::mse : Criterion::error_rate, parts);
   ridge->finish(parts);
   return Model(std::move(parts));
 }

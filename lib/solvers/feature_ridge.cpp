@@ -122,6 +122,50 @@ void FeatureRidge::accumulate(const arma::mat& Z, const arma::mat& Y) {
 
 arma::mat FeatureRidge::gram() const { return arma::symmatu(G_); }
 
+arma::uword FeatureRidge::statistics_size() const {
+  const arma::uword D = dim(), c = outputs();
+  return D * (D + 1) / 2 + D * c + c + 2;
+}
+
+arma::vec FeatureRidge::statistics() const {
+  const arma::uword D = dim(), c = outputs();
+  arma::vec s(statistics_size());
+  double* out = s.memptr();
+  for (arma::uword j = 0; j < D; ++j) out = std::copy(G_.colptr(j), G_.colptr(j) + j + 1, out);
+  out = std::copy(C_.memptr(), C_.memptr() + D * c, out);
+  out = std::copy(yy_.memptr(), yy_.memptr() + c, out);
+  *out++ = float_sums_ ? 1.0 : 0.0;  // summed over parts: > 0 when any part summed in float
+  *out = static_cast<double>(count_);
+  return s;
+}
+
+void FeatureRidge::add_statistics(const arma::vec& s) {
+  const char* where = "FeatureRidge::add_statistics()";
+  const arma::uword D = dim(), c = outputs();
+  if (s.n_elem != statistics_size())
+    fail(where, "the statistics have " + std::to_string(s.n_elem) + " numbers but D = " + std::to_string(D) +
+                    ", c = " + std::to_string(c) + " needs D(D+1)/2 + Dc + c + 2 = " + std::to_string(statistics_size()));
+  detail::require_finite(s, where, "statistics");
+  const double n = s[s.n_elem - 1];
+  if (!(n >= 0.0) || n != std::floor(n) || n > 9007199254740992.0)
+    fail(where, "the count " + detail::format_double(n) + " is not a non-negative integer");
+  const double* in = s.memptr();
+  for (arma::uword j = 0; j < D; ++j) {
+    double* g = G_.colptr(j);
+    for (arma::uword i = 0; i <= j; ++i) g[i] += *in++;
+  }
+  for (arma::uword k = 0; k < D * c; ++k) C_[k] += *in++;
+  for (arma::uword k = 0; k < c; ++k) yy_[k] += *in++;
+  const double float_parts = *in++;
+  if (!(float_parts >= 0.0)) fail(where, "the float-summation flag " + detail::format_double(float_parts) + " is negative");
+  // Float-summed parts keep the float rounding threshold of the spectrum (decompose()).
+  if (float_parts > 0.0) float_sums_ = true;
+  count_ += static_cast<arma::uword>(n);
+  decomposed_ = false;
+  lambdas_.reset();
+  W_.reset();
+}
+
 void FeatureRidge::require_data(const char* where) const {
   if (count_ == 0) throw std::logic_error(std::string(where) + ": no data; call accumulate() first");
 }

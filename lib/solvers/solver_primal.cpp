@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "solvers/solver_primal.hpp"
 
+#include <deepdot/distributed/communicator.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -15,8 +17,12 @@ namespace {
 // handled in double.
 class Objective {
  public:
-  Objective(Loss loss, const arma::fmat& Z, const arma::mat& Y, const arma::vec& lambdas)
-      : loss_(loss), Z_(Z), Y_(Y), lambdas_(lambdas), n_(static_cast<double>(Z.n_cols)) {
+  // comm: null for one process; else Z and Y are this rank's points, n the
+  // count over all ranks, and the sums over points (Z R', the data term) are
+  // completed by an allreduce, so every rank follows the same iterates.
+  Objective(Loss loss, const arma::fmat& Z, const arma::mat& Y, const arma::vec& lambdas,
+            const Communicator* comm = nullptr, double n = 0.0)
+      : loss_(loss), Z_(Z), Y_(Y), lambdas_(lambdas), n_(comm ? n : static_cast<double>(Z.n_cols)), comm_(comm) {
     if (loss_ == Loss::logistic && Y.n_rows > 1) {
       cls_.set_size(Y.n_cols);
       for (arma::uword i = 0; i < Y.n_cols; ++i) cls_[i] = Y.col(i).index_max();
@@ -33,7 +39,12 @@ class Objective {
   arma::mat times(const arma::mat& R) {
     ++passes;
     const arma::fmat Rf = arma::conv_to<arma::fmat>::from(R);
-    return arma::conv_to<arma::mat>::from(Z_ * Rf.t());
+    arma::mat P = arma::conv_to<arma::mat>::from(Z_ * Rf.t());
+    if (comm_) {
+      arma::vec flat(P.memptr(), P.n_elem, false, true);
+      comm_->allreduce_sum(flat);
+    }
+    return P;
   }
 
   // (1/n) sum_i loss(s_i, y_i); fills R = d/dS of that (c x n) when R != nullptr.
@@ -64,6 +75,11 @@ class Objective {
           (*R)(cls_[i], i) -= 1.0 / n_;
         }
       }
+    }
+    if (comm_) {
+      arma::vec t{total};
+      comm_->allreduce_sum(t);
+      total = t[0];
     }
     return total / n_;
   }
@@ -112,6 +128,7 @@ class Objective {
   const arma::mat& Y_;
   const arma::vec& lambdas_;
   double n_;
+  const Communicator* comm_;
   arma::uvec cls_;
 };
 
@@ -258,9 +275,10 @@ PrimalResult tron(Objective& f, arma::mat& W, double g0, double tolerance, arma:
 
 }  // namespace
 
-PrimalResult fit_primal(Loss loss, const arma::fmat& Z, const arma::mat& Y, const arma::vec& lambdas, arma::mat& W,
-                        double tolerance, arma::uword max_iterations, PrimalMethod method) {
-  Objective f(loss, Z, Y, lambdas);
+namespace {
+
+PrimalResult run_primal(Objective& f, const arma::mat& Y, arma::mat& W, double tolerance, arma::uword max_iterations,
+                        PrimalMethod method) {
   // The reference for the relative stopping rule is the gradient at W = 0,
   // whatever the warm start, so that warm and cold runs stop at the same accuracy.
   arma::mat R0;
@@ -270,6 +288,21 @@ PrimalResult fit_primal(Loss loss, const arma::fmat& Z, const arma::mat& Y, cons
                                                    : tron(f, W, g0, tolerance, max_iterations);
   res.passes = f.passes;
   return res;
+}
+
+}  // namespace
+
+PrimalResult fit_primal(Loss loss, const arma::fmat& Z, const arma::mat& Y, const arma::vec& lambdas, arma::mat& W,
+                        double tolerance, arma::uword max_iterations, PrimalMethod method) {
+  Objective f(loss, Z, Y, lambdas);
+  return run_primal(f, Y, W, tolerance, max_iterations, method);
+}
+
+PrimalResult fit_primal_distributed(const Communicator& comm, Loss loss, const arma::fmat& Z, const arma::mat& Y,
+                                    arma::uword n, const arma::vec& lambdas, arma::mat& W, double tolerance,
+                                    arma::uword max_iterations) {
+  Objective f(loss, Z, Y, lambdas, &comm, static_cast<double>(n));
+  return run_primal(f, Y, W, tolerance, max_iterations, PrimalMethod::tron);
 }
 
 }  // namespace deepdot::detail

@@ -8,6 +8,10 @@
 
 #include <armadillo>
 
+namespace deepdot {
+class Communicator;
+}
+
 namespace deepdot::detail {
 
 enum class PrimalMethod { lbfgs, tron };
@@ -26,5 +30,16 @@ struct PrimalResult {
 /// ||grad|| <= tolerance ||grad at W = 0|| or after max_iterations.
 PrimalResult fit_primal(Loss loss, const arma::fmat& Z, const arma::mat& Y, const arma::vec& lambdas, arma::mat& W,
                         double tolerance, arma::uword max_iterations, PrimalMethod method);
+
+/// The data-parallel trust-region Newton method (as in the MPI version of
+/// LIBLINEAR): Z (D x n_r) and Y (c x n_r) are this rank's points and n the
+/// count over all ranks. Every sum over points is completed by an allreduce:
+/// one of D x c numbers per gradient and per conjugate-gradient step (Z R'),
+/// one of 1 number per objective value; everything of size D x c is then the
+/// same on every rank, so all ranks follow the same iterates and end with the
+/// same W. Same objective and stopping rule as fit_primal().
+PrimalResult fit_primal_distributed(const Communicator& comm, Loss loss, const arma::fmat& Z, const arma::mat& Y,
+                                    arma::uword n, const arma::vec& lambdas, arma::mat& W, double tolerance,
+                                    arma::uword max_iterations);
 
 }  // namespace deepdot::detail

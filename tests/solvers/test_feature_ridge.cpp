@@ -377,3 +377,53 @@ TEST_CASE("FeatureRidge: a D x D matrix larger than the memory is refused before
                        doctest::Contains("D = 4194304 features (a D x D matrix of doubles) needs"),
                        std::invalid_argument);
 }
+
+TEST_CASE("FeatureRidge: statistics of disjoint parts sum to the statistics of the whole (float and double)") {
+  const Data d = make_data(20, 150, 2, 5);
+  for (auto acc : {deepdot::Accumulation::exact, deepdot::Accumulation::single}) {
+    deepdot::FeatureRidge whole(20, 2, deepdot::RidgeSolver::eigen, acc), merged(20, 2, deepdot::RidgeSolver::eigen, acc);
+    whole.accumulate(arma::conv_to<arma::fmat>::from(d.Z), d.Y);
+    // Three parts of unequal sizes, as three ranks would hold them.
+    const arma::uword cuts[] = {0, 37, 101, 150};
+    arma::vec sum;
+    for (int p = 0; p < 3; ++p) {
+      deepdot::FeatureRidge part(20, 2, deepdot::RidgeSolver::eigen, acc);
+      part.accumulate(arma::conv_to<arma::fmat>::from(d.Z.cols(cuts[p], cuts[p + 1] - 1)),
+                      d.Y.cols(cuts[p], cuts[p + 1] - 1));
+      const arma::vec s = part.statistics();
+      REQUIRE(s.n_elem == part.statistics_size());
+      CHECK(s[s.n_elem - 1] == double(cuts[p + 1] - cuts[p]));
+      sum = p == 0 ? s : arma::vec(sum + s);
+    }
+    merged.add_statistics(sum);
+    CHECK(merged.count() == 150);
+    CHECK(rel(merged.gram(), whole.gram()) < 1e-6);
+    CHECK(rel(merged.cross(), whole.cross()) < 1e-12);
+    merged.set_lambda(1e-3);
+    whole.set_lambda(1e-3);
+    CHECK(rel(merged.weights(), whole.weights()) < 1e-5);
+    // GCV uses the sum of squared targets: it must agree too.
+    // (RSS is a difference of large sums: float batch sums round it more.)
+    const double tol = acc == deepdot::Accumulation::exact ? 1e-8 : 1e-4;
+    const arma::vec g_merged = merged.select_by_gcv(arma::vec{1e-4, 1e-2}).gcv;
+    const arma::vec g_whole = whole.select_by_gcv(arma::vec{1e-4, 1e-2}).gcv;
+    CHECK(arma::approx_equal(g_merged, g_whole, "reldiff", tol));
+  }
+}
+
+TEST_CASE("FeatureRidge: add_statistics() rejects a wrong length, a bad count and non-finite values") {
+  deepdot::FeatureRidge r(4, 1);
+  arma::vec s(r.statistics_size(), arma::fill::zeros);
+  CHECK_THROWS_AS(r.add_statistics(arma::vec(3, arma::fill::zeros)), std::invalid_argument);
+  s[s.n_elem - 1] = 2.5;
+  CHECK_THROWS_AS(r.add_statistics(s), std::invalid_argument);
+  s[s.n_elem - 1] = -1;
+  CHECK_THROWS_AS(r.add_statistics(s), std::invalid_argument);
+  s[s.n_elem - 1] = 1;
+  s[0] = arma::datum::nan;
+  CHECK_THROWS_AS(r.add_statistics(s), std::invalid_argument);
+  s[0] = 1;
+  r.add_statistics(s);
+  CHECK(r.count() == 1);
+  CHECK(r.gram()(0, 0) == 1.0);
+}

@@ -40,6 +40,11 @@ struct ReadOptions {
   std::string labels_path;
   /// Read at most this many points (0: all). The rest of the file is not read.
   arma::uword max_points = 0;
+  /// Skip the first this many points (and their labels) before reading: a
+  /// row range [skip_points, skip_points + max_points) of a C-order .npy or
+  /// IDX file, read past without being kept. Text formats are split by byte
+  /// ranges instead (read_dataset_part()) and refuse it.
+  arma::uword skip_points = 0;
   /// Refuse to build a dense X larger than this many bytes. Sparse LIBSVM
   /// files can describe matrices far larger than themselves; this is the cap.
   std::uint64_t max_dense_bytes = std::uint64_t(16) << 30;
@@ -76,6 +81,23 @@ struct ReadOptions {
 /// formats) and the rule broken; nothing is allocated beyond what the file
 /// can justify.
 Dataset read_dataset(const std::string& path, const ReadOptions& opts = {});
+
+/// Part `part` (0-based) of `parts` of a data file, for data-parallel reading
+/// in which no reader holds the whole file. Text (LIBSVM, CSV) is split by
+/// bytes: the part holds the lines whose first byte lies in
+/// [S part / parts, S (part + 1) / parts) of the S-byte file, so parts start at
+/// line starts; a CSV header (the first two lines decide it, as for the whole
+/// file) is read by every part and counted by none. C-order .npy and IDX files
+/// are split by rows: [n part / parts, n (part + 1) / parts), with the same rows
+/// of a labels file. Parts 0..parts-1 concatenated in order are
+/// read_dataset(path, opts): the same points, order and labels, except that a
+/// LIBSVM part without opts.libsvm_dimension has the dimension of its own
+/// largest index (the distributed reader agrees on the maximum). A part may
+/// hold 0 points. Errors name the file's own line numbers. Refused: gzipped
+/// files (no byte ranges in a deflate stream: give shards instead),
+/// max_points, skip_points, and text labels (names) with parts > 1 (each part
+/// would number its names alone).
+Dataset read_dataset_part(const std::string& path, arma::uword part, arma::uword parts, const ReadOptions& opts = {});
 
 /// As read_dataset(), parsing `bytes` in memory (gzip included); `name` is
 /// used in messages and for the extension. opts.labels_path, if set, is read

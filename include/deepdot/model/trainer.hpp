@@ -18,6 +18,8 @@
 
 namespace deepdot {
 
+class Communicator;
+
 /// Everything a Trainer needs; every field has a working default.
 struct TrainerConfig {
   /// Kernel spec (see make_kernel()).
@@ -124,6 +126,26 @@ class Trainer {
   /// `classes` the sorted class list.
   Model fit_stream_classes(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const;
 
+  /// Data-parallel classification (docs/distributed.md). Collective: every
+  /// rank of `comm` calls it with the same configuration and its own points,
+  /// X d x n_r raw inputs and n_r labels (n_r may be 0), the ranks' points in
+  /// rank order forming the data set. Classes are the union over ranks, the
+  /// scaling statistics, the validation split (validation_split() of the
+  /// global count) and a data-dependent map's sample are global, so the model
+  /// is the single-process fit() of the concatenated data to rounding, and the
+  /// same on every rank. Squared loss on features: each rank accumulates its
+  /// ZZ' and ZY' and one allreduce of D(D+1)/2 + Dc + c + 2 numbers sums them
+  /// (a second one adds the validation points for the final fit). With P = 1
+  /// every loss and the kernel limit work (by fit()); with P > 1 the iterative
+  /// losses and the kernel limit are refused (std::invalid_argument).
+  /// A bad input on one rank makes every rank throw (RemoteFailure on the others).
+  Model fit_distributed(const Communicator& comm, const arma::mat& X, const arma::ivec& labels) const;
+  /// As fit_distributed(), but scales X in place and leaves it scaled: no
+  /// second copy of the rank's points (as fit_inplace() for one process).
+  Model fit_distributed_inplace(const Communicator& comm, arma::mat& X, const arma::ivec& labels) const;
+  /// Data-parallel regression: X d x n_r, Y c x n_r targets on this rank.
+  Model fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const;
+
   const TrainerConfig& config() const { return config_; }
 
  private:
@@ -132,6 +154,8 @@ class Trainer {
   Model fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place,
                 const arma::mat* X_val, const arma::mat* Y_val) const;
   Model fit_sparse_any(const arma::sp_mat& X, const arma::mat& Y, const arma::ivec& classes) const;
+  Model distributed_impl(const Communicator& comm, const arma::mat& X, const arma::mat& Y, const arma::ivec& classes,
+                         arma::mat* in_place) const;
   Model stream_impl(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const;
 
   TrainerConfig config_;

@@ -151,6 +151,22 @@ class FeatureRidge {
   /// all; cholesky: one factorisation each).
   std::vector<arma::mat> path_weights(const arma::vec& lambdas);
 
+  /// The sufficient statistics as one flat vector of statistics_size()
+  /// numbers: the upper triangle of ZZ' column by column (D(D+1)/2), ZY'
+  /// (D x c, column-major), the sum of squared targets per output (c), a flag
+  /// (1 when some batch was summed in float, which sets the spectrum's rounding
+  /// threshold; summed over parts it stays > 0) and the count n. Partial accumulations over disjoint parts of the data sum to the
+  /// statistics of the whole, so P parts are merged by one elementwise sum (an
+  /// allreduce in a data-parallel fit) and add_statistics().
+  arma::vec statistics() const;
+  /// D(D+1)/2 + Dc + c + 2.
+  arma::uword statistics_size() const;
+  /// Adds statistics (statistics() of a FeatureRidge with the same D and c)
+  /// to this one, as if its batches had been accumulated here. Throws
+  /// std::invalid_argument on a wrong length, a count that is not a
+  /// non-negative integer, or non-finite values. Invalidates any solution.
+  void add_statistics(const arma::vec& s);
+
   /// ZZ' (D x D, symmetric; only meaningful between accumulate() calls).
   arma::mat gram() const;
   /// ZY' (D x c).

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+// The data-parallel Trainer (docs/distributed.md): the same decisions as
+// Trainer::fit (trainer_detail.hpp) on points spread over the ranks of a
+// Communicator; only sums, maxima and the map's sample cross between ranks.
+#include <deepdot/model/trainer.hpp>
+
+#include <deepdot/core/labels.hpp>
+#include <deepdot/distributed/communicator.hpp>
+#include <deepdot/distributed/data.hpp>
+
+#include "core/check.hpp"
+#include "model/learners.hpp"
+#include "model/trainer_detail.hpp"
+
+#include <exception>
+#include <functional>
+#include <string>
+
+namespace deepdot {
+
+using detail::fail;
+
+namespace {
+
+const char* kWhere = "Trainer::fit_distributed()";
+
+/// Runs a local step on every rank and agrees on its success, so that a
+/// failure on one rank stops all of them at the same point: the failing rank
+/// rethrows its error naming the rank, the others throw RemoteFailure.
+void collectively(const Communicator& comm, const std::function<void()>& step) {
+  std::string error;
+  try {
+    step();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (comm.all_ok(error.empty())) return;
+  if (!error.empty()) throw std::invalid_argument("rank " + std::to_string(comm.rank()) + ": " + error);
+  throw RemoteFailure(std::string(kWhere) + ": another rank failed");
+}
+
+/// The points of the ascending global indices `global` that fall in this
+/// rank's range [offset, offset + n_r), as local indices.
+arma::uvec local_indices(const arma::uvec& global, arma::uword offset, arma::uword n_r) {
+  const arma::uvec mine = global.elem(arma::find(global >= offset && global < offset + n_r));
+  return mine - offset;
+}
+
+}  // namespace
+
+namespace {
+
+/// The sorted union of every rank's labels: a class seen on one rank only still counts.
+arma::ivec global_classes(const Communicator& comm, const arma::ivec& labels) {
+  const arma::vec all = comm.allgather(arma::conv_to<arma::vec>::from(arma::ivec(arma::unique(labels))));
+  const arma::ivec classes = arma::conv_to<arma::ivec>::from(arma::unique(all));
+  if (classes.n_elem < 2)
+    fail(kWhere, "need at least 2 distinct labels over all ranks, got " + std::to_string(classes.n_elem));
+  return classes;
+}
+
+}  // namespace
+
+Model Trainer::fit_distributed(const Communicator& comm, const arma::mat& X, const arma::ivec& labels) const {
+  collectively(comm, [&] { detail::check_same_points(X, "X", labels, "labels", kWhere); });
+  const arma::ivec classes = global_classes(comm, labels);
+  return distributed_impl(comm, X, LabelEncoder(classes).encode(labels), classes, nullptr);
+}
+
+Model Trainer::fit_distributed_inplace(const Communicator& comm, arma::mat& X, const arma::ivec& labels) const {
+  collectively(comm, [&] { detail::check_same_points(X, "X", labels, "labels", kWhere); });
+  const arma::ivec classes = global_classes(comm, labels);
+  return distributed_impl(comm, X, LabelEncoder(classes).encode(labels), classes, &X);
+}
+
+Model Trainer::fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const {
+  if (config_.loss != Loss::squared)
+    fail("Trainer::fit_regression_distributed()",
+         "regression needs the squared loss; the classification losses take labels (use fit_distributed())");
+  return distributed_impl(comm, X, Y, arma::ivec(), nullptr);
+}
+
+Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, const arma::mat& Y,
+                                const arma::ivec& classes, arma::mat* in_place) const {
+  const TrainerConfig& c = config_;
+  const bool exact = c.map == "exact";
+  // Agree on the shapes first: every later step is collective.
+  arma::vec shape{static_cast<double>(X.n_rows), -static_cast<double>(X.n_rows), static_cast<double>(Y.n_rows),
+                  -static_cast<double>(Y.n_rows)};
+  comm.allreduce_max(shape);
+  if (shape[0] != -shape[1] || shape[2] != -shape[3])
+    fail(kWhere, "the ranks disagree on d (" + std::to_string(-shape[1]) + " to " + std::to_string(shape[0]) +
+                     ") or on the number of outputs c");
+  collectively(comm, [&] {
+    detail::check_same_points(X, "X", Y, "Y", kWhere);
+    if (X.n_rows == 0) fail(kWhere, "X has no rows (d = 0)");
+    if (Y.n_rows == 0) fail(kWhere, "Y has no rows; need at least one output");
+    detail::require_finite(Y, kWhere, "Y");
+    detail::require_finite(X, kWhere, "X");
+  });
+  const arma::uvec counts = comm.counts(X.n_cols);
+  const arma::uword n = arma::accu(counts), P = counts.n_elem, r = static_cast<arma::uword>(comm.rank());
+  const arma::uword offset = r == 0 ? 0 : arma::accu(counts.head(r));
+  if (n < 2) fail(kWhere, "need n >= 2 points over all ranks, got " + std::to_string(n));
+
+  // One rank: the single-process fit itself (dual coordinate descent for the
+  // hinge losses, the kernel limit). More: the squared loss by reduced
+  // statistics, logistic and squared hinge by distributed Newton.
+  if (c.loss != Loss::squared || exact) {
+    if (P == 1) return fit_any(X, Y, classes, in_place, nullptr, nullptr);
+    if (exact)
+      fail(kWhere, "the kernel limit (map \"exact\") needs the n x n kernel of all points on one process; it is "
+                   "not distributed: run it without mpirun, or use a feature map");
+    if (c.loss == Loss::hinge)
+      fail(kWhere, "the hinge loss is not differentiable and has no distributed solver; use --loss squared-hinge "
+                   "or logistic (distributed trust-region Newton), or run it on one process");
+    if (c.norm_bound > 0.0)
+      fail(kWhere, "the norm-ball form of the " + loss_name(c.loss) + " loss is not distributed; use a lambda");
+  }
+
+  // Scaling: max-norm divides by the largest norm over all ranks.
+  Scaler scaler(c.scaling);
+  if (c.scaling == Scaling::max_norm) {
+    arma::vec m{X.n_cols ? column_norms(X).max() : 0.0};
+    comm.allreduce_max(m);
+    if (m[0] > 0.0) scaler.set_factor(m[0]);
+  }
+  // In place, X aliases *in_place: only its shape is used below.
+  arma::mat copy;
+  if (in_place)
+    scaler.transform_inplace(*in_place);
+  else
+    copy = scaler.transform(X);
+  const arma::mat& Xs = in_place ? *in_place : copy;
+
+  // The split of the single-process fit, from the global count and the seed.
+  const bool selecting = c.norm_bound == 0.0 && c.lambdas.n_elem > 1;
+  arma::uvec train_global, val_global;
+  if (selecting && c.validation_fraction > 0.0) {
+    detail::ValidationSplit s = detail::validation_split(n, c.seed, c.validation_fraction);
+    train_global = std::move(s.train);
+    val_global = std::move(s.validation);
+  } else {
+    train_global = arma::regspace<arma::uvec>(0, n - 1);
+  }
+  detail::DataPart train{&Xs, &Y, local_indices(train_global, offset, X.n_cols)};
+  detail::DataPart validation{&Xs, &Y, local_indices(val_global, offset, X.n_cols)};
+
+  const Kernel kernel = make_kernel(c.kernel);
+  ModelParts parts = detail::base_parts(c, kernel, scaler, classes, X.n_rows);
+  parts.metadata.emplace_back("validation points", std::to_string(val_global.n_elem));
+  parts.metadata.emplace_back("ranks", std::to_string(P));
+  std::shared_ptr<FeatureMap> map = make_feature_map(c.map, kernel, X.n_rows, c.features, c.seed);
+  if (!map->is_fitted()) {
+    // A data-dependent map learns from the first m training points of the
+    // whole data set: each rank gives those it holds, gathered once in order.
+    const arma::uword m = detail::map_sample_size(c, train_global.n_elem);
+    const arma::uvec mine = local_indices(train_global.head(m), offset, X.n_cols);
+    const arma::mat sample = gather_columns(comm, arma::mat(Xs.cols(mine)), X.n_rows);
+    detail::DataPart head{&sample, nullptr, arma::regspace<arma::uvec>(0, m - 1)};
+    detail::fit_map(c, *map, head);
+  }
+  const bool has_validation = !val_global.is_empty();
+  val_global.reset();
+  train_global.reset();
+  const Criterion criterion = classes.is_empty() ? Criterion::mse : Criterion::error_rate;
+  std::unique_ptr<detail::Learner> learner =
+      c.loss == Loss::squared ? detail::make_distributed_ridge(c, map, Y.n_rows, comm, train, validation)
+                              : detail::make_distributed_iterative(c, map, comm, train, validation);
+  detail::regularise(c, *learner, has_validation, criterion, parts);
+  learner->finish(parts);
+  return Model(std::move(parts));
+}
+
+}  // namespace deepdot
