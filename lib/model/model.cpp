@@ -592,8 +592,11 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
       p.classes.set_size(nclasses);
       for (arma::uword i = 0; i < nclasses; ++i)
         p.classes[i] = static_cast<arma::sword>(static_cast<std::int64_t>(s.u64("a class label")));
-      p.lambdas = s.mat<double>("the lambdas");
-      if (p.lambdas.n_cols != 1 && !p.lambdas.is_empty()) s.error("the lambdas must be a column");
+      // Read as a matrix and check its shape before it becomes a column:
+      // Armadillo would throw a logic_error for a wide one.
+      arma::mat lambdas = s.mat<double>("the lambdas");
+      if (lambdas.n_cols != 1 && !lambdas.is_empty()) s.error("the lambdas must be a column");
+      p.lambdas = arma::vec(lambdas.memptr(), lambdas.n_elem);
       if (p.lambdas.n_elem != outputs)
         s.error(std::to_string(p.lambdas.n_elem) + " lambdas for " + std::to_string(outputs) + " outputs");
       p.norm_bound = s.f64("the norm bound");
