@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <stdexcept>
 
 namespace deepdot::cli {
@@ -118,6 +119,16 @@ std::set<std::string> OptionTable::flags() const {
   for (const Option& o : options_)
     if (o.value.empty()) out.insert(o.name);
   return out;
+}
+
+bool OptionTable::start(Args& args, const char* usage) const {
+  if (args.help()) {
+    std::cout << usage << help();
+    return false;
+  }
+  parse(args);
+  args.reject_unknown();
+  return true;
 }
 
 void OptionTable::parse(Args& args) const {

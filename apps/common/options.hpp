@@ -64,6 +64,10 @@ class OptionTable {
   /// ("--features: ..."). Does not reject unknown options (call
   /// args.reject_unknown() once every table and extra option has been read).
   void parse(Args& args) const;
+  /// The start of every command: for --help prints `usage` and the generated
+  /// option help and returns false; otherwise parses args, rejects unknown
+  /// options and returns true.
+  bool start(Args& args, const char* usage) const;
   /// True when the option was given on the command line (after parse()).
   bool given(const std::string& name) const;
 

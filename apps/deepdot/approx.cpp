@@ -156,12 +156,7 @@ void add_rows(Report& r, const std::vector<KernelRows>& all) {
 int approx(Args& args) {
   ApproxOptions o;
   const cli::OptionTable table = approx_table(o);
-  if (args.help()) {
-    std::cout << kApproxUsage << table.help();
-    return 0;
-  }
-  table.parse(args);
-  args.reject_unknown();
+  if (!table.start(args, kApproxUsage)) return 0;
   cli::set_threads(o.common.threads);
   const std::vector<std::string> maps = cli::split_specs(o.maps, "maps");
   std::vector<arma::uword> features;

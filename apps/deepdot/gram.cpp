@@ -46,12 +46,7 @@ cli::OptionTable gram_table(GramOptions& o) {
 int gram(Args& args) {
   GramOptions o;
   const cli::OptionTable table = gram_table(o);
-  if (args.help()) {
-    std::cout << kGramUsage << table.help();
-    return 0;
-  }
-  table.parse(args);
-  args.reject_unknown();
+  if (!table.start(args, kGramUsage)) return 0;
   cli::set_threads(o.common.threads);
   const std::string& out = o.out;
   const Kernel kernel = make_kernel(o.cfg.kernel);

@@ -44,12 +44,7 @@ cli::OptionTable info_table(InfoOptions& o) {
 int info(Args& args) {
   InfoOptions o;
   const cli::OptionTable table = info_table(o);
-  if (args.help()) {
-    std::cout << kInfoUsage << table.help();
-    return 0;
-  }
-  table.parse(args);
-  args.reject_unknown();
+  if (!table.start(args, kInfoUsage)) return 0;
   cli::set_threads(o.common.threads);
   const cli::CommonValues& common = o.common;
   const std::string& model_path = o.model_path;

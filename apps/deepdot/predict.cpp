@@ -47,12 +47,7 @@ cli::OptionTable predict_table(PredictOptions& o) {
 int predict(Args& args) {
   PredictOptions o;
   const cli::OptionTable table = predict_table(o);
-  if (args.help()) {
-    std::cout << kPredictUsage << table.help();
-    return 0;
-  }
-  table.parse(args);
-  args.reject_unknown();
+  if (!table.start(args, kPredictUsage)) return 0;
   cli::set_threads(o.common.threads);
   const cli::CommonValues& common = o.common;
   const std::string& model_path = o.model_path;

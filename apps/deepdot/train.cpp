@@ -100,12 +100,7 @@ void describe_model(Report& r, const Model& model) {
 int train(Args& args) {
   TrainOptions o;
   const cli::OptionTable table = train_table(o);
-  if (args.help()) {
-    std::cout << kTrainUsage << table.help();
-    return 0;
-  }
-  table.parse(args);
-  args.reject_unknown();
+  if (!table.start(args, kTrainUsage)) return 0;
   cli::set_threads(o.common.threads);
   cli::check_trainer_options(table, o.cfg);
   o.test.read.format = o.data.read.format;

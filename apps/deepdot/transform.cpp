@@ -67,12 +67,7 @@ std::shared_ptr<const FeatureMap> prepare(const TransformOptions& o, Dataset& da
 int transform(Args& args) {
   TransformOptions o;
   const cli::OptionTable table = transform_table(o);
-  if (args.help()) {
-    std::cout << kTransformUsage << table.help();
-    return 0;
-  }
-  table.parse(args);
-  args.reject_unknown();
+  if (!table.start(args, kTransformUsage)) return 0;
   cli::set_threads(o.common.threads);
   if (o.out.empty()) throw std::invalid_argument("--out FILE is required (.npy or .csv)");
   const std::string ext = cli::extension(o.out);

@@ -126,12 +126,7 @@ void add_references(cli::Report& r, double acc, bool full, double seconds) {
 int run(cli::Args& args) {
   FashionOptions o;
   const cli::OptionTable table = fashion_table(o);
-  if (args.help()) {
-    std::cout << kUsage << table.help();
-    return 0;
-  }
-  table.parse(args);
-  args.reject_unknown();
+  if (!table.start(args, kUsage)) return 0;
   cli::check_trainer_options(table, o.cfg);
   cli::set_threads(o.common.threads);
   TrainerConfig& cfg = o.cfg;
