@@ -375,16 +375,25 @@ def fifo_feeder(path, payload, forever):
     return t
 
 
-fifo = os.path.join(tmp, "model.fifo")
-os.mkfifo(fifo)
+def new_fifo(name):
+    # One FIFO per case: a feeder of an earlier case that has not yet seen its
+    # reader go away must not write into the next case's stream.
+    path = os.path.join(tmp, name)
+    os.mkfifo(path)
+    return path
+
+
 # A valid preamble whose length field claims 2^60 bytes, then zeros for ever.
 preamble = b"DDMODEL\x1a" + struct.pack("<QQQ", 1, 1 << 60, 3)
+fifo = new_fifo("claims.fifo")
 fifo_feeder(fifo, preamble, True)
 code, _, err = run("info", "--model", fifo, timeout=20)
 check("info --model FIFO claiming 2^60 bytes: exit 2 naming the length, without reading on", clean_error(code, err, "length"), err)
+fifo = new_fifo("zeros.fifo")
 fifo_feeder(fifo, b"", True)
 code, _, err = run("info", "--model", fifo, timeout=20)
 check("info --model FIFO of endless zeros: exit 2", clean_error(code, err, "magic"), err)
+fifo = new_fifo("model.fifo")
 fifo_feeder(fifo, good, False)
 code, info, err = run_json("info", "--model", fifo, timeout=20)
 check("info --model FIFO carrying a valid model: read in full", code == 0 and info and info.get("map") == "srht", f"{code} {err}")
