@@ -6,6 +6,7 @@
 // model, an ordinary model file for deepdot predict. Exit status as deepdot's:
 // 0 success, 2 bad usage or bad input (on every rank), 1 internal failure.
 #include "commands.hpp"
+#include "mpi_common.hpp"
 #include "../common/options.hpp"
 
 #include <deepdot/distributed/data.hpp>
@@ -18,12 +19,15 @@
 #include <iostream>
 #include <string>
 
+namespace deepdot {
 namespace {
 
 using deepdot::cli::Args;
 
 const char* kUsage = R"(usage: mpirun -np P deepdot-mpi train --data FILE --model FILE [options]
        mpirun -np P deepdot-mpi train --shards LIST --model FILE [options]
+       mpirun -np P deepdot-mpi predict --model FILE --data FILE [--out FILE] [options]
+       mpirun -np P deepdot-mpi transform --model FILE --data FILE --out FILE [options]
 
 Data-parallel deepdot train: the same options and the same model as one process
 (listed below), the data read in parts. Each rank reads its own part: a byte
@@ -35,47 +39,10 @@ prints the report; bytes sent and peak memory are reported per rank (maximum).
 --test FILE is scored in parts too. docs/distributed.md has the details.
 )";
 
-/// Peak resident memory of this process in bytes (VmHWM), 0 if unknown.
-double peak_rss_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmHWM:") {
-      double kb = 0;
-      status >> kb;
-      return kb * 1024.0;
-    }
-    status.ignore(1 << 20, '\n');
-  }
-  return 0.0;
-}
+using mpi::Agreed;
+using mpi::peak_rss_bytes;
 
-/// Thrown after a failure that every rank has agreed on (already reported).
-struct Agreed {
-  int status;
-};
-
-/// Runs a step on every rank; if it fails anywhere every rank stops with
-/// status 2. The message is printed by the failing rank, or by rank 0 when
-/// every rank failed alike (an option error).
-void agree(const deepdot::Communicator& comm, const std::function<void()>& step) {
-  std::string error;
-  bool remote = false;  // another rank failed inside a collective step and reports it
-  try {
-    step();
-  } catch (const deepdot::RemoteFailure&) {
-    remote = true;
-  } catch (const std::invalid_argument& e) {
-    error = e.what();
-  }
-  // Every rank makes this same call: [ranks with their own error, ranks told of another's].
-  arma::vec failed{error.empty() ? 0.0 : 1.0, remote ? 1.0 : 0.0};
-  comm.allreduce_sum(failed);
-  if (failed[0] == 0.0 && failed[1] == 0.0) return;
-  if (!error.empty() && (comm.rank() == 0 || failed[0] < comm.size()))
-    std::cerr << "deepdot-mpi train: error: " << error << "\n";
-  throw Agreed{2};
-}
+void agree(const deepdot::Communicator& comm, const std::function<void()>& step) { mpi::agree(comm, "train", step); }
 
 struct Scores {
   double sum = 0, count = 0;
@@ -226,21 +193,25 @@ int train(const deepdot::MpiCommunicator& comm, int argc, char** argv) {
 }
 
 }  // namespace
+}  // namespace deepdot
 
 int main(int argc, char** argv) {
   deepdot::MpiCommunicator comm(&argc, &argv);
-  if (argc < 2 || std::string(argv[1]) != "train") {
-    if (comm.rank() == 0) std::cout << kUsage;
-    return argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") ? 0 : 2;
+  const std::string command = argc >= 2 ? argv[1] : "";
+  if (command != "train" && command != "predict" && command != "transform") {
+    if (comm.rank() == 0) std::cout << deepdot::kUsage;
+    return command == "--help" || command == "-h" ? 0 : 2;
   }
   try {
-    return train(comm, argc - 1, argv + 1);
-  } catch (const Agreed& a) {
+    if (command == "predict") return deepdot::mpi::predict(comm, argc - 1, argv + 1);
+    if (command == "transform") return deepdot::mpi::transform(comm, argc - 1, argv + 1);
+    return deepdot::train(comm, argc - 1, argv + 1);
+  } catch (const deepdot::mpi::Agreed& a) {
     return a.status;
   } catch (const std::exception& e) {
     // A failure that only this rank may have hit, while others may wait in a
     // collective: end the whole job rather than deadlock.
-    std::cerr << "deepdot-mpi train: internal error on rank " << comm.rank() << ": " << e.what() << "\n";
+    std::cerr << "deepdot-mpi " << command << ": internal error on rank " << comm.rank() << ": " << e.what() << "\n";
     comm.abort(1);
   }
 }
