@@ -268,6 +268,61 @@ def main():
     check(status not in (0, "hung"), f"a killed rank fails the job (mpirun status {status}) without hanging")
     check(not os.path.exists(model), "a killed job leaves no model file")
 
+    # 8. predict and transform under mpirun: one output file, the ranks' rows in
+    # order, equal to the single process's; a 2-point test set leaves rank 2 of
+    # 3 with none. Predicted labels are the same bytes; float features and
+    # scores agree to float rounding (the GEMM blocks differ with the part's size).
+    model = os.path.join(tmp, "apply.ddm")
+    r = run([DEEPDOT, "train", "--data", data_csv, "--model", model, "--quiet", "--features", "64", "--lambda", "1e-3"])
+    check(r.returncode == 0, f"apply: train runs ({r.stderr.strip()[:200]})")
+    tiny = os.path.join(tmp, "tiny.csv")
+    write_csv(tiny, pts[:2])
+    for data in (data_csv, tiny):
+        for ext, extra in ((".csv", []), (".npy", []), (".csv", ["--scores"])):
+            want_path = os.path.join(tmp, "want" + ext)
+            r = run([DEEPDOT, "predict", "--model", model, "--data", data, "--out", want_path, "--quiet", "--json"] + extra)
+            want_acc = json.loads(r.stdout)["accuracy"]
+            for np in (1, 2, 3):
+                got_path = os.path.join(tmp, f"got{np}" + ext)
+                r = run([MPIRUN, "--oversubscribe", "-np", str(np), DEEPDOT_MPI, "predict", "--model", model, "--data", data,
+                         "--out", got_path, "--quiet", "--json"] + extra)
+                what = f"predict {os.path.basename(data)} {ext} {' '.join(extra)} at P = {np}"
+                check(r.returncode == 0, f"{what} runs ({r.stderr.strip()[:300]})")
+                if r.returncode != 0:
+                    continue
+                if extra:  # scores from float features: float rounding, like transform
+                    diff = max_rel_diff([[float(v) for v in row] for row in csv.reader(open(got_path))],
+                                        [[float(v) for v in row] for row in csv.reader(open(want_path))])
+                    check(diff < 1e-6, f"{what}: the single process's scores to float rounding ({diff:.1e})")
+                else:
+                    check(open(got_path, "rb").read() == open(want_path, "rb").read(), f"{what}: the same file as one process")
+                check(json.loads(r.stdout)["accuracy"] == want_acc, f"{what}: the same accuracy, printed once")
+                left = [f for f in os.listdir(tmp) if ".part-" in f]
+                check(not left, f"{what}: no part files left ({left})")
+        want_path = os.path.join(tmp, "want_t.csv")
+        run([DEEPDOT, "transform", "--model", model, "--data", data, "--out", want_path, "--quiet"])
+        want = [[float(v) for v in row] for row in csv.reader(open(want_path))]
+        for np in (1, 2, 3):
+            got_path = os.path.join(tmp, f"got_t{np}.csv")
+            r = run([MPIRUN, "--oversubscribe", "-np", str(np), DEEPDOT_MPI, "transform", "--model", model, "--data", data,
+                     "--out", got_path, "--quiet"])
+            check(r.returncode == 0, f"transform {os.path.basename(data)} at P = {np} runs ({r.stderr.strip()[:300]})")
+            if r.returncode == 0:
+                got = [[float(v) for v in row] for row in csv.reader(open(got_path))]
+                diff = max_rel_diff(got, want)
+                check(len(got) == len(want) and diff < 1e-6,
+                      f"transform {os.path.basename(data)} at P = {np}: {len(got)} rows equal the single process's to float rounding ({diff:.1e})")
+    # A bad line on rank 2: every rank exits 2, the rank, file and line are named, no output and no part.
+    bad = os.path.join(tmp, "bad650.csv")
+    for cmd in ("predict", "transform"):
+        out = os.path.join(tmp, "bad_out.csv")
+        r = run([MPIRUN, "--oversubscribe", "-np", "3", DEEPDOT_MPI, cmd, "--model", model, "--data", bad, "--out", out, "--quiet"])
+        check(r.returncode == 2, f"{cmd}, bad line 650: exit status 2 (got {r.returncode})")
+        check("rank 2" in r.stderr and "line 650" in r.stderr and "bad650.csv" in r.stderr and r.stderr.count("error:") == 1,
+              f"{cmd}, bad line 650: reported once naming rank, file and line: {r.stderr.strip()[:300]}")
+        left = [f for f in os.listdir(tmp) if ".part-" in f or f == "bad_out.csv"]
+        check(not left, f"{cmd}, bad line 650: no output file and no part ({left})")
+
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 
