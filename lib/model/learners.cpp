@@ -144,11 +144,11 @@ class FeatureSquared final : public StreamingRidge {
     comm_->allreduce_sum(s);
     ridge_.add_statistics(s);
   }
-  /// Distributed: the training part is accumulated locally, then summed.
+  /// Distributed: the training part is accumulated into ridge_ itself, then
+  /// summed over the ranks in place, piece by piece: ZZ' is held once.
   void accumulate_and_reduce(const DataPart& train) {
-    FeatureRidge local(ridge_.dim(), ridge_.outputs(), c_.solver, c_.accumulation);
-    accumulate_part(train, local);
-    reduce_into_ridge(local);
+    accumulate_part(train, ridge_);
+    ridge_.reduce_statistics([this](arma::vec& v) { comm_->allreduce_sum(v); });
   }
 
   void accumulate_part(const DataPart& part) { accumulate_part(part, ridge_); }

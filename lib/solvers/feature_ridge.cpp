@@ -14,6 +14,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace deepdot {
 
@@ -164,6 +165,52 @@ void FeatureRidge::add_statistics(const arma::vec& s) {
   decomposed_ = false;
   lambdas_.reset();
   W_.reset();
+}
+
+void FeatureRidge::reduce_statistics(const std::function<void(arma::vec& v)>& sum, arma::uword piece) {
+  const char* where = "FeatureRidge::reduce_statistics()";
+  if (piece == 0) fail(where, "the piece length must be >= 1, got 0");
+  const arma::uword D = dim(), c = outputs(), total = statistics_size();
+  // Position k of statistics() lives at address(k): the upper triangle of G_
+  // column by column, then C_, yy_, the float flag and the count (as doubles).
+  double flag = float_sums_ ? 1.0 : 0.0, count = static_cast<double>(count_);
+  arma::uword column = 0, row = 0;  // the triangle's next entry (row <= column)
+  auto next = [&](arma::uword k) -> double* {
+    const arma::uword triangle = D * (D + 1) / 2;
+    if (k < triangle) {
+      double* at = G_.colptr(column) + row;
+      if (++row > column) row = 0, ++column;
+      return at;
+    }
+    k -= triangle;
+    if (k < D * c) return C_.memptr() + k;
+    k -= D * c;
+    if (k < c) return yy_.memptr() + k;
+    return k == c ? &flag : &count;
+  };
+  arma::vec buffer(std::min(piece, total));
+  std::vector<double*> where_to(buffer.n_elem);
+  for (arma::uword at = 0; at < total; at += piece) {
+    const arma::uword m = std::min(piece, total - at);
+    arma::vec v(buffer.memptr(), m, false, true);
+    for (arma::uword k = 0; k < m; ++k) {
+      where_to[k] = next(at + k);
+      v[k] = *where_to[k];
+    }
+    sum(v);
+    if (v.n_elem != m) fail(where, "sum() changed the length of a piece from " + std::to_string(m) + " to " + std::to_string(v.n_elem));
+    for (arma::uword k = 0; k < m; ++k) *where_to[k] = v[k];
+  }
+  decomposed_ = false;
+  lambdas_.reset();
+  W_.reset();
+  detail::require_finite(G_, where, "the summed ZZ'");
+  detail::require_finite(C_, where, "the summed ZY'");
+  if (!(count >= 0.0) || count != std::floor(count) || count > 9007199254740992.0)
+    fail(where, "the summed count " + detail::format_double(count) + " is not a non-negative integer");
+  if (!(flag >= 0.0)) fail(where, "the summed float-summation flag " + detail::format_double(flag) + " is negative");
+  float_sums_ = flag > 0.0;
+  count_ = static_cast<arma::uword>(count);
 }
 
 void FeatureRidge::require_data(const char* where) const {

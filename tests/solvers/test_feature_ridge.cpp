@@ -427,3 +427,36 @@ TEST_CASE("FeatureRidge: add_statistics() rejects a wrong length, a bad count an
   CHECK(r.count() == 1);
   CHECK(r.gram()(0, 0) == 1.0);
 }
+
+TEST_CASE("FeatureRidge: reduce_statistics() sums the parts' statistics in place, piece by piece") {
+  const Data d = make_data(20, 150, 2, 6);
+  const arma::uword cut = 61;
+  deepdot::FeatureRidge whole(20, 2), mine(20, 2), other(20, 2);
+  whole.accumulate(arma::conv_to<arma::fmat>::from(d.Z), d.Y);
+  mine.accumulate(arma::conv_to<arma::fmat>::from(d.Z.cols(0, cut - 1)), d.Y.cols(0, cut - 1));
+  other.accumulate(arma::conv_to<arma::fmat>::from(d.Z.cols(cut, 149)), d.Y.cols(cut, 149));
+  // A two-rank allreduce seen from `mine`: each piece gets the other part's same piece added.
+  const arma::vec theirs = other.statistics();
+  arma::uword at = 0, pieces = 0;
+  const arma::vec before = mine.statistics();
+  mine.reduce_statistics(
+      [&](arma::vec& v) {
+        CHECK(v.n_elem <= 37);
+        CHECK(arma::approx_equal(v, before.subvec(at, at + v.n_elem - 1), "absdiff", 0.0));  // the packed order
+        v += theirs.subvec(at, at + v.n_elem - 1);
+        at += v.n_elem;
+        ++pieces;
+      },
+      37);
+  CHECK(at == whole.statistics_size());
+  CHECK(pieces == (whole.statistics_size() + 36) / 37);
+  CHECK(mine.count() == 150);
+  CHECK(rel(mine.gram(), whole.gram()) < 1e-6);
+  CHECK(rel(mine.cross(), whole.cross()) < 1e-12);
+  mine.set_lambda(1e-3);
+  whole.set_lambda(1e-3);
+  CHECK(rel(mine.weights(), whole.weights()) < 1e-5);
+  // A sum that breaks the count is refused.
+  CHECK_THROWS_AS(other.reduce_statistics([](arma::vec& v) { v.fill(0.5); }), std::invalid_argument);
+  CHECK_THROWS_AS(other.reduce_statistics([](arma::vec&) {}, 0), std::invalid_argument);
+}

@@ -167,6 +167,17 @@ class FeatureRidge {
   /// non-negative integer, or non-finite values. Invalidates any solution.
   void add_statistics(const arma::vec& s);
 
+  /// Replaces the statistics by their sum over parts, in place: for a
+  /// data-parallel fit, where every part (rank) holds its own accumulation.
+  /// The statistics() vector is visited in consecutive pieces of at most
+  /// `piece` numbers (>= 1), in the same order on every part; sum(v) must turn
+  /// each piece into its elementwise sum over the parts (an allreduce), and
+  /// the result is written back. So ZZ' is never held twice: the memory
+  /// beyond the accumulation is one piece. Afterwards the statistics are
+  /// checked as add_statistics() checks them (throws std::invalid_argument,
+  /// leaving the statistics undefined). Invalidates any solution.
+  void reduce_statistics(const std::function<void(arma::vec& v)>& sum, arma::uword piece = arma::uword(1) << 20);
+
   /// ZZ' (D x D, symmetric; only meaningful between accumulate() calls).
   arma::mat gram() const;
   /// ZY' (D x c).
