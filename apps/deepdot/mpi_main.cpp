@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // deepdot-mpi: data-parallel training under mpirun (docs/distributed.md).
 //   mpirun -np P deepdot-mpi train --data FILE --model FILE [deepdot train's options]
+// (predict and transform: mpi_apply.cpp)
 // Every rank reads its own part of the data (or its own shards), the fit
 // reduces sufficient statistics with MPI collectives, and rank 0 writes the
 // model, an ordinary model file for deepdot predict. Exit status as deepdot's:
