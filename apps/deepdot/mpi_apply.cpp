@@ -67,75 +67,73 @@ std::string part_path(const std::string& out, int rank, int size) {
   return out + ".part-" + std::to_string(rank) + "-of-" + std::to_string(size) + cli::extension(out);
 }
 
-std::string read_all(const std::string& path) {
+/// Appends the bytes [from, end) of the part file `path` to `file`, in 1 MiB
+/// pieces, so that rank 0 never holds a whole part.
+void append_part(AtomicFile& file, const std::string& path, std::size_t from) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read the part file '" + path + "': " + std::strerror(errno));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  in.seekg(static_cast<std::streamoff>(from));
+  std::vector<char> buffer(std::size_t(1) << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) file.write(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (!in.eof()) throw std::runtime_error("cannot read the part file '" + path + "'");
 }
 
-/// A .npy (format 1.0) as written by write_npy(): its header dict and data bytes.
+/// The header of a .npy (format 1.0) as write_npy() writes it: its dict and where the data start.
 struct NpyPart {
   std::string dict;    // "{'descr': ..., 'shape': (n, D), }"
   std::size_t start;   // offset of the data
+  unsigned long long rows;
 };
-NpyPart npy_part(const std::string& bytes, const std::string& path) {
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0 || bytes[6] != 1)
+NpyPart npy_part(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char lead[10] = {};
+  if (!in.read(lead, sizeof lead) || std::string(lead, 6) != "\x93NUMPY" || lead[6] != 1)
     throw std::runtime_error("the part file '" + path + "' is not a .npy file of format 1.0");
-  const std::size_t hlen = static_cast<unsigned char>(bytes[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
-  if (10 + hlen > bytes.size()) throw std::runtime_error("the part file '" + path + "' has a truncated header");
-  std::string dict = bytes.substr(10, hlen);
+  const std::size_t hlen = static_cast<unsigned char>(lead[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(lead[9])) << 8);
+  std::string dict(hlen, '\0');
+  if (!in.read(dict.data(), static_cast<std::streamsize>(hlen)))
+    throw std::runtime_error("the part file '" + path + "' has a truncated header");
   while (!dict.empty() && (dict.back() == ' ' || dict.back() == '\n')) dict.pop_back();
-  return {dict, 10 + hlen};
+  const std::string key = "'shape': (";
+  const std::size_t at = dict.find(key);
+  if (at == std::string::npos) throw std::runtime_error("the part file '" + path + "' has no shape in its header");
+  return {dict, 10 + hlen, std::stoull(dict.substr(at + key.size()))};
 }
 
 /// The header dict with the first dimension of its shape replaced by `rows`.
-std::string with_rows(const std::string& dict, unsigned long long rows, const std::string& path) {
+std::string with_rows(const std::string& dict, unsigned long long rows) {
   const std::string key = "'shape': (";
-  const std::size_t at = dict.find(key);
-  const std::size_t end = at == std::string::npos ? at : dict.find_first_of(",)", at + key.size());
-  if (end == std::string::npos) throw std::runtime_error("the part file '" + path + "' has no shape in its header");
+  const std::size_t at = dict.find(key), end = dict.find_first_of(",)", at + key.size());
   return dict.substr(0, at + key.size()) + std::to_string(rows) + dict.substr(end);
 }
 
 /// Rank 0: the parts, in rank order, into `out` (atomically).
 void join_parts(const std::string& out, int size) {
   AtomicFile file(out, "deepdot-mpi");
-  if (cli::extension(out) == ".csv") {
-    for (int r = 0; r < size; ++r) {
-      const std::string bytes = read_all(part_path(out, r, size));
-      file.write(bytes.data(), bytes.size());
-    }
+  if (cli::extension(out) == ".csv") {  // no header: the parts one after the other
+    for (int r = 0; r < size; ++r) append_part(file, part_path(out, r, size), 0);
     file.commit();
     return;
   }
-  // .npy: one header with the summed rows; the parts' data follow in order.
-  // The row count is the data bytes over the bytes per row of part 0's shape
-  // (the same dtype and columns in every part: one writer wrote them all).
-  std::vector<std::string> parts;
+  // .npy: one header with the summed rows (the same dtype and columns in
+  // every part: one writer wrote them all); the parts' data follow in order.
+  std::vector<NpyPart> parts;
   unsigned long long rows = 0;
-  std::string dict0;
   for (int r = 0; r < size; ++r) {
-    const std::string path = part_path(out, r, size);
-    parts.push_back(read_all(path));
-    const NpyPart p = npy_part(parts.back(), path);
-    if (r == 0) dict0 = p.dict;
-    const std::size_t open = p.dict.find("'shape': (");
-    if (open == std::string::npos) throw std::runtime_error("the part file '" + path + "' has no shape");
-    rows += std::stoull(p.dict.substr(open + 10));
+    parts.push_back(npy_part(part_path(out, r, size)));
+    rows += parts.back().rows;
   }
-  std::string header = with_rows(dict0, rows, part_path(out, 0, size));
+  std::string header = with_rows(parts[0].dict, rows);
   // Pad so that magic + version + length + header + '\n' is a multiple of 64 (as NumPy does).
   header += std::string((64 - (10 + header.size() + 1) % 64) % 64, ' ') + "\n";
   const unsigned char lead[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size() & 0xff),
                                   static_cast<unsigned char>(header.size() >> 8)};
   file.write(lead, sizeof lead);
   file.write(header.data(), header.size());
-  for (int r = 0; r < size; ++r) {
-    const NpyPart p = npy_part(parts[static_cast<std::size_t>(r)], part_path(out, r, size));
-    file.write(parts[static_cast<std::size_t>(r)].data() + p.start, parts[static_cast<std::size_t>(r)].size() - p.start);
-    parts[static_cast<std::size_t>(r)].clear();
-    parts[static_cast<std::size_t>(r)].shrink_to_fit();
-  }
+  for (int r = 0; r < size; ++r) append_part(file, part_path(out, r, size), parts[static_cast<std::size_t>(r)].start);
   file.commit();
 }
 
