@@ -109,7 +109,8 @@ check("unsorted indices: status 2, file, line and token", code == 2 and "unsorte
 dup = os.path.join(tmp, "dup.libsvm")
 write(dup, "1 3:1 3:2\n")
 code, _, err = run("predict", "--model", model, "--data", dup)
-check("a repeated index: status 2, file and line", code == 2 and "dup.libsvm" in err and "line 1" in err, err)
+check("a repeated index: status 2, file, line and token", code == 2 and "dup.libsvm" in err and "line 1" in err and
+      "'3:2'" in err, err)
 dense = os.path.join(tmp, "dense.csv")
 write(dense, "a,b,c,label\n0.1,0.2,0.3,1\n0.3,0.2,0.1,0\n")
 code, _, err = run("predict", "--model", model, "--data", dense)
@@ -124,6 +125,9 @@ check("a dense model trains", code == 0, err)
 code, _, err = run("predict", "--model", dense_model, "--data", test, "--sparse")
 check("a sparse file with indices beyond a dense model's d: status 2, file and line", code == 2 and
       "test.libsvm" in err and "line 1" in err and "dimension 3" in err, err)
+code, _, err = run("predict", "--model", dense_model, "--data", test)
+check("the same file read dense (no --sparse) for the dense model: status 2, file, line and the model's d",
+      code == 2 and "test.libsvm" in err and "line 1" in err and "dimension 3" in err, err)
 code, _, err = run("train", "--sparse", "--data", train, "--map", "exact", "--model", os.path.join(tmp, "k.ddm"))
 check("the kernel limit on sparse input: status 2, says why", code == 2 and "dense inputs only" in err, err)
 check("no model file is left by failed runs", not os.path.exists(os.path.join(tmp, "k.ddm")) and

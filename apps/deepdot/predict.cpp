@@ -64,6 +64,9 @@ int predict(Args& args) {
   if (o.data.sparse || model.sparse_input()) {
     S = predict_sparse(o.data, model, data.source, data.y, data.has_labels);  // reads, checks d, predicts
   } else {
+    // A LIBSVM file is read with the model's d declared (unless --dim says otherwise), so an index beyond it
+    // is an error naming the line, before a dense matrix of the file's own width is built.
+    if (o.data.read.libsvm_dimension == 0) o.data.read.libsvm_dimension = model.parts().input_dim;
     data = cli::read_data(o.data);
     if (data.X.n_rows != model.parts().input_dim)
       throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +

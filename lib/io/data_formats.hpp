@@ -35,8 +35,8 @@ Dataset parse_npy(ByteSource& src, const ReadOptions& opts);
 std::uint64_t npy_point_count(ByteSource& src);
 /// The number of images an IDX image header declares.
 std::uint64_t idx_point_count(ByteSource& src);
-/// A 1-D array, or n x 1.
-arma::vec parse_npy_labels(ByteSource& src, const ReadOptions& opts);
+/// A 1-D array, or n x 1. `kind` names the source in messages.
+arma::vec parse_npy_labels(ByteSource& src, const ReadOptions& opts, const char* kind = "NPY labels file");
 /// IDX images (magic 0x803), d = rows * cols; IDX labels (magic 0x801).
 /// skip: images read past first (a row range).
 arma::mat parse_idx_images(ByteSource& src, std::uint64_t max_count, std::uint64_t skip = 0);

@@ -428,8 +428,8 @@ Dataset parse_npy(ByteSource& src, const ReadOptions& opts) {
   return ds;
 }
 
-arma::vec parse_npy_labels(ByteSource& src, const ReadOptions& opts) {
-  src.set_kind("NPY labels file");
+arma::vec parse_npy_labels(ByteSource& src, const ReadOptions& opts, const char* kind) {
+  src.set_kind(kind);
   const NpyHeader h = read_header(src);
   const bool ok_shape = h.shape.size() == 1 || (h.shape.size() == 2 && h.shape[1] == 1);
   if (!ok_shape)

@@ -4,6 +4,7 @@
 #include <deepdot/io/sparse_dataset.hpp>
 
 #include "io/data_formats.hpp"
+#include "io/npz.hpp"
 
 #include "core/check.hpp"
 
@@ -170,6 +171,19 @@ SparseDataset parse_sparse_source(detail::ByteSource& src, const ReadOptions& op
 
 SparseDataset read_sparse_dataset(const std::string& path, const ReadOptions& opts) {
   const auto src = detail::ByteSource::file(path, "data file");
+  if (!src->gzip() && detail::is_npz(std::string(src->peek(4)))) {
+    SparseDataset ds = detail::read_npz(path, opts);
+    if (!opts.labels_path.empty()) {
+      ds.y = read_labels(opts.labels_path, nullptr, opts);
+      if (ds.y.n_elem != ds.X.n_cols)
+        throw std::invalid_argument("labels file '" + opts.labels_path + "': at its end: it holds " +
+                                    std::to_string(ds.y.n_elem) + " labels but '" + path + "' has " +
+                                    std::to_string(ds.X.n_cols) + " points");
+      ds.has_labels = true;
+      ds.description += ", labels from '" + opts.labels_path + "'";
+    }
+    return ds;
+  }
   return parse_sparse_source(*src, opts, path, {});
 }
 

@@ -39,7 +39,10 @@ const MapEntry kMaps[] = {
 };
 
 constexpr char kMagic[8] = {'D', 'D', 'F', 'M', 'A', 'P', '\0', '\1'};
-constexpr std::uint64_t kFormatVersion = 1;
+// Version 2: TensorSketch stores its hash functions (two words per factor)
+// instead of d x n tables of buckets and signs. Version 1 is still read.
+constexpr std::uint64_t kFormatVersion = 2;
+constexpr std::uint64_t kOldestFormatVersion = 1;
 
 }  // namespace
 
@@ -246,15 +249,17 @@ arma::fmat FeatureMap::transform_raw_sparse_impl(const arma::sp_fmat& X) const {
 namespace detail {
 
 void write_feature_map(const FeatureMap& map, BinaryWriter& w) {
+  const StatefulMap& state = stateful(map, "FeatureMap::save()");
+  const std::uint64_t older = state.saved_encoding_version();
   w.raw(kMagic, sizeof kMagic);
-  w.u64(kFormatVersion);
+  w.u64(older != 0 ? older : kFormatVersion);
   w.str(map.spec());
   w.str(map.kernel().spec());
   w.u64(map.input_dim());
   w.u64(map.output_dim());
   w.u64(map.seed());
   w.u8(map.is_fitted() ? 1 : 0);
-  stateful(map, "FeatureMap::save()").save_state(w);
+  state.save_state(w);
 }
 
 std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size, std::uint64_t max_output_dim) {
@@ -263,9 +268,9 @@ std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size,
   r.raw(magic, sizeof magic, "the magic bytes");
   if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) r.error("not a deepdot feature map (wrong magic bytes)");
   const std::uint64_t version = r.u64("the format version");
-  if (version != kFormatVersion)
-    r.error("format version " + std::to_string(version) + " is not supported (this library reads version " +
-            std::to_string(kFormatVersion) + ")");
+  if (version < kOldestFormatVersion || version > kFormatVersion)
+    r.error("format version " + std::to_string(version) + " is not supported (this library reads versions " +
+            std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion) + ")");
   const std::string spec = r.str("the map spec", 4096);
   const std::string kernel_spec = r.str("the kernel spec", 1 << 20);
   const std::uint64_t d = r.u64("the input dimension");
@@ -281,7 +286,9 @@ std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size,
   } catch (const std::invalid_argument& e) {
     r.error(std::string("the stored header does not describe a valid map: ") + e.what());
   }
-  stateful(*map, "FeatureMap::load()").load_state(r);
+  StatefulMap& state = stateful(*map, "FeatureMap::load()");
+  state.set_encoding_version(version);
+  state.load_state(r);
   if (r.remaining() != 0) r.error(std::to_string(r.remaining()) + " unexpected bytes after the map state");
   // State that is finite but corrupt (a pivot near 0, a huge scale) shows as
   // non-finite features: probe a few unit vectors, in both precisions, so a
@@ -330,7 +337,7 @@ std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kern
   const std::string name = spec.substr(0, colon);
   // Most maps hold O(D d) numbers of state (projections, landmarks, padded
   // signs): refuse before generating it what memory cannot hold. TensorSketch
-  // and Taylor hold O(p d) per degree p instead (hashes, signs), which the
+  // holds O(p) words (hash functions) and Taylor O(p d) per degree p, which the
   // input-dimension limit above bounds: sparse inputs with huge d need them.
   if (name != "tensorsketch" && name != "taylor")
     require_memory(8.0 * static_cast<double>(output_dim) * static_cast<double>(input_dim), where,

@@ -10,6 +10,7 @@
 
 #include "io/binary_io.hpp"
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -22,8 +23,19 @@ class StatefulMap : public FeatureMap {
   /// Restores what save_state() wrote; called on a freshly built map.
   virtual void load_state(BinaryReader& in) = 0;
 
+  /// The encoding version load_state() reads (set by the reader first): lets a
+  /// family whose state changed between versions read the older layout.
+  void set_encoding_version(std::uint64_t version) { encoding_version_ = version; }
+  /// The encoding version save_state() writes, if older than the current one
+  /// (0: the current one): a map loaded from an old layout is written back in it.
+  virtual std::uint64_t saved_encoding_version() const { return 0; }
+
  protected:
   using FeatureMap::FeatureMap;
+  std::uint64_t encoding_version() const { return encoding_version_; }
+
+ private:
+  std::uint64_t encoding_version_ = ~std::uint64_t(0);  // not read from an encoding: the current layout
 };
 
 /// `map` as one of the library's families, or std::invalid_argument naming

@@ -21,7 +21,14 @@
 // Only very high degrees with a short sketch, where the padded length would be
 // more than 8 times that of Bluestein's algorithm, keep the scalar
 // one-pair-at-a-time path with the arbitrary-length FFT of fft.hpp.
+//
+// The buckets and signs are hash functions of the coordinate evaluated on the
+// fly (count_hash.hpp), so the state is four words per factor and time and
+// memory do not grow with d at fixed nnz. Maps read from encoding version 1
+// carry the d x n tables they were saved with, and use them.
 #include "maps/registry.hpp"
+
+#include "maps/count_hash.hpp"
 
 #include "maps/degree_sketch.hpp"
 #include "maps/numeric/fft.hpp"
@@ -56,8 +63,9 @@ template <typename T>
 struct DegreeJob {
   arma::uword d, n, L;
   arma::uword conv_len;            // n (L - 1) + 1, or L when the transform is circular (N = L)
-  const arma::uword* hashes;       // d x n
-  const T* signs;                  // d x n, +-1
+  const CountHash* hash;           // n factors; null: the stored tables below
+  const arma::uword* hashes;       // d x n (maps read from encoding version 1)
+  const T* signs;                  // d x n, +-1 (likewise)
   const LaneFftPlan* plan;         // null when n == 1 (a plain count sketch)
   T scale;                         // sqrt(a_n) / N (the inverse transform is unscaled)
 };
@@ -96,24 +104,51 @@ struct SparseBatch {
   arma::uword len[kMax];
 };
 
+/// +1 or -1 for a hash word, without a branch.
+template <typename T>
+inline T sign_of(std::uint64_t w) {
+  return T(1) - T(2) * static_cast<T>(CountHash::negative(w));
+}
+
 template <typename T, int W>
 inline void count_sketch(const DegreeJob<T>& job, const DenseBatch<T>& in, T* out, arma::uword k) {
   using F = LaneFft<T, W>;
   constexpr int S = F::S;
   const arma::uword d = job.d;
+  auto add = [&](arma::uword j, arma::uword bucket, T s) {
+    T* o = out + bucket * S;
+    const T* x = in.xb + j * S;
+    F::store(o, F::load(o) + s * F::load(x));
+    F::store(o + W, F::load(o + W) + s * F::load(x + W));
+  };
+  if (job.hash) {
+    const CountHash c = job.hash[k];
+    for (arma::uword j = 0; j < d; ++j) {
+      const std::uint64_t w = c.word(j);
+      add(j, CountHash::bucket(w, job.L), sign_of<T>(w));
+    }
+    return;
+  }
   const arma::uword* h = job.hashes + k * d;
   const T* s = job.signs + k * d;
-  for (arma::uword j = 0; j < d; ++j) {
-    T* o = out + h[j] * S;
-    const T* x = in.xb + j * S;
-    F::store(o, F::load(o) + s[j] * F::load(x));
-    F::store(o + W, F::load(o + W) + s[j] * F::load(x + W));
-  }
+  for (arma::uword j = 0; j < d; ++j) add(j, h[j], s[j]);
 }
 
 template <typename T, int W>
 inline void count_sketch(const DegreeJob<T>& job, const SparseBatch<T>& in, T* out, arma::uword k) {
   constexpr int S = LaneFft<T, W>::S;
+  if (job.hash) {
+    const CountHash c = job.hash[k];
+    for (int l = 0; l < S; ++l) {
+      const arma::uword* r = in.rows[l];
+      const T* v = in.vals[l];
+      for (arma::uword t = 0; t < in.len[l]; ++t) {
+        const std::uint64_t w = c.word(r[t]);
+        out[CountHash::bucket(w, job.L) * S + l] += sign_of<T>(w) * v[t];
+      }
+    }
+    return;
+  }
   const arma::uword d = job.d;
   const arma::uword* h = job.hashes + k * d;
   const T* s = job.signs + k * d;
@@ -329,8 +364,9 @@ class TensorSketchMap final : public DegreeSketchMap {
 
  private:
   struct Degree {
-    arma::umat hashes;  // d x n, bucket of coordinate j in factor k
-    arma::mat signs;    // d x n, +-1
+    std::vector<CountHash> hash;  // one per factor; empty: the tables below
+    arma::umat hashes;            // d x n, bucket of coordinate j in factor k (encoding version 1 only)
+    arma::mat signs;              // d x n, +-1 (likewise)
     arma::fmat signs_f;
     std::shared_ptr<const LaneFftPlan> lanes;  // the padded (or length-L) plan; null: scalar path or n == 1
     std::shared_ptr<const Fft> fft;            // the scalar path's plan of length L (Bluestein)
@@ -367,15 +403,14 @@ class TensorSketchMap final : public DegreeSketchMap {
 
   void draw_parameters() override {
     degrees_.clear();
+    legacy_tables_ = false;
     for (arma::uword i = 0; i < alloc_.degrees.n_elem; ++i) {
       const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i];
       Degree deg;
-      deg.hashes.set_size(input_dim(), n);
-      deg.signs.set_size(input_dim(), n);
+      deg.hash.resize(n);
       for (arma::uword k = 0; k < n; ++k) {
         Rng rng(seed(), stream(n, k));
-        for (arma::uword j = 0; j < input_dim(); ++j) deg.hashes(j, k) = rng.below(L);
-        for (arma::uword j = 0; j < input_dim(); ++j) deg.signs(j, k) = rng.rademacher();
+        for (std::uint64_t& c : deg.hash[k].c) c = rng.below(CountHash::kPrime);
       }
       finish(deg, n, L);
       degrees_.push_back(std::move(deg));
@@ -383,22 +418,50 @@ class TensorSketchMap final : public DegreeSketchMap {
   }
 
   void finish(Degree& deg, arma::uword n, arma::uword L) const {
-    deg.signs_f = arma::conv_to<arma::fmat>::from(deg.signs);
+    if (deg.hash.empty()) deg.signs_f = arma::conv_to<arma::fmat>::from(deg.signs);
     plan(deg, n, L);
   }
 
+  std::uint64_t saved_encoding_version() const override { return legacy_tables_ ? 1 : 0; }
+
+  /// Per degree: the number of factors n, then the 4 coefficients of each factor's hash. A map
+  /// loaded with tables (encoding version 1) writes them as it read them.
   void save_parameters(BinaryWriter& out) const override {
+    if (legacy_tables_) {
+      for (const Degree& deg : degrees_) {
+        out.uvec(arma::vectorise(deg.hashes));
+        write_sign_bits(out, deg.signs);
+      }
+      return;
+    }
     for (const Degree& deg : degrees_) {
-      out.uvec(arma::vectorise(deg.hashes));
-      write_sign_bits(out, deg.signs);
+      out.u64(deg.hash.size());
+      for (const CountHash& h : deg.hash)
+        for (std::uint64_t c : h.c) out.u64(c);
     }
   }
 
   void load_parameters(BinaryReader& in) override {
     degrees_.clear();
+    legacy_tables_ = encoding_version() < 2;
     for (arma::uword i = 0; i < alloc_.degrees.n_elem; ++i) {
       const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i];
       Degree deg;
+      if (!legacy_tables_) {
+        const std::uint64_t factors = in.u64("the number of hash functions");
+        if (factors != n)
+          in.error("degree " + std::to_string(n) + " has " + std::to_string(factors) + " hash functions, expected " +
+                   std::to_string(n));
+        deg.hash.resize(n);
+        for (CountHash& h : deg.hash)
+          for (std::uint64_t& c : h.c) {
+            c = in.u64("a hash coefficient");
+            if (c >= CountHash::kPrime) in.error("a hash coefficient of degree " + std::to_string(n) + " is >= 2^61 - 1");
+          }
+        finish(deg, n, L);
+        degrees_.push_back(std::move(deg));
+        continue;
+      }
       const arma::uvec hashes = in.uvec("the TensorSketch hashes");
       if (hashes.n_elem != input_dim() * n)
         in.error("degree " + std::to_string(n) + " has " + std::to_string(hashes.n_elem) + " hashes, expected " +
@@ -451,7 +514,8 @@ class TensorSketchMap final : public DegreeSketchMap {
       const Degree& deg = degrees_[i];
       const arma::uword n = alloc_.degrees[i], L = alloc_.counts[i];
       const arma::uword N = deg.lanes ? deg.lanes->size() : 1;
-      jobs[i] = {d, n, L, N == L ? L : n * (L - 1) + 1, deg.hashes.memptr(), signs_of<T>(deg), deg.lanes.get(),
+      jobs[i] = {d, n, L, N == L ? L : n * (L - 1) + 1, deg.hash.empty() ? nullptr : deg.hash.data(),
+                 deg.hashes.memptr(), signs_of<T>(deg), deg.lanes.get(),
                  static_cast<T>(std::sqrt(a_[n]) / static_cast<double>(N))};
       rows[i] = row;
       row += L;
@@ -501,10 +565,29 @@ class TensorSketchMap final : public DegreeSketchMap {
       for (arma::uword k = 0; k < n; ++k) {
         // Count sketch of both points: real part p, imaginary part q.
         std::fill(buf.begin(), buf.end(), cplx(0.0, 0.0));
-        const arma::uword* h = deg.hashes.colptr(k);
-        const double* s = deg.signs.colptr(k);
-        src.visit(p, [&](arma::uword j, T v) { buf[h[j]] += cplx(s[j] * double(v), 0.0); });
-        if (pair) src.visit(p + 1, [&](arma::uword j, T v) { buf[h[j]] += cplx(0.0, s[j] * double(v)); });
+        auto bucket_sign = [&](arma::uword j, arma::uword& b, double& s) {
+          if (!deg.hash.empty()) {
+            const std::uint64_t w = deg.hash[k].word(j);
+            b = CountHash::bucket(w, L);
+            s = sign_of<double>(w);
+          } else {
+            b = deg.hashes(j, k);
+            s = deg.signs(j, k);
+          }
+        };
+        src.visit(p, [&](arma::uword j, T v) {
+          arma::uword b;
+          double s;
+          bucket_sign(j, b, s);
+          buf[b] += cplx(s * double(v), 0.0);
+        });
+        if (pair)
+          src.visit(p + 1, [&](arma::uword j, T v) {
+            arma::uword b;
+            double s;
+            bucket_sign(j, b, s);
+            buf[b] += cplx(0.0, s * double(v));
+          });
         deg.fft->forward(buf.data(), work);
         for (arma::uword f = 0; f < L; ++f) {
           // Spectra of the real and imaginary parts: (B_f + conj B_-f)/2 and (B_f - conj B_-f)/(2i).
@@ -530,6 +613,7 @@ class TensorSketchMap final : public DegreeSketchMap {
   }
 
   std::vector<Degree> degrees_;
+  bool legacy_tables_ = false;  // read from encoding version 1: the stored tables are used
 };
 
 }  // namespace

@@ -8,13 +8,14 @@ pickle through deepdot's own model bytes (the versioned, checksummed model
 file image), so a reloaded estimator predicts bit-identically.
 """
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _deepdot
-from ._validation import validate_X, validate_Xy
+from ._validation import sparse_parts, validate_X, validate_Xy
 
 try:
     from sklearn.base import ClassNamePrefixFeaturesOutMixin
@@ -46,6 +47,21 @@ def _need_samples(X, where, minimum=2):
     if X.shape[0] < minimum:
         raise ValueError(f"{where}: {X.shape[0]} sample(s) given (n_samples = {X.shape[0]}); "
                          f"fitting needs at least {minimum}")
+
+
+def _validation_pair(estimator, validation_data, where):
+    """(X_val, y_val) from validation_data, X_val validated like X (dense: the Trainer's explicit-validation
+    overloads take dense inputs)."""
+    try:
+        X_val, y_val = validation_data
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: validation_data must be a pair (X_val, y_val)") from None
+    if sp.issparse(X_val):
+        raise ValueError(f"{where}: validation_data needs dense X_val (sparse fits split their own validation points)")
+    X_val = validate_X(estimator, X_val, reset=False)
+    if len(y_val) != X_val.shape[0]:
+        raise ValueError(f"{where}: validation_data has {X_val.shape[0]} points but {len(y_val)} targets")
+    return X_val, y_val
 
 
 class _ModelPickling:
@@ -99,8 +115,18 @@ class FeatureMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     Like ``sklearn.kernel_approximation.Nystroem``: ``fit(X)`` builds the map
     for d = X.shape[1] (and fits data-dependent maps such as "nystrom" on the
     first max(map_sample, n_components) rows), ``transform(X)`` returns the
-    n x n_components features. float32 input gives float32 features, computed
-    in single precision where that is accurate enough.
+    n x n_components features.
+
+    X may be a dense array or a scipy.sparse matrix (CSR, or any format
+    converted to CSR once): sparse input is mapped from its nonzeros
+    (input-sparsity time for "tensorsketch", "maclaurin", "fourier" and
+    "nystrom"; docs/sparse.md).
+
+    Output dtype: with precision="float" (the library's default, as
+    ``deepdot transform``) the features are float32 whatever the input dtype,
+    computed in single precision (float64 input is converted to float32 once,
+    n x d values); with precision="double" they have the input's dtype
+    (float64 computed in double, float32 in single precision).
 
     Parameters
     ----------
@@ -112,34 +138,37 @@ class FeatureMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         by the largest row norm seen in fit) or "none" (rows must already lie
         in the unit ball; no copy of X is made).
     map_sample : int, points a data-dependent map is fitted on (at least D).
+    precision : "float" (default, TrainerConfig{}'s) or "double": the
+        precision of the features and so the output dtype (see above).
     random_state : int, RandomState or None; an int is deepdot's seed.
     threads : int, bound on the threads used (0: the BLAS default).
     """
 
     def __init__(self, kernel=_D["kernel"], map=_D["map"], n_components=_D["features"], scaling=_D["scaling"],
-                 map_sample=_D["map_sample"], random_state=None, threads=0):
+                 map_sample=_D["map_sample"], precision=_D["precision"], random_state=None, threads=0):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
         self.scaling = scaling
         self.map_sample = map_sample
+        self.precision = precision
         self.random_state = random_state
         self.threads = threads
 
     def fit(self, X, y=None):
-        X = validate_X(self, X, reset=True)
+        X = validate_X(self, X, reset=True, accept_sparse=True)
         _need_samples(X, "deepdot.FeatureMap.fit()", 1)
         m = _deepdot.Map(self.map, self.kernel, X.shape[1], int(self.n_components), _seed(self.random_state),
                          self.scaling)
-        m.fit(X, int(self.map_sample), _threads(self.threads))
+        m.fit(sparse_parts(X), int(self.map_sample), _threads(self.threads))
         self.map_ = m
         self.n_components_ = m.output_dim
         return self
 
     def transform(self, X):
         check_is_fitted(self, "map_")
-        X = validate_X(self, X, reset=False)
-        return self.map_.transform(X, _threads(self.threads))
+        X = validate_X(self, X, reset=False, accept_sparse=True)
+        return self.map_.transform(sparse_parts(X), _threads(self.threads), self.precision)
 
     @property
     def _n_features_out(self):
@@ -173,12 +202,16 @@ class FeatureMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
             state["map_"] = _deepdot.Map.from_bytes(state["map_"])
         super().__setstate__(state)
 
+    def _single(self):
+        return self.precision in ("float", "single")
+
     def _more_tags(self):
-        return {"preserves_dtype": [np.float64, np.float32]}
+        return {"preserves_dtype": [np.float32] if self._single() else [np.float64, np.float32]}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.transformer_tags.preserves_dtype = ["float32"] if self._single() else ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -205,6 +238,12 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
     tol, max_iter : stopping rules of the iterative solvers.
     random_state : int (deepdot's seed, as --seed), RandomState or None.
     threads : int, bound on the threads used (0: the BLAS default).
+
+    X may be dense or scipy.sparse (any format, converted to CSR once), in
+    fit, predict and decision_function; sparse input is mapped from its
+    nonzeros (docs/sparse.md). ``fit(X, y, validation_data=(X_val, y_val))``
+    scores the lambda grid on that validation set instead of a random split
+    of X (dense X only; y_val must use the classes of y).
     """
 
     def __init__(self, kernel=_D["kernel"], map=_D["map"], n_components=_D["features"], loss=_D["loss"],
@@ -229,22 +268,33 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
         self.random_state = random_state
         self.threads = threads
 
-    def fit(self, X, y):
-        X, y = validate_Xy(self, X, y)
+    def fit(self, X, y, validation_data=None):
+        X, y = validate_Xy(self, X, y, accept_sparse=self.map != "exact")
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(f"deepdot.Classifier.fit(): y has {len(classes)} class ({classes!r}); "
                              "classification needs at least 2 classes")
-        model = _deepdot.fit_classifier(X, codes.astype(np.int64), self._config(), _threads(self.threads))
+        X_val, codes_val = None, None
+        if validation_data is not None:
+            X_val, y_val = _validation_pair(self, validation_data, "deepdot.Classifier.fit()")
+            y_val = np.asarray(y_val)
+            pos = np.clip(np.searchsorted(classes, y_val), 0, len(classes) - 1)
+            unknown = classes[pos] != y_val
+            if np.any(unknown):
+                raise ValueError(f"deepdot.Classifier.fit(): validation label {y_val[unknown][0]!r} is not one of "
+                                 f"the training classes {classes.tolist()!r}")
+            codes_val = pos.astype(np.int64)
+        model = _deepdot.fit_classifier(sparse_parts(X), codes.astype(np.int64), self._config(),
+                                        _threads(self.threads), X_val, codes_val)
         self.classes_ = classes
         self._set_fitted(model)
         return self
 
     def decision_function(self, X):
         check_is_fitted(self, "model_")
-        X = validate_X(self, X, reset=False)
-        S = self.model_.predict(X, _threads(self.threads))
+        X = validate_X(self, X, reset=False, accept_sparse=self.map != "exact")
+        S = self.model_.predict(sparse_parts(X), _threads(self.threads))
         if len(self.classes_) == 2:
             return S[:, 1] - S[:, 0]
         return S
@@ -258,13 +308,20 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
     def _more_tags(self):
         return {"binary_only": False}
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self.map != "exact"
+        return tags
+
 
 class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
     """deepdot's Trainer as a regressor (squared loss): feature map + lambda selection.
 
     y may be 1-D (n) or 2-D (n x c, several outputs fitted together); predict
-    returns the same shape. Parameters as :class:`Classifier` (loss is
-    "squared", the only loss for regression).
+    returns the same shape. Parameters, sparse input and
+    ``fit(X, y, validation_data=(X_val, y_val))`` as :class:`Classifier`
+    (loss is "squared", the only loss for regression; y_val has y's shape
+    per point).
     """
 
     def __init__(self, kernel=_D["kernel"], map=_D["map"], n_components=_D["features"], loss=_D["loss"],
@@ -289,19 +346,27 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.threads = threads
 
-    def fit(self, X, y):
-        X, y = validate_Xy(self, X, y, multi_output=True, y_numeric=True)
+    def fit(self, X, y, validation_data=None):
+        X, y = validate_Xy(self, X, y, multi_output=True, y_numeric=True, accept_sparse=self.map != "exact")
         _need_samples(X, "deepdot.Regressor.fit()")
         self._y_1d = y.ndim == 1
         Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float64)
-        model = _deepdot.fit_regressor(X, Y, self._config(), _threads(self.threads))
+        X_val, Y_val = None, None
+        if validation_data is not None:
+            X_val, y_val = _validation_pair(self, validation_data, "deepdot.Regressor.fit()")
+            y_val = np.asarray(y_val, dtype=np.float64)
+            if y_val.ndim != y.ndim or (y.ndim == 2 and y_val.shape[1] != y.shape[1]):
+                raise ValueError(f"deepdot.Regressor.fit(): validation targets of shape {y_val.shape} do not match "
+                                 f"y's shape {y.shape} (one row per point, the same outputs)")
+            Y_val = np.ascontiguousarray(y_val.reshape(len(y_val), -1))
+        model = _deepdot.fit_regressor(sparse_parts(X), Y, self._config(), _threads(self.threads), X_val, Y_val)
         self._set_fitted(model)
         return self
 
     def predict(self, X):
         check_is_fitted(self, "model_")
-        X = validate_X(self, X, reset=False)
-        P = self.model_.predict(X, _threads(self.threads))
+        X = validate_X(self, X, reset=False, accept_sparse=self.map != "exact")
+        P = self.model_.predict(sparse_parts(X), _threads(self.threads))
         return P[:, 0] if self._y_1d else P
 
     def _more_tags(self):
@@ -310,6 +375,7 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.input_tags.sparse = self.map != "exact"
         return tags
 
 

@@ -133,6 +133,71 @@ py::array to_numpy(arma::Mat<eT>&& M) {
 
 py::bytes to_bytes(const std::string& s) { return py::bytes(s.data(), s.size()); }
 
+// ------------------------------------------------------- scipy.sparse input
+
+// A scipy.sparse CSR matrix, passed as (data, indices, indptr, (n, d)): its
+// rows are the compressed columns of the d x n matrix the library works on,
+// so nothing is transposed. Armadillo's compressed columns own their arrays
+// and use 64-bit indices (scipy's are int32 or int64), so the arrays are
+// copied once, O(nnz). The Python layer hands over canonical CSR (sorted,
+// no duplicates); the structure is checked again here, since a corrupt one
+// would make Armadillo read out of bounds.
+template <typename Index>
+arma::uvec index_copy(const py::array& a, const std::string& where, const char* name) {
+  const py::array_t<Index, py::array::c_style> v(a);
+  arma::uvec out(static_cast<arma::uword>(v.size()));
+  const Index* p = v.data();
+  for (arma::uword i = 0; i < out.n_elem; ++i) {
+    if (p[i] < 0) fail(where, std::string(name) + "[" + std::to_string(i) + "] is negative");
+    out[i] = static_cast<arma::uword>(p[i]);
+  }
+  return out;
+}
+
+arma::uvec indices_of(const py::array& a, const std::string& where, const char* name) {
+  if (a.ndim() != 1) fail(where, std::string(name) + " must be 1-D");
+  if (a.dtype().is(py::dtype::of<std::int32_t>())) return index_copy<std::int32_t>(a, where, name);
+  if (a.dtype().is(py::dtype::of<std::int64_t>())) return index_copy<std::int64_t>(a, where, name);
+  fail(where, std::string(name) + " must be int32 or int64");
+}
+
+template <typename eT>
+arma::SpMat<eT> sparse_input(const py::tuple& csr, const std::string& where) {
+  if (csr.size() != 4) fail(where, "sparse X must be (data, indices, indptr, (n, d))");
+  const auto data = csr[0].cast<py::array_t<eT, py::array::c_style>>();
+  const arma::uvec rows = indices_of(csr[1].cast<py::array>(), where, "X.indices");
+  const arma::uvec ptr = indices_of(csr[2].cast<py::array>(), where, "X.indptr");
+  const auto shape = csr[3].cast<std::pair<long, long>>();
+  if (shape.first < 1 || shape.second < 1)
+    fail(where, "X must have at least one point and one feature, got " + std::to_string(shape.first) + " x " +
+                    std::to_string(shape.second));
+  const auto n = static_cast<arma::uword>(shape.first), d = static_cast<arma::uword>(shape.second);
+  const auto nnz = static_cast<arma::uword>(data.size());
+  if (ptr.n_elem != n + 1 || ptr[0] != 0 || ptr[n] != nnz || rows.n_elem != nnz)
+    fail(where, "sparse X has an inconsistent structure (indptr must have n + 1 entries from 0 to nnz)");
+  for (arma::uword i = 0; i < n; ++i) {
+    if (ptr[i + 1] < ptr[i]) fail(where, "X.indptr decreases at row " + std::to_string(i));
+    for (arma::uword k = ptr[i]; k < ptr[i + 1]; ++k) {
+      if (rows[k] >= d)
+        fail(where, "X[" + std::to_string(i) + "] has column index " + std::to_string(rows[k]) + ", beyond the " +
+                        std::to_string(d) + " columns");
+      if (k > ptr[i] && rows[k] <= rows[k - 1])
+        fail(where, "X[" + std::to_string(i) + "] has unsorted or repeated column indices");
+      if (!std::isfinite(static_cast<double>(data.data()[k])))
+        fail(where, "X[" + std::to_string(i) + ", " + std::to_string(rows[k]) +
+                        "] is not finite: every value must be finite (no NaN or inf)");
+    }
+  }
+  const arma::Col<eT> values(const_cast<eT*>(data.data()), nnz, /*copy_aux_mem=*/false, /*strict=*/true);
+  return arma::SpMat<eT>(rows, ptr, values, d, n);
+}
+
+bool sparse_is_f32(const py::tuple& csr) { return csr.size() > 0 && is_f32(csr[0].cast<py::array>()); }
+
+arma::sp_mat sparse_double(const py::tuple& csr, const std::string& where) {
+  return sparse_is_f32(csr) ? deepdot::to_double(sparse_input<float>(csr, where)) : sparse_input<double>(csr, where);
+}
+
 // ------------------------------------------------------------ configuration
 
 // TrainerConfig{} as a dict: the Python estimators take their defaults from it.
@@ -224,41 +289,102 @@ arma::mat double_input(const py::array& X, const std::string& where, arma::mat& 
   return arma::mat(storage.memptr(), storage.n_rows, storage.n_cols, false, true);
 }
 
-deepdot::Model fit_classifier(const py::array& X, const py::array_t<std::int64_t, py::array::c_style>& labels,
-                              const py::dict& config, long threads) {
+arma::ivec labels_of(const py::array_t<std::int64_t, py::array::c_style>& labels, arma::uword n,
+                     const std::string& where, const char* name) {
+  if (labels.ndim() != 1 || static_cast<arma::uword>(labels.shape(0)) != n)
+    fail(where, std::string(name) + " must have one label per point (" + std::to_string(n) + ")");
+  return arma::conv_to<arma::ivec>::from(
+      arma::Col<std::int64_t>(const_cast<std::int64_t*>(labels.data()), n, false, true));
+}
+
+// X: a dense array or a CSR tuple (sparse_input). X_val/labels_val: None, or
+// an explicit validation set (dense X only: the Trainer's overload).
+deepdot::Model fit_classifier(const py::object& X, const py::array_t<std::int64_t, py::array::c_style>& labels,
+                              const py::dict& config, long threads, const py::object& X_val,
+                              const py::object& labels_val) {
   const std::string where = "deepdot.Classifier.fit()";
   check_threads(threads, where.c_str());
   const deepdot::Trainer trainer(make_config(config));
-  arma::mat storage;
-  const arma::mat Xm = double_input(X, where, storage);
-  if (labels.ndim() != 1 || static_cast<arma::uword>(labels.shape(0)) != Xm.n_cols)
-    fail(where, "y must have one label per point (" + std::to_string(Xm.n_cols) + ")");
-  const arma::ivec y(arma::conv_to<arma::ivec>::from(
-      arma::Col<std::int64_t>(const_cast<std::int64_t*>(labels.data()), Xm.n_cols, false, true)));
+  if (py::isinstance<py::tuple>(X)) {
+    if (!X_val.is_none()) fail(where, "validation_data needs dense X (the sparse fit splits its own validation points)");
+    const arma::sp_mat Xs = sparse_double(X.cast<py::tuple>(), where);
+    const arma::ivec y = labels_of(labels, Xs.n_cols, where, "y");
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    return trainer.fit(Xs, y);
+  }
+  arma::mat storage, storage_val;
+  const arma::mat Xm = double_input(X.cast<py::array>(), where, storage);
+  const arma::ivec y = labels_of(labels, Xm.n_cols, where, "y");
+  if (X_val.is_none()) {
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    return trainer.fit(Xm, y);
+  }
+  const arma::mat Xv = double_input(X_val.cast<py::array>(), where, storage_val);
+  const arma::ivec yv = labels_of(labels_val.cast<py::array_t<std::int64_t, py::array::c_style>>(), Xv.n_cols, where,
+                                  "the validation labels");
   py::gil_scoped_release release;
   ThreadBudget budget(threads);
-  return trainer.fit(Xm, y);
+  return trainer.fit(Xm, y, Xv, yv);
 }
 
-deepdot::Model fit_regressor(const py::array& X, const py::array& Y, const py::dict& config, long threads) {
+deepdot::Model fit_regressor(const py::object& X, const py::array& Y, const py::dict& config, long threads,
+                             const py::object& X_val, const py::object& Y_val) {
   const std::string where = "deepdot.Regressor.fit()";
   check_threads(threads, where.c_str());
   const deepdot::Trainer trainer(make_config(config));
-  arma::mat storage;
-  const arma::mat Xm = double_input(X, where, storage);
   const arma::mat Ym = view<double>(Y, where, "y");  // n x c C-ordered = c x n
   require_finite(Ym, where, "y");
-  if (Ym.n_cols != Xm.n_cols)
-    fail(where, "y has " + std::to_string(Ym.n_cols) + " rows but X has " + std::to_string(Xm.n_cols) + " points");
+  auto same_points = [&](arma::uword n) {
+    if (Ym.n_cols != n)
+      fail(where, "y has " + std::to_string(Ym.n_cols) + " rows but X has " + std::to_string(n) + " points");
+  };
+  if (py::isinstance<py::tuple>(X)) {
+    if (!X_val.is_none()) fail(where, "validation_data needs dense X (the sparse fit splits its own validation points)");
+    const arma::sp_mat Xs = sparse_double(X.cast<py::tuple>(), where);
+    same_points(Xs.n_cols);
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    return trainer.fit_regression(Xs, Ym);
+  }
+  arma::mat storage, storage_val;
+  const arma::mat Xm = double_input(X.cast<py::array>(), where, storage);
+  same_points(Xm.n_cols);
+  if (X_val.is_none()) {
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    return trainer.fit_regression(Xm, Ym);
+  }
+  const arma::mat Xv = double_input(X_val.cast<py::array>(), where, storage_val);
+  const arma::mat Yv = view<double>(Y_val.cast<py::array>(), where, "the validation targets");
+  require_finite(Yv, where, "the validation targets");
+  if (Yv.n_cols != Xv.n_cols || Yv.n_rows != Ym.n_rows)
+    fail(where, "the validation targets must be " + std::to_string(Xv.n_cols) + " x " + std::to_string(Ym.n_rows) +
+                    " (one row per validation point, as many outputs as y)");
   py::gil_scoped_release release;
   ThreadBudget budget(threads);
-  return trainer.fit_regression(Xm, Ym);
+  return trainer.fit_regression(Xm, Ym, Xv, Yv);
 }
 
-py::array model_predict(const deepdot::Model& m, const py::array& X, long threads) {
+py::array model_predict(const deepdot::Model& m, const py::object& Xo, long threads) {
   const std::string where = "deepdot.Model.predict()";
   check_threads(threads, where.c_str());
   if (m.empty()) fail(where, "the model is empty");
+  if (py::isinstance<py::tuple>(Xo)) {
+    const arma::sp_mat Xs = sparse_double(Xo.cast<py::tuple>(), where);
+    if (Xs.n_rows != m.parts().input_dim)
+      fail(where, "X has " + std::to_string(Xs.n_rows) + " features, but the model is expecting " +
+                      std::to_string(m.parts().input_dim) + " features as input");
+    arma::mat P;
+    {
+      py::gil_scoped_release release;
+      ThreadBudget budget(threads);
+      P = m.predict(Xs);
+    }
+    return to_numpy(std::move(P));
+  }
+  const py::array X = Xo.cast<py::array>();
   arma::mat storage;
   const arma::mat Xm = double_input(X, where, storage, /*check=*/false);
   if (Xm.n_rows != m.parts().input_dim)
@@ -321,6 +447,23 @@ struct MapHolder {
     }
     return Xs;
   }
+
+  // The same for compressed columns: the stored values only (no centring).
+  template <typename eT>
+  arma::SpMat<eT> scaled(const arma::SpMat<eT>& X) const {
+    if (scaling == deepdot::Scaling::none) return X;
+    arma::vec factor(X.n_cols, arma::fill::ones);
+    const arma::vec norms = deepdot::column_norms(X);
+    for (arma::uword j = 0; j < X.n_cols; ++j) {
+      if (scaling == deepdot::Scaling::unit_norm) {
+        if (norms[j] > 0) factor[j] = 1.0 / norms[j];
+      } else {
+        factor[j] = 1.0 / (norms[j] / factor_or_one() > 1.0 ? norms[j] : factor_or_one());
+      }
+    }
+    return deepdot::scale_columns(X, factor);
+  }
+  double factor_or_one() const { return factor > 0 ? factor : 1.0; }
 };
 
 std::shared_ptr<MapHolder> make_map(const std::string& map_spec, const std::string& kernel_spec, long d, long D,
@@ -337,10 +480,32 @@ std::shared_ptr<MapHolder> make_map(const std::string& map_spec, const std::stri
 
 // Fits the scaling on all of X and a data-dependent map on its first
 // max(sample, D) points (capped at n), as the Trainer does.
-void map_fit(MapHolder& h, const py::array& X, long sample, long threads) {
+void map_fit_sparse(MapHolder& h, const py::tuple& X, long sample, long threads) {
+  const std::string where = "deepdot.FeatureMap.fit()";
+  const arma::sp_mat Xs = sparse_double(X, where);
+  if (Xs.n_rows != h.map->input_dim())
+    fail(where, "X has " + std::to_string(Xs.n_rows) + " features, but the map was built for " +
+                    std::to_string(h.map->input_dim()));
+  py::gil_scoped_release release;
+  ThreadBudget budget(threads);
+  if (h.scaling == deepdot::Scaling::max_norm) {
+    deepdot::Scaler s(h.scaling);
+    s.fit(Xs);
+    h.factor = s.factor();
+  }
+  if (!h.map->is_fitted()) {
+    const arma::uword m = std::min<arma::uword>(Xs.n_cols, std::max<arma::uword>(static_cast<arma::uword>(sample),
+                                                                                  h.map->output_dim()));
+    h.map->fit_sparse(h.scaled(arma::sp_mat(Xs.cols(0, m - 1))));
+  }
+}
+
+void map_fit(MapHolder& h, const py::object& Xo, long sample, long threads) {
   const std::string where = "deepdot.FeatureMap.fit()";
   check_threads(threads, where.c_str());
   if (sample < 1) fail(where, "map_sample must be >= 1, got " + std::to_string(sample));
+  if (py::isinstance<py::tuple>(Xo)) return map_fit_sparse(h, Xo.cast<py::tuple>(), sample, threads);
+  const py::array X = Xo.cast<py::array>();
   arma::mat storage;
   const arma::mat Xm = double_input(X, where, storage);
   if (Xm.n_rows != h.map->input_dim())
@@ -382,11 +547,68 @@ py::array map_transform_typed(const MapHolder& h, const py::array& X, const std:
   return to_numpy(std::move(Z));
 }
 
-py::array map_transform(const MapHolder& h, const py::array& X, long threads) {
+// float64 input computed in single precision: X converted to float once
+// (n x d values), then the float path; the features are float32.
+py::array map_transform_single(const MapHolder& h, const py::array& X, const std::string& where, long threads) {
+  const arma::Mat<double> Xv = view<double>(X, where, "X");
+  if (Xv.n_rows != h.map->input_dim())
+    fail(where, "X has " + std::to_string(Xv.n_rows) + " features, but FeatureMap is expecting " +
+                    std::to_string(h.map->input_dim()) + " features as input");
+  arma::fmat Z;
+  {
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    const arma::fmat Xf = arma::conv_to<arma::fmat>::from(Xv);
+    Z = finite_or_rethrow(Xv, where, "X", [&] { return h.map->transform(h.scaled(Xf)); });
+    last_library_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return to_numpy(std::move(Z));
+}
+
+template <typename eT>
+py::array map_transform_sparse(const MapHolder& h, const py::tuple& X, const std::string& where, long threads) {
+  const arma::SpMat<eT> Xs = sparse_input<eT>(X, where);
+  if (Xs.n_rows != h.map->input_dim())
+    fail(where, "X has " + std::to_string(Xs.n_rows) + " features, but FeatureMap is expecting " +
+                    std::to_string(h.map->input_dim()) + " features as input");
+  arma::Mat<eT> Z;
+  {
+    py::gil_scoped_release release;
+    ThreadBudget budget(threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    Z = h.map->transform(h.scaled(Xs));
+    last_library_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return to_numpy(std::move(Z));
+}
+
+// precision "float": float32 features whatever the input dtype (the
+// library's default); "double": features of the input's dtype.
+py::array map_transform(const MapHolder& h, const py::object& Xo, long threads, const std::string& precision) {
   const std::string where = "deepdot.FeatureMap.transform()";
   check_threads(threads, where.c_str());
+  const bool single = deepdot::parse_precision(precision) == deepdot::Precision::single_precision;
   if (!h.map->is_fitted()) fail(where, "the map '" + h.map->spec() + "' is data-dependent and has not been fitted");
-  return is_f32(X) ? map_transform_typed<float>(h, X, where, threads) : map_transform_typed<double>(h, X, where, threads);
+  if (py::isinstance<py::tuple>(Xo)) {
+    const py::tuple X = Xo.cast<py::tuple>();
+    if (sparse_is_f32(X)) return map_transform_sparse<float>(h, X, where, threads);
+    if (!single) return map_transform_sparse<double>(h, X, where, threads);
+    const arma::sp_fmat Xf = deepdot::to_float(sparse_input<double>(X, where));
+    arma::fmat Z;
+    {
+      py::gil_scoped_release release;
+      ThreadBudget budget(threads);
+      if (Xf.n_rows != h.map->input_dim())
+        fail(where, "X has " + std::to_string(Xf.n_rows) + " features, but FeatureMap is expecting " +
+                        std::to_string(h.map->input_dim()) + " features as input");
+      Z = h.map->transform(h.scaled(Xf));
+    }
+    return to_numpy(std::move(Z));
+  }
+  const py::array X = Xo.cast<py::array>();
+  if (is_f32(X)) return map_transform_typed<float>(h, X, where, threads);
+  return single ? map_transform_single(h, X, where, threads) : map_transform_typed<double>(h, X, where, threads);
 }
 
 // The map's complete state (FeatureMap::save) after a small header of the scaling.
@@ -489,14 +711,16 @@ PYBIND11_MODULE(_deepdot, m) {
                     return deepdot::Model::deserialize(std::string(b), name);
                   },
                   py::arg("data"), py::arg("name") = "pickled model");
-  m.def("fit_classifier", &fit_classifier, py::arg("X"), py::arg("labels"), py::arg("config"), py::arg("threads") = 0);
-  m.def("fit_regressor", &fit_regressor, py::arg("X"), py::arg("Y"), py::arg("config"), py::arg("threads") = 0);
+  m.def("fit_classifier", &fit_classifier, py::arg("X"), py::arg("labels"), py::arg("config"), py::arg("threads") = 0,
+        py::arg("X_val") = py::none(), py::arg("labels_val") = py::none());
+  m.def("fit_regressor", &fit_regressor, py::arg("X"), py::arg("Y"), py::arg("config"), py::arg("threads") = 0,
+        py::arg("X_val") = py::none(), py::arg("Y_val") = py::none());
 
   py::class_<MapHolder, std::shared_ptr<MapHolder>>(m, "Map")
       .def(py::init(&make_map), py::arg("map"), py::arg("kernel"), py::arg("input_dim"), py::arg("n_components"),
            py::arg("seed"), py::arg("scaling"))
       .def("fit", &map_fit, py::arg("X"), py::arg("sample"), py::arg("threads") = 0)
-      .def("transform", &map_transform, py::arg("X"), py::arg("threads") = 0)
+      .def("transform", &map_transform, py::arg("X"), py::arg("threads") = 0, py::arg("precision") = "double")
       .def_property_readonly("spec", [](const MapHolder& h) { return h.map->spec(); })
       .def_property_readonly("kernel", [](const MapHolder& h) { return h.map->kernel().spec(); })
       .def_property_readonly("input_dim", [](const MapHolder& h) { return h.map->input_dim(); })

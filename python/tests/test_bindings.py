@@ -56,7 +56,7 @@ def test_outputs_are_handed_over_without_copy():
 def test_transform_and_predict_outputs_are_library_memory(dtype, data):
     X, y = data
     X = X.astype(dtype)
-    Z = deepdot.FeatureMap(n_components=32, random_state=1).fit(X).transform(X)
+    Z = deepdot.FeatureMap(n_components=32, random_state=1, precision="double").fit(X).transform(X)
     assert Z.dtype == dtype and Z.shape == (len(X), 32) and Z.flags["C_CONTIGUOUS"]
     assert type(Z.base).__name__ == "PyCapsule"
     S = deepdot.Classifier(n_components=32, random_state=1).fit(X, y).decision_function(X)

@@ -8,6 +8,7 @@ import sys
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
@@ -71,8 +72,15 @@ def test_feature_map_equals_command_line(tmp_path, map_spec):
     np.save(tmp_path / "X.npy", X)
     run_cli("transform", "--data", tmp_path / "X.npy", "--out", tmp_path / "Z.npy", "--map", map_spec,
             "--features", 128, "--seed", 4, "--fit", 200, "--precision", "double")
-    fm = deepdot.FeatureMap(map=map_spec, n_components=128, random_state=4, map_sample=200).fit(X)
+    fm = deepdot.FeatureMap(map=map_spec, n_components=128, random_state=4, map_sample=200,
+                            precision="double").fit(X)
     np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), fm.transform(X))
+    # The default precision (float) on both sides: float32 features from the float64 file.
+    run_cli("transform", "--data", tmp_path / "X.npy", "--out", tmp_path / "Zf.npy", "--map", map_spec,
+            "--features", 128, "--seed", 4, "--fit", 200)
+    Zf = deepdot.FeatureMap(map=map_spec, n_components=128, random_state=4, map_sample=200).fit(X).transform(X)
+    assert Zf.dtype == np.float32
+    np.testing.assert_allclose(np.load(tmp_path / "Zf.npy"), Zf, rtol=1e-5, atol=1e-6)
 
 
 # ----------------------------------------------------------------- learning
@@ -117,11 +125,155 @@ def test_regressor_multioutput_keeps_shape():
 
 def test_float32_and_float64_features_agree(data):
     X, _ = data
-    fm = deepdot.FeatureMap(map="tensorsketch", kernel="poly:3:1", n_components=256, random_state=2).fit(X)
+    fm = deepdot.FeatureMap(map="tensorsketch", kernel="poly:3:1", n_components=256, random_state=2,
+                            precision="double").fit(X)
     Z64 = fm.transform(X)
     Z32 = fm.transform(X.astype(np.float32))
     assert Z64.dtype == np.float64 and Z32.dtype == np.float32
     np.testing.assert_allclose(Z32, Z64, atol=1e-5)
+
+
+@pytest.mark.parametrize("map_spec", ["tensorsketch", "nystrom", "fourier:orf"])
+def test_default_precision_gives_float32_features_for_any_input(data, map_spec):
+    # precision="float" (TrainerConfig{}'s default): float64 input is converted to float32 once, so its
+    # features are exactly those of the same input given as float32.
+    X, _ = data
+    fm = deepdot.FeatureMap(map=map_spec, n_components=128, random_state=2).fit(X)
+    assert fm.precision == deepdot.trainer_defaults()["precision"] == "float"
+    Z = fm.transform(X)
+    assert Z.dtype == np.float32
+    np.testing.assert_array_equal(Z, fm.transform(X.astype(np.float32)))
+    Z64 = deepdot.FeatureMap(map=map_spec, n_components=128, random_state=2, precision="double").fit(X).transform(X)
+    np.testing.assert_allclose(Z, Z64, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="precision"):
+        deepdot.FeatureMap(map=map_spec, n_components=128, precision="half").fit(X).transform(X)
+
+
+# ------------------------------------------------------------ sparse input
+
+def sparse_data(n=240, d=3000, seed=5):
+    """Points with 12 nonzeros each in d = 3000 columns: 4 among the 20 signal columns of the point's
+    class (columns 0..19 or 20..39), 8 anywhere else."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    rows, cols, vals = [], [], []
+    for i in range(n):
+        c = np.r_[rng.choice(20, size=4, replace=False) + 20 * y[i], rng.choice(d - 40, size=8, replace=False) + 40]
+        rows += [i] * 12
+        cols += list(c)
+        vals += list(rng.random(12) + 0.5)
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, d)), y
+
+
+@pytest.mark.parametrize("map_spec", ["tensorsketch", "fourier:orf", "nystrom", "maclaurin"])
+@pytest.mark.parametrize("precision", ["float", "double"])
+def test_sparse_transform_equals_dense(map_spec, precision):
+    X, _ = sparse_data()
+    fm = deepdot.FeatureMap(kernel="recursive:2", map=map_spec, n_components=128, random_state=1,
+                            precision=precision).fit(X)
+    Zs = fm.transform(X)
+    Zd = fm.transform(X.toarray())
+    assert Zs.dtype == Zd.dtype == (np.float32 if precision == "float" else np.float64)
+    tol = 1e-5 if precision == "float" else 1e-12
+    np.testing.assert_allclose(Zs, Zd, atol=tol, rtol=tol)
+    # Every scipy format gives the same features (converted to CSR once); the caller's matrix is untouched.
+    for fmt in ["csc", "coo", "lil"]:
+        np.testing.assert_array_equal(fm.transform(X.asformat(fmt)), Zs)
+    # A map fitted on the dense form is the same map.
+    fd = deepdot.FeatureMap(kernel="recursive:2", map=map_spec, n_components=128, random_state=1,
+                            precision=precision).fit(X.toarray())
+    np.testing.assert_allclose(fd.transform(X), Zs, atol=tol, rtol=tol)
+
+
+def test_sparse_non_canonical_input_is_summed_like_scipy():
+    X, _ = sparse_data(n=20)
+    dup = sp.csr_matrix((np.r_[X.data, [0.25, 0.5]], np.r_[X.indices, [X.indices[0], X.indices[1]]],
+                         np.r_[X.indptr[:1], X.indptr[1:] + 2]), shape=X.shape)
+    # Row 0 now lists two of its columns twice, after the others (unsorted, repeated).
+    dup.indices[:len(X.indices) + 2] = np.r_[X.indices[:X.indptr[1]], X.indices[0], X.indices[1],
+                                            X.indices[X.indptr[1]:]]
+    dup.data[:] = np.r_[X.data[:X.indptr[1]], 0.25, 0.5, X.data[X.indptr[1]:]]
+    dup.has_sorted_indices = False
+    before = dup.indices.copy()
+    fm = deepdot.FeatureMap(map="tensorsketch", kernel="poly:2:1", n_components=64, random_state=1,
+                            precision="double").fit(X)
+    dense = dup.toarray()  # scipy's meaning of a repeated entry: the sum
+    np.testing.assert_allclose(fm.transform(dup / 4), fm.transform(dense / 4), atol=1e-12)
+    np.testing.assert_array_equal(dup.indices, before)
+
+
+@pytest.mark.parametrize("map_spec", ["tensorsketch", "fourier:orf"])
+def test_sparse_classifier_and_regressor_equal_dense_fits(map_spec):
+    X, y = sparse_data(n=480)
+    kw = dict(kernel="recursive:2", map=map_spec, n_components=256, random_state=3, loss="squared")
+    sparse_fit = deepdot.Classifier(**kw).fit(X[:360], y[:360])
+    dense_fit = deepdot.Classifier(**kw).fit(X[:360].toarray(), y[:360])
+    assert sparse_fit.fit_info_.get("input") == "sparse"
+    np.testing.assert_allclose(sparse_fit.decision_function(X[360:]), dense_fit.decision_function(X[360:].toarray()),
+                               rtol=1e-4, atol=1e-5)
+    # The features are float (TrainerConfig{}'s precision): the sparse and dense paths round differently.
+    np.testing.assert_allclose(sparse_fit.decision_function(X[360:]), sparse_fit.decision_function(X[360:].toarray()),
+                               rtol=1e-4, atol=1e-5)
+    assert sparse_fit.score(X[360:], y[360:]) > 0.9
+    t = np.asarray(X[:, :20].sum(axis=1)).ravel()
+    reg = deepdot.Regressor(**kw).fit(X[:360], t[:360])
+    assert reg.predict(X[360:]).shape == (120,)
+    assert reg.score(X[360:], t[360:]) > 0.5
+
+
+def test_sparse_errors_name_the_rule():
+    X, y = sparse_data(n=40)
+    with pytest.raises(TypeError, match="sparse"):
+        deepdot.KernelRidge().fit(X, y)
+    with pytest.raises(TypeError, match="sparse"):
+        deepdot.Classifier(map="exact").fit(X, y)
+    bad = X.copy()
+    bad.data[3] = np.nan
+    with pytest.raises(ValueError, match="not finite"):
+        deepdot.FeatureMap(map="tensorsketch", n_components=64).fit(X).transform(bad)
+    fm = deepdot.FeatureMap(map="tensorsketch", n_components=64).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        fm.transform(X[:, :100])
+
+
+# ------------------------------------------------------------ validation data
+
+def test_classifier_validation_data_is_the_trainers_explicit_split(data):
+    X, y = data
+    names = np.array(["ant", "bee", "cat"])[y]
+    clf = deepdot.Classifier(n_components=256, random_state=0, lambdas=[1e-6, 1e-3, 1e1], refit_on_all=False)
+    clf.fit(X[:250], names[:250], validation_data=(X[250:], names[250:]))
+    assert clf.fit_info_["selection"] == "validation"
+    assert clf.fit_info_["validation points"] == str(len(X) - 250)
+    # The chosen lambda is the one with the best accuracy on exactly those points.
+    scores = [deepdot.Classifier(n_components=256, random_state=0, lambdas=[lam], refit_on_all=False)
+              .fit(X[:250], names[:250], validation_data=(X[250:], names[250:])).score(X[250:], names[250:])
+              for lam in [1e-6, 1e-3, 1e1]]
+    chosen = clf.model_.info()["lambdas"]
+    assert clf.score(X[250:], names[250:]) == pytest.approx(max(scores))
+    assert len(chosen) >= 1
+    with pytest.raises(ValueError, match="not one of the training classes"):
+        clf.fit(X[:250], names[:250], validation_data=(X[250:], np.array(["ant", "dog"] * 75)))
+    with pytest.raises(ValueError, match="pair"):
+        clf.fit(X[:250], names[:250], validation_data=X[250:])
+    with pytest.raises(ValueError, match="points"):
+        clf.fit(X[:250], names[:250], validation_data=(X[250:], names[251:]))
+    Xs, ys = sparse_data(n=60)
+    with pytest.raises(ValueError, match="dense"):
+        deepdot.Classifier(map="tensorsketch", n_components=64).fit(Xs, ys, validation_data=(Xs, ys))
+
+
+def test_regressor_validation_data():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 4))
+    t = np.sin(X[:, 0]) + 0.1 * rng.normal(size=300)
+    reg = deepdot.Regressor(n_components=256, random_state=1, refit_on_all=False)
+    reg.fit(X[:200], t[:200], validation_data=(X[200:], t[200:]))
+    assert reg.fit_info_["selection"] == "validation"
+    assert reg.fit_info_["validation points"] == "100"
+    assert reg.score(X[200:], t[200:]) > 0.8
+    with pytest.raises(ValueError, match="shape"):
+        reg.fit(X[:200], t[:200], validation_data=(X[200:], np.c_[t[200:], t[200:]]))
 
 
 def test_approximation_error_falls_with_D(data):

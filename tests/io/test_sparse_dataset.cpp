@@ -91,3 +91,63 @@ TEST_CASE("dense formats are read and compressed; write_libsvm reads back exactl
   std::remove(path.c_str());
   ::rmdir(dir);
 }
+
+namespace {
+
+std::string npz(const char* name) { return std::string(DEEPDOT_TEST_DATA) + "/npz/" + name; }
+
+std::string npz_error(const char* name, deepdot::ReadOptions opts = {}) {
+  try {
+    deepdot::read_sparse_dataset(npz(name), opts);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("scipy.sparse.save_npz files (CSR, CSC, deflated or stored) read into compressed columns") {
+  // tests/data/npz/make_npz.py: 3 points x 6 features.
+  arma::mat expected(6, 3, arma::fill::zeros);
+  expected(0, 0) = 0.5;
+  expected(3, 0) = -2.0;
+  expected(1, 1) = 3.0;
+  expected(5, 1) = 1e-3;
+  for (const char* name : {"good_csr.npz", "good_csr_stored.npz", "good_csc.npz"}) {
+    INFO(name);
+    const deepdot::SparseDataset s = deepdot::read_sparse_dataset(npz(name));
+    REQUIRE(s.X.n_rows == 6);
+    REQUIRE(s.X.n_cols == 3);
+    CHECK(s.X.n_nonzero == 4);
+    CHECK(arma::approx_equal(arma::mat(s.X), expected, "absdiff", 0.0));
+    CHECK_FALSE(s.has_labels);
+    CHECK(contains(s.description, "npz"));
+  }
+  deepdot::ReadOptions o;
+  o.libsvm_dimension = 6;
+  CHECK(deepdot::read_sparse_dataset(npz("good_csr.npz"), o).X.n_rows == 6);
+  o.libsvm_dimension = 7;
+  const std::string e = npz_error("good_csr.npz", o);
+  CHECK(contains(e, "good_csr.npz"));
+  CHECK(contains(e, "d = 6"));
+  CHECK(contains(e, "d = 7"));
+}
+
+TEST_CASE("bad npz files: errors name the file and the array") {
+  struct Case {
+    const char* file;
+    const char* part;
+  };
+  const Case cases[] = {{"bad_unsorted.npz", "'indices' is unsorted or repeated in row 0"},
+                        {"bad_no_indptr.npz", "no array 'indptr.npy'"},
+                        {"bad_index.npz", "array 'indices'[3] = 6 is beyond 6"},
+                        {"bad_coo.npz", "not 'csr' or 'csc'"},
+                        {"bad_truncated.npz", "npz file"}};
+  for (const Case& c : cases) {
+    const std::string e = npz_error(c.file);
+    INFO(std::string(c.file), ": ", e);
+    CHECK(contains(e, c.file));
+    CHECK(contains(e, c.part));
+  }
+}
