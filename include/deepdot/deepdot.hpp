@@ -29,6 +29,7 @@
 
 #include <deepdot/model/model.hpp>
 #include <deepdot/model/trainer.hpp>
+#include <deepdot/model/certificate.hpp>
 #include <deepdot/distributed/communicator.hpp>
 #include <deepdot/distributed/data.hpp>
 
