@@ -23,6 +23,7 @@
 #include <deepdot/solvers/ridge_path.hpp>
 #include <deepdot/solvers/solver_options.hpp>
 #include <deepdot/solvers/kernel_ridge.hpp>
+#include <deepdot/solvers/large_kernel_ridge.hpp>
 #include <deepdot/solvers/kernel_svm.hpp>
 #include <deepdot/solvers/feature_ridge.hpp>
 #include <deepdot/solvers/linear_solver.hpp>
