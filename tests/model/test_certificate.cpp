@@ -205,3 +205,27 @@ TEST_CASE("read_certificate: a value that does not parse is an error naming the 
   CHECK_THROWS_WITH_AS(deepdot::read_certificate(parts), doctest::Contains("certificate kernel error"),
                        std::invalid_argument);
 }
+
+TEST_CASE("Trainer: a regression certificate has no label agreement, and sparse fits are certified too") {
+  const Sample s = make_sample(4, 400, 17);
+  deepdot::TrainerConfig c;
+  c.kernel = "recursive:1";
+  c.map = "tensorsketch";
+  c.features = 256;
+  c.lambdas = {1e-3};
+  const deepdot::Model reg = deepdot::Trainer(c).fit_regression(s.X, s.Y.rows(0, 1));
+  const auto r = deepdot::read_certificate(reg.parts());
+  REQUIRE(r.has_value());
+  CHECK(std::isnan(r->label_agreement));
+  CHECK(meta(reg, "certificate label agreement").empty());
+  CHECK(r->prediction_difference > 0.0);
+  CHECK(r->prediction_difference < 1.0);
+  // The same points in sparse form: the same sample, so the same kernel error to rounding.
+  const deepdot::Model dense = deepdot::Trainer(c).fit(s.X, s.labels);
+  const deepdot::Model sparse = deepdot::Trainer(c).fit(arma::sp_mat(s.X), s.labels);
+  const auto a = deepdot::read_certificate(dense.parts()), b = deepdot::read_certificate(sparse.parts());
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(b->kernel_error == doctest::Approx(a->kernel_error).epsilon(1e-4));
+  CHECK(b->sample_points == a->sample_points);
+}
