@@ -338,8 +338,23 @@ if fashion:
                                 "--out", os.path.join(tmp, "table1-again"))
     check("table1 --from-csv redraws the same rows without fitting", code == 0 and again and t1j and
           again.get("table") == t1j.get("table"), err)
+
+    kdir = os.path.join(tmp, "kernel-limit")
+    fmodel = os.path.join(tmp, "fashion-like.ddm")
+    code, kj, err = run_json("experiment", "kernel-limit", "--quick", "--n", "400", "--test", "200", "--select-n", "200",
+                             "--select-val", "100", "--out", kdir)
+    check("experiment kernel-limit exits 0 with JSON", code == 0 and kj is not None, err)
+    check("kernel-limit: accuracy above chance, a small float residual, peak memory and the 60,000 extrapolation",
+          kj and float(kj["exact test accuracy"]) > 0.5 and float(kj["relative residual (float)"]) < 1e-3 and
+          float(kj["peak memory MiB"]) > 0 and float(kj["extrapolated fit seconds at n = 60,000"]) > 0, str(kj)[:400])
+    code, _, err = run("experiment", "kernel-limit", "--quick", "--compare", model, "--out", kdir)
+    check("kernel-limit --compare with a model of other classes exits 2 naming it",
+          code == 2 and "not a classifier of the ten Fashion-MNIST classes" in err, err)
+    code, _, err = run("experiment", "kernel-limit", "--quick", "--lambdas", "1e-3,abc", "--out", kdir)
+    check("kernel-limit --lambdas with a bad value exits 2 naming it", code == 2 and "--lambdas" in err, err)
 else:
-    print("skip experiment approx and table1: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    print("skip experiment approx, table1 and kernel-limit: Fashion-MNIST is not installed "
+          "(apt-get install dataset-fashion-mnist)")
 
 # teacher --forms (Algorithm 1's two forms on one teacher; the former deepdot-teacher), as .ci/run runs it.
 fdir = os.path.join(tmp, "forms")
@@ -376,6 +391,21 @@ for name, data in [("truncated", blob[: len(blob) // 2]), ("empty", b""), ("fore
         f.write(data)
     code, _, err = run("predict", "--model", bad_model, "--data", libsvm)
     check(f"a {name} model file exits 2 naming the file", code == 2 and "bad.ddm" in err, err)
+
+# The error certificate: on by default, off on request, a bad value refused.
+code, cj, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "cert.ddm"), "--map", "srht",
+                         "--features", "64")
+check("train reports the certificate", code == 0 and cj and cj.get("certificate") == "on" and
+      0 < float(cj["certificate kernel error"]) < 1 and 0 <= float(cj["certificate label agreement"]) <= 1, str(cj)[:300])
+code, ij, err = run_json("info", "--model", os.path.join(tmp, "cert.ddm"))
+check("info prints the stored certificate", code == 0 and ij and cj and
+      ij.get("certificate kernel error") == cj.get("certificate kernel error"), str(ij)[:300])
+code, cj, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "nocert.ddm"), "--map", "srht",
+                         "--features", "64", "--no-certificate")
+check("--no-certificate leaves it out", code == 0 and cj and cj.get("certificate") == "off" and
+      "certificate kernel error" not in cj, str(cj)[:300])
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "x.ddm"), "--certificate", "maybe")
+check("--certificate maybe exits 2 naming the rule", code == 2 and "on or off" in err, err)
 
 # The broken-file corpus: every file gets status 2 and a message naming it.
 broken = os.path.join(DATA, "broken")

@@ -214,6 +214,18 @@ void add_fit_options(OptionTable& table, TrainerConfig& cfg) {
       .real("tolerance", "T", "stopping rule of the hinge / logistic solvers (relative KKT violation\nor gradient norm)",
             cfg.solver_options.tolerance)
       .count("max-epochs", "N", "their iteration (epoch) limit", cfg.solver_options.max_iterations);
+  bool& certificate = cfg.certificate;
+  table.add({"certificate", "on|off", "the error certificate: kernel error and exact-vs-feature prediction\n"
+             "difference on a sample of the training points (docs/models.md)", certificate ? "on" : "off",
+             [&certificate](const std::string& v) {
+               if (v != "on" && v != "off") throw std::invalid_argument("must be on or off, got '" + v + "'");
+               certificate = v == "on";
+             }});
+  table.add({"no-certificate", "", "the same as --certificate off", "", [&certificate](const std::string&) {
+               certificate = false;
+             }});
+  table.count("certificate-sample", "N", "points of the certificate sample (4 .. " +
+              std::to_string(max_certificate_sample) + ")", cfg.certificate_sample);
 }
 
 void add_trainer_options(OptionTable& table, TrainerConfig& cfg) {

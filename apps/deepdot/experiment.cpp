@@ -20,6 +20,9 @@ experiments:
   teacher   the theory's claims on teacher networks (Assumption A): excess error against n for
             depths 1-3, widths 10, 100, 1000, erf and smoothed-hinge; linear model and kernel limit
   approx    approximation error, test accuracy and time against D for every map and depth (Fashion-MNIST)
+  kernel-limit
+            the exact kernel ridge model on up to all 60,000 Fashion-MNIST images (float kernel, float
+            Cholesky) against saved feature models: accuracy, equal labels, score difference, time, memory
 )";
 
 }  // namespace
@@ -32,10 +35,11 @@ int deepdot_experiment_main(int argc, char** argv) {
   }
   const std::map<std::string, int (*)(int, char**)> runs = {{"table1", deepdot::experiment::run_table1},
                                                               {"teacher", deepdot::experiment::run_teacher},
-                                                              {"approx", deepdot::experiment::run_approx}};
+                                                              {"approx", deepdot::experiment::run_approx},
+                                                              {"kernel-limit", deepdot::experiment::run_kernel_limit}};
   const auto it = runs.find(name);
   if (it == runs.end()) {
-    std::cerr << "deepdot experiment: unknown experiment '" << name << "' (table1, teacher or approx)\n";
+    std::cerr << "deepdot experiment: unknown experiment '" << name << "' (table1, teacher, approx or kernel-limit)\n";
     return 2;
   }
   const std::string app = "deepdot experiment " + name;

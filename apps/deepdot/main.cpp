@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   }
   const std::string name = std::string("deepdot ") + argv[1];
   return deepdot::cli::run_app(name.c_str(), [&]() {
-    deepdot::cli::Args args(argc - 1, argv + 1, {"json", "quiet", "scores", "no-score", "sparse"});
+    deepdot::cli::Args args(argc - 1, argv + 1, {"json", "quiet", "scores", "no-score", "sparse", "no-certificate"});
     return it->second(args);
   });
 }

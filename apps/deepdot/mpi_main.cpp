@@ -72,7 +72,7 @@ int train(const deepdot::MpiCommunicator& comm, int argc, char** argv) {
         .text("test", "FILE", "held-out data to score after fitting, in parts like the training data", test_v.path)
         .text("test-labels", "FILE", "labels of --test, for IDX images or .npy data", test_v.read.labels_path);
     cli::add_common_options(table, common);
-    args = std::make_unique<Args>(argc, argv, std::set<std::string>{"json", "quiet", "no-score"});
+    args = std::make_unique<Args>(argc, argv, std::set<std::string>{"json", "quiet", "no-score", "no-certificate"});
     if (args->help()) {
       if (comm.rank() == 0) std::cout << kUsage << "\noptions:\n" << table.help();
       throw Agreed{0};

@@ -104,6 +104,8 @@ int run_teacher(int argc, char** argv);
 /// `teacher --forms`: one teacher, the lambda and norm-ball forms of Algorithm 1 over kernel depths.
 int run_teacher_forms(int argc, char** argv);
 int run_approx(int argc, char** argv);
+/// `kernel-limit`: the exact kernel ridge model on up to 60,000 Fashion-MNIST images against saved feature models.
+int run_kernel_limit(int argc, char** argv);
 
 }  // namespace deepdot::experiment
 

@@ -190,7 +190,7 @@ int run(cli::Args& args) {
 
 int main(int argc, char** argv) {
   return deepdot::cli::run_app("deepdot-fashion", [&]() {
-    deepdot::cli::Args args(argc, argv, {"json", "quiet"});
+    deepdot::cli::Args args(argc, argv, {"json", "quiet", "no-certificate"});
     return deepdot::run(args);
   });
 }

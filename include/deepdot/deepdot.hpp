@@ -23,12 +23,14 @@
 #include <deepdot/solvers/ridge_path.hpp>
 #include <deepdot/solvers/solver_options.hpp>
 #include <deepdot/solvers/kernel_ridge.hpp>
+#include <deepdot/solvers/large_kernel_ridge.hpp>
 #include <deepdot/solvers/kernel_svm.hpp>
 #include <deepdot/solvers/feature_ridge.hpp>
 #include <deepdot/solvers/linear_solver.hpp>
 
 #include <deepdot/model/model.hpp>
 #include <deepdot/model/trainer.hpp>
+#include <deepdot/model/certificate.hpp>
 #include <deepdot/distributed/communicator.hpp>
 #include <deepdot/distributed/data.hpp>
 

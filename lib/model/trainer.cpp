@@ -169,6 +169,7 @@ Model fit_split(const TrainerConfig& c, const detail::DataSplit& split, const Sc
   detail::regularise(c, *learner, !split.validation.empty(), criterion, parts);
   learner->finish(parts);
   if (is_exact(c.map)) report(c, "kernel limit", 1, 1);
+  detail::attach_certificate(c, kernel, map.get(), split, parts);
   return Model(std::move(parts));
 }
 
@@ -202,6 +203,9 @@ Trainer::Trainer(TrainerConfig config) : config_(std::move(config)) {
   if (!(c.norm_bound >= 0.0) || !std::isfinite(c.norm_bound))
     fail(where, "norm_bound must be finite and >= 0 (0: lambda form), got " + format_double(c.norm_bound));
   if (c.batch_size == 0) fail(where, "batch_size must be >= 1");
+  if (c.certificate_sample < 4 || c.certificate_sample > max_certificate_sample)
+    fail(where, "certificate_sample must be in [4, " + to_text(max_certificate_sample) + "], got " +
+                    to_text(c.certificate_sample));
   if (is_exact(c.map) && c.loss == Loss::logistic)
     fail(where, "the kernel limit (map \"exact\") supports the squared, hinge and squared-hinge losses, not logistic");
 }
@@ -366,6 +370,7 @@ Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, con
   ModelParts parts = detail::base_parts(c, kernel, scaler, classes, input_dim);
   parts.metadata.emplace_back("validation points", "0");
   parts.metadata.emplace_back("streamed batches", to_text(batches));
+  parts.metadata.emplace_back("certificate", c.certificate ? "off (a streamed fit keeps no points)" : "off");
   detail::regularise(c, *ridge, false, classes.is_empty() ? Criterion::mse : Criterion::error_rate, parts);
   ridge->finish(parts);
   return Model(std::move(parts));

@@ -30,4 +30,13 @@ ModelParts base_parts(const TrainerConfig& c, const Kernel& kernel, const Scaler
 /// The regularisation decision (norm ball, fixed lambda, validation path, GCV), made once.
 void regularise(const TrainerConfig& c, Learner& learner, bool has_validation, Criterion criterion, ModelParts& parts);
 
+/// The post-fit step: appends the error certificate of `map` (null in the
+/// kernel limit) to parts.metadata, or {"certificate", why not}. The sample is
+/// certificate_sample points drawn with the seed from the training and
+/// validation points, leaving out the points a data-dependent map was fitted
+/// on when enough others remain; the lambdas are parts.lambdas, the targets
+/// the split's. Defined in trainer_certificate.cpp.
+void attach_certificate(const TrainerConfig& c, const Kernel& kernel, const FeatureMap* map, const DataSplit& split,
+                        ModelParts& parts);
+
 }  // namespace deepdot::detail

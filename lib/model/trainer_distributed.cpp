@@ -169,6 +169,9 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
                               : detail::make_distributed_iterative(c, map, comm, train, validation);
   detail::regularise(c, *learner, has_validation, criterion, parts);
   learner->finish(parts);
+  // The certificate's sample would have to be gathered from every rank; the
+  // data-parallel fit leaves it out (docs/models.md).
+  parts.metadata.emplace_back("certificate", c.certificate ? "off (a data-parallel fit)" : "off");
   return Model(std::move(parts));
 }
 

@@ -84,6 +84,19 @@ class _ModelPickling:
         super().__setstate__(state)
 
 
+def _certificate(meta):
+    """The certificate entries of a model's metadata as a dict, or None."""
+    if "certificate sample points" not in meta:
+        return None
+    out = {}
+    for key, value in meta.items():
+        if key.startswith("certificate ") and key != "certificate disjoint from map fit":
+            name = key[len("certificate "):].replace(" ", "_").replace("-", "")
+            out[name] = int(value) if name == "sample_points" else float(value)
+    out["disjoint_from_map_fit"] = meta.get("certificate disjoint from map fit") == "yes"
+    return out
+
+
 class _TrainerParams:
     """Builds the TrainerConfig overrides from the estimator's parameters."""
 
@@ -94,7 +107,7 @@ class _TrainerParams:
             "validation_fraction": self.validation_fraction, "refit_on_all": self.refit_on_all,
             "norm_bound": self.norm_bound, "seed": _seed(self.random_state), "precision": self.precision,
             "scaling": self.scaling, "batch_size": self.batch_size, "map_sample": self.map_sample,
-            "tolerance": self.tol, "max_iterations": self.max_iter,
+            "tolerance": self.tol, "max_iterations": self.max_iter, "certificate": bool(self.certificate),
         }
         cfg.update(fixed)
         return cfg
@@ -105,6 +118,7 @@ class _TrainerParams:
         self.lambdas_ = np.asarray(info["lambdas"])
         self.n_outputs_ = info["outputs"]
         self.fit_info_ = dict(info["metadata"])
+        self.certificate_ = _certificate(self.fit_info_)
         # Iterations of the iterative solvers; a direct (Cholesky or eigen) solve counts as one.
         self.n_iter_ = int(self.fit_info_.get("solver iterations", 1))
 
@@ -236,6 +250,11 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
     precision : "float" or "double" features.
     scaling : "unit-norm", "max-norm" or "none".
     tol, max_iter : stopping rules of the iterative solvers.
+    certificate : bool, compute the error certificate (docs/models.md); the
+        fitted ``certificate_`` is then a dict (kernel_error,
+        kernel_error_nonconstant, kernel_max_error, prediction_difference,
+        label_agreement, sample_points, disjoint_from_map_fit), or None when
+        there is none (off, or the kernel limit).
     random_state : int (deepdot's seed, as --seed), RandomState or None.
     threads : int, bound on the threads used (0: the BLAS default).
 
@@ -250,7 +269,7 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
                  lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
                  norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
                  map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
-                 random_state=None, threads=0):
+                 certificate=_D["certificate"], random_state=None, threads=0):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
@@ -265,6 +284,7 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
         self.map_sample = map_sample
         self.tol = tol
         self.max_iter = max_iter
+        self.certificate = certificate
         self.random_state = random_state
         self.threads = threads
 
@@ -328,7 +348,7 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
                  lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
                  norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
                  map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
-                 random_state=None, threads=0):
+                 certificate=_D["certificate"], random_state=None, threads=0):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
@@ -343,6 +363,7 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
         self.map_sample = map_sample
         self.tol = tol
         self.max_iter = max_iter
+        self.certificate = certificate
         self.random_state = random_state
         self.threads = threads
 

@@ -217,6 +217,8 @@ py::dict trainer_defaults() {
   d["scaling"] = deepdot::scaling_name(c.scaling);
   d["batch_size"] = c.batch_size;
   d["map_sample"] = c.map_sample;
+  d["certificate"] = c.certificate;
+  d["certificate_sample"] = c.certificate_sample;
   d["tolerance"] = c.solver_options.tolerance;
   d["max_iterations"] = c.solver_options.max_iterations;
   return d;
@@ -253,6 +255,11 @@ deepdot::TrainerConfig make_config(const py::dict& d) {
       const long m = v.cast<long>();
       if (m < 1) fail(where, "map_sample must be >= 1, got " + std::to_string(m));
       c.map_sample = static_cast<arma::uword>(m);
+    } else if (key == "certificate") c.certificate = v.cast<bool>();
+    else if (key == "certificate_sample") {
+      const long m = v.cast<long>();
+      if (m < 1) fail(where, "certificate_sample must be >= 1, got " + std::to_string(m));
+      c.certificate_sample = static_cast<arma::uword>(m);
     } else if (key == "tolerance") c.solver_options.tolerance = v.cast<double>();
     else if (key == "max_iterations") {
       const long m = v.cast<long>();

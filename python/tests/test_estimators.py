@@ -455,3 +455,28 @@ def test_float32_unit_rows_pass_without_scaling(data):
     assert clf.score(X32, y) > 0.8
     with pytest.raises(ValueError, match="norm"):
         deepdot.Classifier(n_components=64, scaling="none").fit((X32 * 1.01).astype(np.float32), y)
+
+
+# ------------------------------------------------------------- certificate
+
+def test_certificate_is_a_fitted_attribute_and_can_be_switched_off():
+    X, y = blobs(600, 6, 3, 2)
+    on = deepdot.Classifier(kernel="recursive:1", map="tensorsketch", n_components=256, random_state=0).fit(X, y)
+    c = on.certificate_
+    assert c is not None
+    assert c["sample_points"] == 600
+    assert 0.0 < c["kernel_error"] < 1.0
+    assert c["kernel_error_nonconstant"] >= c["kernel_error"]
+    assert 0.0 <= c["prediction_difference"]
+    assert 0.0 <= c["label_agreement"] <= 1.0
+    assert c["disjoint_from_map_fit"] is True
+    # More features: a smaller kernel error (same seed, same sample).
+    big = deepdot.Classifier(kernel="recursive:1", map="tensorsketch", n_components=4096, random_state=0).fit(X, y)
+    assert big.certificate_["kernel_error"] < 0.5 * c["kernel_error"]
+    off = deepdot.Classifier(kernel="recursive:1", map="tensorsketch", n_components=256, certificate=False,
+                             random_state=0).fit(X, y)
+    assert off.certificate_ is None
+    assert off.fit_info_["certificate"] == "off"
+    exact = deepdot.Regressor(kernel="recursive:1", map="exact", lambdas=1e-3).fit(X, y.astype(float))
+    assert exact.certificate_ is None
+    assert exact.fit_info_["certificate"].startswith("exact")

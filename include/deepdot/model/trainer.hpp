@@ -20,6 +20,10 @@ namespace deepdot {
 
 class Communicator;
 
+/// The largest TrainerConfig::certificate_sample: keeps the certificate's
+/// m x m matrices and m x D features small whatever the data size.
+constexpr arma::uword max_certificate_sample = 4000;
+
 /// Everything a Trainer needs; every field has a working default.
 struct TrainerConfig {
   /// Kernel spec (see make_kernel()).
@@ -65,6 +69,18 @@ struct TrainerConfig {
   /// first max(map_sample, features) training points (after the permutation
   /// when a validation split is drawn): Nystroem needs at least D of them.
   arma::uword map_sample = 10000;
+  /// The error certificate (docs/models.md): after the fit, on a seeded
+  /// sample of the training points (disjoint from a data-dependent map's fit
+  /// points when enough remain), the map's kernel error ||K - Z'Z||_F / ||K||_F
+  /// and the difference between exact and feature ridge models at the chosen
+  /// lambdas (certify()); stored in the model's metadata. Not computed in the
+  /// kernel limit (exact by definition), for streamed fits (no points kept)
+  /// or data-parallel fits on P > 1 ranks.
+  bool certificate = true;
+  /// Points of the certificate sample, in [4, max_certificate_sample]; fewer
+  /// when the data have fewer. Cost: one transform of them, m^2 (D + d) flops
+  /// and two (m/2)^3 eigen-decompositions.
+  arma::uword certificate_sample = 1000;
   /// Optional progress report, called from the training thread as
   /// progress(stage, done, total): stages "fitting the map" (0/1, 1/1),
   /// "features" (points mapped so far / points to map), "solving" and, in the
