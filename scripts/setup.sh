@@ -9,10 +9,12 @@ set -euo pipefail
 # python3-*: the Python package (python/) and its tests; pandas lets scikit-learn's
 # estimator checks run their DataFrame cases instead of skipping them.
 # python3-mesonpy, python3-pip: `pip install .` / the wheel (pyproject.toml, scripts/check-wheel.sh).
+# python3-skimage: the photographs behind the natural-image backgrounds of `deepdot experiment table1`
+# (scripts/get-backgrounds.sh turns them into one grey background file).
 packages=(meson ninja-build g++ pkg-config libarmadillo-dev libopenblas-dev doctest-dev zlib1g-dev gnuplot-nox
           libopenmpi-dev openmpi-bin dataset-fashion-mnist
           python3-dev python3-pybind11 python3-pytest python3-numpy python3-sklearn python3-pandas
-          python3-mesonpy python3-pip)
+          python3-mesonpy python3-pip python3-skimage)
 # Extra packages can be requested by the caller (e.g. the sanitizer build's compiler runtime).
 packages+=(${DEEPDOT_EXTRA_PACKAGES:-})
 

@@ -43,6 +43,7 @@
 #include <deepdot/datasets/fashion_mnist.hpp>
 #include <deepdot/datasets/mnist.hpp>
 #include <deepdot/datasets/image.hpp>
+#include <deepdot/datasets/backgrounds.hpp>
 #include <deepdot/datasets/teacher.hpp>
 
 #include <deepdot/util/gemm_shape.hpp>

@@ -262,15 +262,20 @@ arma::mat random_noise_background(const arma::mat& images, std::uint64_t seed, d
 }
 
 const std::vector<std::string>& variation_names() {
-  static const std::vector<std::string> names = {"basic", "rotation", "background", "rotation+background"};
+  static const std::vector<std::string> names = {"basic", "rotation", "background", "rotation+background",
+                                                 "noise", "rotation+noise"};
   return names;
 }
 
 arma::mat make_variation(const std::string& name, const arma::mat& images, std::uint64_t seed, double max_value,
                          ImageShape shape) {
   const std::string where = "make_variation()";
-  const bool rot = name == "rotation" || name == "rotation+background";
-  const bool back = name == "background" || name == "rotation+background";
+  if (name == "background" || name == "rotation+background")
+    fail(where, "variation \"" + name + "\" pastes the digits on natural-image patches: call "
+                "make_variation(name, images, seed, photos) of datasets/backgrounds.hpp with the photographs "
+                "(load_background_photos()), or use \"noise\" / \"rotation+noise\" for random-noise backgrounds");
+  const bool rot = name == "rotation" || name == "rotation+noise";
+  const bool back = name == "noise" || name == "rotation+noise";
   if (!rot && !back && name != "basic") {
     std::string known;
     for (const auto& n : variation_names()) known += (known.empty() ? "" : ", ") + ("\"" + n + "\"");

@@ -7,6 +7,7 @@
 #include "solvers/solver_ball.hpp"
 #include "solvers/solver_checks.hpp"
 #include "solvers/solver_dual_cd.hpp"
+#include "core/threads.hpp"
 
 #include <unistd.h>
 
@@ -17,6 +18,10 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+#include <exception>
 
 namespace deepdot {
 
@@ -27,12 +32,14 @@ namespace {
 
 // Scores are kept for all points: S = K (alpha o Y)' (n x c), so a coordinate
 // update costs one column of K (read once for all outputs) per output moved.
+// eT is the type K is stored in; the scores are double either way.
+template <typename eT>
 struct KernelCdOps {
-  static constexpr arma::uword refresh_every = 0;  // all in double: no drift to correct
-  const arma::mat& K;
+  static constexpr arma::uword refresh_every = 0;  // scores in double: no drift to correct
+  const arma::Mat<eT>& K;
   arma::mat S;
 
-  KernelCdOps(const arma::mat& k, arma::uword c) : K(k), S(k.n_rows, c, arma::fill::zeros) {}
+  KernelCdOps(const arma::Mat<eT>& k, arma::uword c) : K(k), S(k.n_rows, c, arma::fill::zeros) {}
   void scores(arma::uword i, double* out, const char* /*active*/) const {
     for (arma::uword j = 0; j < S.n_cols; ++j) out[j] = S(i, j);
   }
@@ -40,11 +47,58 @@ struct KernelCdOps {
     for (arma::uword j = 0; j < S.n_cols; ++j)
       if (delta[j] != 0.0) detail::axpy_kernel(delta[j], K.colptr(i), S.colptr(j), K.n_rows);  // K symmetric
   }
-  void refresh(const arma::mat& coef) { S = K * coef.t(); }
+  void refresh(const arma::mat& coef) {
+    if constexpr (std::is_same<eT, double>::value) {
+      S = K * coef.t();
+    } else {
+      // In double, a block of K's columns at a time: the exact scores from the float kernel values.
+      S.zeros(K.n_rows, coef.n_rows);
+      constexpr arma::uword kBlock = 1024;
+      for (arma::uword i0 = 0; i0 < K.n_cols; i0 += kBlock) {
+        const arma::uword i1 = std::min(K.n_cols, i0 + kBlock) - 1;
+        S += arma::conv_to<arma::mat>::from(K.cols(i0, i1)) * coef.cols(i0, i1).t();
+      }
+    }
+  }
   arma::mat all_scores() const { return S.t(); }
 };
 
 constexpr std::uint64_t kSeed = 20160619;  // fixed: fits are deterministic
+
+// One-vs-all outputs are independent problems: they are solved in fixed groups
+// of at most kOutputsPerGroup, the groups on parallel threads (the same
+// grouping as fit_linear's dual CD). Within a group, a point's kernel column is
+// read once for all its outputs. The grouping does not depend on the thread
+// count, so neither do the results.
+constexpr arma::uword kOutputsPerGroup = 5;
+
+// The Gram matrix is stored in float when the tolerance allows it (as in
+// fit_linear): half the memory and half the memory traffic of an epoch, which
+// is what an epoch's time is made of at n = 10^4. Kernel values are computed
+// in double and rounded once (relative error 6e-8), far below what a
+// tolerance >= kFloatFloor can see.
+constexpr double kFloatFloor = 1e-5;
+
+/// Runs task(g) for g = 0..groups-1 on up to `threads` threads; rethrows the first exception.
+template <class Task>
+void run_groups(arma::uword groups, arma::uword threads, const Task& task) {
+  std::vector<std::exception_ptr> errors(groups);
+  auto worker = [&](arma::uword first) {
+    for (arma::uword g = first; g < groups; g += threads) {
+      try {
+        task(g);
+      } catch (...) {
+        errors[g] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (arma::uword t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
 
 }  // namespace
 
@@ -63,7 +117,7 @@ void KernelSVM::require_fitted(const char* where) const {
   if (X_.n_cols == 0) throw std::logic_error(std::string(where) + ": call fit() or fit_ball() first");
 }
 
-arma::mat KernelSVM::prepare(const char* where, const arma::mat& X, const arma::mat& Y) {
+void KernelSVM::prepare(const char* where, const arma::mat& X, const arma::mat& Y, arma::mat& K, arma::fmat& Kf) {
   if (X.n_rows == 0 || X.n_cols == 0)
     fail(where, "X is " + std::to_string(X.n_rows) + " x " + std::to_string(X.n_cols) +
                     "; need d x n inputs with d >= 1 and n >= 1 points (one column per point)");
@@ -73,27 +127,40 @@ arma::mat KernelSVM::prepare(const char* where, const arma::mat& X, const arma::
   require_memory(kernel_limit_memory_bytes(X.n_cols), where,
                  "the kernel limit with n = " + std::to_string(X.n_cols) + " points (the n x n Gram matrix)",
                  "use a feature map (make_feature_map) with fit_linear(), or fewer points");
-  return gram(kernel_, X);  // validates X (finite, unit ball)
+  if (options_.tolerance < kFloatFloor) {
+    K = gram(kernel_, X);  // validates X (finite, unit ball)
+    return;
+  }
+  // Column blocks in double (one GEMM each), rounded to float: no n x n double matrix is ever held.
+  Kf.set_size(X.n_cols, X.n_cols);
+  constexpr arma::uword kBlock = 2048;
+  for (arma::uword j0 = 0; j0 < X.n_cols; j0 += kBlock) {
+    const arma::uword j1 = std::min(X.n_cols, j0 + kBlock) - 1;
+    Kf.cols(j0, j1) = arma::conv_to<arma::fmat>::from(gram(kernel_, X, X.cols(j0, j1)));  // validates X
+  }
 }
 
 namespace {
 
-// Runs dual CD on K at the given lambdas from the warm start beta; returns the
-// per-output RKHS norms, sqrt(a_j' K a_j) with a_j = alpha_j o y_j.
+// Runs dual CD on K for a group of outputs at the given lambdas from the warm
+// start beta; returns the per-output RKHS norms, sqrt(a_j' K a_j) with
+// a_j = alpha_j o y_j.
+template <typename eT>
 struct KernelRun {
-  const arma::mat& K;
-  const arma::mat& Y;
+  const arma::Mat<eT>& K;
+  arma::mat Y;  // the group's rows of the targets
   bool squared;
   const SolverOptions& options;
-  KernelCdOps ops;
+  KernelCdOps<eT> ops;
   arma::vec diag;
   arma::mat beta;
   arma::mat coef;  // c x n, alpha o Y at the last solve
   arma::uword epochs = 0;
   double violation = 0.0;
 
-  KernelRun(const arma::mat& k, const arma::mat& y, bool sq, const SolverOptions& o)
-      : K(k), Y(y), squared(sq), options(o), ops(k, y.n_rows), diag(k.diag()), beta(y.n_rows, y.n_cols, arma::fill::zeros) {}
+  KernelRun(const arma::Mat<eT>& k, const arma::mat& y, bool sq, const SolverOptions& o)
+      : K(k), Y(y), squared(sq), options(o), ops(k, y.n_rows), diag(arma::conv_to<arma::vec>::from(k.diag())),
+        beta(y.n_rows, y.n_cols, arma::fill::zeros) {}
 
   arma::vec solve(const arma::vec& lambdas) {
     const detail::DualCdResult r =
@@ -110,40 +177,98 @@ struct KernelRun {
   }
 };
 
+// The result of one group of outputs.
+struct GroupFit {
+  arma::mat coef;  // group outputs x n
+  arma::vec lambdas, norms;
+  arma::uword epochs = 0;
+  double violation = 0.0;
+};
+
+// Solves every output, group by group on parallel threads; solve_group(run,
+// group) fills the group's fit from a fresh KernelRun.
+template <typename eT, class SolveGroup>
+std::vector<GroupFit> fit_groups(const arma::Mat<eT>& K, const arma::mat& Y, bool squared, const SolverOptions& o,
+                                 const SolveGroup& solve_group) {
+  const arma::uword c = Y.n_rows, groups = (c + kOutputsPerGroup - 1) / kOutputsPerGroup;
+  std::vector<GroupFit> fits(groups);
+  run_groups(groups, detail::worker_threads(groups), [&](arma::uword g) {
+    const arma::uword j0 = g * kOutputsPerGroup, j1 = std::min(c, j0 + kOutputsPerGroup) - 1;
+    KernelRun<eT> run(K, Y.rows(j0, j1), squared, o);
+    solve_group(run, fits[g]);
+    fits[g].coef = run.coef;
+    fits[g].epochs = run.epochs;
+    fits[g].violation = run.violation;
+  });
+  return fits;
+}
+
+}  // namespace
+
+namespace {
+
+// Assembles the per-group fits of the one-vs-all outputs.
+void gather(const std::vector<GroupFit>& fits, arma::mat& alpha, arma::vec& lambdas, arma::vec& norms,
+            double& optimality, arma::uword& iterations) {
+  arma::uword c = 0;
+  for (const auto& f : fits) c += f.lambdas.n_elem;
+  alpha.set_size(fits.empty() ? 0 : fits[0].coef.n_cols, c);
+  lambdas.set_size(c);
+  norms.set_size(c);
+  optimality = 0.0;
+  iterations = 0;
+  arma::uword j = 0;
+  for (const auto& f : fits) {
+    const arma::uword m = f.lambdas.n_elem;
+    alpha.cols(j, j + m - 1) = f.coef.t();
+    lambdas.subvec(j, j + m - 1) = f.lambdas;
+    norms.subvec(j, j + m - 1) = f.norms;
+    j += m;
+    optimality = std::max(optimality, f.violation);
+    iterations = std::max(iterations, f.epochs);  // the groups run side by side
+  }
+}
+
 }  // namespace
 
 void KernelSVM::fit(const arma::mat& X, const arma::mat& Y, double lambda) {
   const char* where = "KernelSVM::fit()";
   detail::check_lambda(lambda, where, false);
-  const arma::mat K = prepare(where, X, Y);
-  KernelRun run(K, Y, loss_ == Loss::squared_hinge, options_);
-  lambdas_ = arma::vec(Y.n_rows, arma::fill::value(lambda));
-  norms_ = run.solve(lambdas_);
-  alpha_ = run.coef.t();
-  optimality_ = run.violation;
-  iterations_ = run.epochs;
+  arma::mat K;
+  arma::fmat Kf;
+  prepare(where, X, Y, K, Kf);
+  auto solve = [&](auto& run, GroupFit& f) {
+    f.lambdas = arma::vec(run.Y.n_rows, arma::fill::value(lambda));
+    f.norms = run.solve(f.lambdas);
+  };
+  const bool sq = loss_ == Loss::squared_hinge;
+  gather(Kf.is_empty() ? fit_groups(K, Y, sq, options_, solve) : fit_groups(Kf, Y, sq, options_, solve), alpha_,
+         lambdas_, norms_, optimality_, iterations_);
   X_ = X;
 }
 
 void KernelSVM::fit_ball(const arma::mat& X, const arma::mat& Y, double B) {
   const char* where = "KernelSVM::fit_ball()";
   detail::check_norm_bound(B, where);
-  const arma::mat K = prepare(where, X, Y);
-  KernelRun run(K, Y, loss_ == Loss::squared_hinge, options_);
-  // Both hinge losses are 1 at f = 0, so lambda = 1/B^2 starts inside the ball.
-  const detail::BallSearchResult search = detail::search_ball_lambdas(
-      [&](const arma::vec& lam) { return run.solve(lam); }, arma::vec(Y.n_rows, arma::fill::ones), B);
-  lambdas_ = search.lambdas;
-  norms_ = search.norms;
-  alpha_ = run.coef.t();
+  arma::mat K;
+  arma::fmat Kf;
+  prepare(where, X, Y, K, Kf);
+  auto solve = [&](auto& run, GroupFit& f) {
+    // Both hinge losses are 1 at f = 0, so lambda = 1/B^2 starts inside the ball.
+    const detail::BallSearchResult search = detail::search_ball_lambdas(
+        [&](const arma::vec& lam) { return run.solve(lam); }, arma::vec(run.Y.n_rows, arma::fill::ones), B);
+    f.lambdas = search.lambdas;
+    f.norms = search.norms;
+  };
+  const bool sq = loss_ == Loss::squared_hinge;
+  gather(Kf.is_empty() ? fit_groups(K, Y, sq, options_, solve) : fit_groups(Kf, Y, sq, options_, solve), alpha_,
+         lambdas_, norms_, optimality_, iterations_);
   // A norm above B by the search's rounding is pulled back onto the ball.
   for (arma::uword j = 0; j < norms_.n_elem; ++j)
     if (norms_[j] > B) {
       alpha_.col(j) *= B / norms_[j];
       norms_[j] = B;
     }
-  optimality_ = run.violation;
-  iterations_ = run.epochs;
   X_ = X;
 }
 

@@ -240,30 +240,35 @@ TEST_CASE("random_noise_background: zero pixels become uniform noise, digit pixe
   }
 }
 
-TEST_CASE("make_variation: the four Table 1 variations") {
+TEST_CASE("make_variation: basic, rotation and the random-noise variations") {
   const arma::mat X = strokes(12);
-  CHECK(deepdot::variation_names().size() == 4);
+  CHECK(deepdot::variation_names().size() == 6);
   CHECK(arma::approx_equal(deepdot::make_variation("basic", X, 5), X, "absdiff", 0.0));
   const arma::mat R = deepdot::make_variation("rotation", X, 5);
   CHECK(arma::approx_equal(R, deepdot::random_rotations(X, 5), "absdiff", 1e-12));
-  const arma::mat B = deepdot::make_variation("background", X, 5);
-  const arma::mat RB = deepdot::make_variation("rotation+background", X, 5);
+  const arma::mat B = deepdot::make_variation("noise", X, 5);
+  const arma::mat RB = deepdot::make_variation("rotation+noise", X, 5);
   CHECK(B.min() >= 0.0);
   CHECK(RB.max() <= 255.0);
   // Background: no zero left, the digit intact.
   CHECK(arma::all(arma::vectorise(B) != 0.0));
   CHECK(arma::approx_equal(arma::mat(B % (X != 0.0)), X, "absdiff", 0.0));
-  // Rotation first, then background: the rotated digit is intact, the rest is the same noise as "background".
+  // Rotation first, then background: the rotated digit is intact, the rest is the same noise as "noise".
   const arma::umat digit = R != 0.0;
   CHECK(arma::approx_equal(arma::mat(RB % digit), R, "absdiff", 0.0));
   CHECK(arma::approx_equal(arma::mat(RB % (1 - digit) % (X == 0.0)), arma::mat(B % (1 - digit) % (X == 0.0)),
                            "absdiff", 0.0));
-  CHECK(arma::approx_equal(deepdot::make_variation("rotation+background", X, 5), RB, "absdiff", 0.0));
-  CHECK(rel_diff(deepdot::make_variation("rotation+background", X, 6), RB) > 0.1);
+  CHECK(arma::approx_equal(deepdot::make_variation("rotation+noise", X, 5), RB, "absdiff", 0.0));
+  CHECK(rel_diff(deepdot::make_variation("rotation+noise", X, 6), RB) > 0.1);
   // Images on the 0..1 scale.
-  const arma::mat B1 = deepdot::make_variation("background", X / 255.0, 5, 1.0);
+  const arma::mat B1 = deepdot::make_variation("noise", X / 255.0, 5, 1.0);
   CHECK(B1.max() <= 1.0);
   CHECK(arma::approx_equal(B1, B / 255.0, "absdiff", 1e-12));
+  // The natural-image variations need photographs: this overload names the other one.
+  const std::string msg = message_of([&] { deepdot::make_variation("background", X, 5); });
+  CHECK(contains(msg, "make_variation()"));
+  CHECK(contains(msg, "photos"));
+  CHECK(contains(msg, "\"noise\""));
 }
 
 TEST_CASE("preprocess_like_paper: deskewed, centred, unit norm") {

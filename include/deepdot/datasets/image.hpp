@@ -2,7 +2,7 @@
 /// @file image.hpp
 /// Image operations for the MNIST-variation protocol of the paper's Table 1:
 /// deskewing, centring, rotation, random-noise backgrounds and the paper's
-/// preprocessing.
+/// preprocessing (natural-image backgrounds: datasets/backgrounds.hpp).
 ///
 /// Layout: a set of n grey-level images of height h and width w is a
 /// (h * w) x n matrix, one column per image, pixels in row-major order as in
@@ -94,22 +94,26 @@ arma::mat random_rotations(const arma::mat& images, std::uint64_t seed, ImageSha
 arma::mat random_noise_background(const arma::mat& images, std::uint64_t seed, double max_value = 255.0,
                                   ImageShape shape = {});
 
-/// The variation names make_variation() accepts, in Table 1 order:
-/// "basic", "rotation", "background", "rotation+background".
+/// The variation names make_variation() accepts: the four Table 1 columns
+/// "basic", "rotation", "background", "rotation+background" (the last two with
+/// natural-image backgrounds, made by the overload of make_variation() in
+/// datasets/backgrounds.hpp), then the random-noise variants "noise" and
+/// "rotation+noise".
 const std::vector<std::string>& variation_names();
 
 /// One entry point for the Table 1 data sets, generated from plain digits:
 ///  * "basic": the images unchanged (mnist-basic);
 ///  * "rotation": random_rotations(images, seed) (mnist-rot);
-///  * "background": random_noise_background(images, seed) (mnist-back-rand);
-///  * "rotation+background": rotation first, then the noise background on
-///    the rotated image (the order of mnist-rot-back-image, whose background
-///    is an image patch; here it is random noise).
+///  * "noise": random_noise_background(images, seed) (mnist-back-rand);
+///  * "rotation+noise": rotation first, then the noise background on the
+///    rotated image (the order of mnist-rot-back-image, here with noise).
+/// "background" and "rotation+background" need photographs: this overload
+/// refuses them and names the one in datasets/backgrounds.hpp.
 /// Streams: the rotation angles come from Rng(seed, 0), so "rotation" equals
-/// random_rotations(images, seed) and "rotation+background" rotates by the
-/// same angles; the noise of both background variations comes from the
-/// independent stream Rng(seed, 1), so "background" and "rotation+background"
-/// draw the same noise values (and "background" differs from
+/// random_rotations(images, seed) and "rotation+noise" rotates by the
+/// same angles; the noise of both noise variations comes from the
+/// independent stream Rng(seed, 1), so "noise" and "rotation+noise"
+/// draw the same noise values (and "noise" differs from
 /// random_noise_background(images, seed), which uses stream 0).
 /// images: (h * w) x n, values in [0, max_value]; returns (h * w) x n.
 /// Throws std::invalid_argument on an unknown name (listing the known ones).

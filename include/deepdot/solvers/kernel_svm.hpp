@@ -46,13 +46,15 @@ class KernelSVM {
   const arma::vec& lambdas() const { return lambdas_; }
   /// The largest KKT violation of the dual at the solution, relative.
   double optimality() const { return optimality_; }
-  /// Epochs of coordinate descent used (summed over the norm-ball search's solves).
+  /// Epochs of coordinate descent used (summed over the norm-ball search's solves; the
+  /// largest over the groups of outputs, which run side by side).
   arma::uword iterations() const { return iterations_; }
   const Kernel& kernel() const { return kernel_; }
 
  private:
-  // Validates, checks memory, computes K; returns it (n x n).
-  arma::mat prepare(const char* where, const arma::mat& X, const arma::mat& Y);
+  // Validates, checks memory, computes the n x n Gram matrix: into K (double)
+  // for tolerances below 1e-5, else into Kf (float); the other stays empty.
+  void prepare(const char* where, const arma::mat& X, const arma::mat& Y, arma::mat& K, arma::fmat& Kf);
   void require_fitted(const char* where) const;
 
   Kernel kernel_;
