@@ -116,8 +116,8 @@ std::string constant_features_warning(const arma::vec& feature_factor, const Dat
   if (constant.n_elem > shown) list += ", ... (" + std::to_string(constant.n_elem) + " in all)";
   return "warning: " + data.source + ": " + (constant.n_elem == 1 ? "column " : "columns ") + list +
          (constant.n_elem == 1 ? " is" : " are") +
-         " constant on the training data: the feature scaling sets " + (constant.n_elem == 1 ? "it" : "them") +
-         " to 0 (they carry no information)";
+         " constant on the training data: the feature scaling sets " +
+         (constant.n_elem == 1 ? "it to 0 (it carries" : "them to 0 (they carry") + " no information)";
 }
 
 arma::ivec to_classes(const arma::vec& y) {

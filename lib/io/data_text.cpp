@@ -467,6 +467,9 @@ Dataset parse_csv(ByteSource& src, const ReadOptions& opts, bool labels_only) {
         if (decimal_comma) msg += " (a decimal comma? deepdot reads numbers with a decimal point)";
         if (st == NumberStatus::not_a_number && !header && rec.line == first.line)
           msg += " (if this line is a header, set csv_header to yes)";
+        else if (st == NumberStatus::not_a_number && !decimal_comma)
+          msg += " (features must be numbers: encode a text column as numbers, drop it, or make it the label "
+                 "column with csv_label_column)";
         lr.error_at(rec.line, msg);
       }
       data.push_back(v);
