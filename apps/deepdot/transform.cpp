@@ -57,8 +57,8 @@ std::shared_ptr<const FeatureMap> prepare(const TransformOptions& o, Dataset& da
     throw std::invalid_argument(o.model_path + ": a kernel-limit model has no feature map");
   if (data.X.n_rows != model.parts().input_dim)
     throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
-                                " features per point but the model " + o.model_path + " expects d = " +
-                                std::to_string(model.parts().input_dim));
+                                " features per point but the model expects d = " +
+                                std::to_string(model.parts().input_dim) + " (" + o.model_path + ")");
   model.scaler().transform_inplace(data.X);
   return model.parts().map;
 }

@@ -118,6 +118,7 @@ class Trainer {
   Model fit(const arma::mat& X, const arma::ivec& labels, const arma::mat& X_val, const arma::ivec& labels_val) const;
   /// As fit(), but scales X in place and leaves it scaled: no second copy of
   /// a large data set (125 MB for Fashion-MNIST's 20,000 x 784 in double).
+  /// With Scaling::sphere_lift X is left (d + 1) x n (reallocated once for the extra row).
   Model fit_inplace(arma::mat& X, const arma::ivec& labels) const;
   /// Regression: X d x n, Y c x n real targets; selection by MSE. Only the
   /// squared loss makes sense here.
@@ -158,7 +159,10 @@ class Trainer {
   /// A bad input on one rank makes every rank throw (RemoteFailure on the others).
   Model fit_distributed(const Communicator& comm, const arma::mat& X, const arma::ivec& labels) const;
   /// As fit_distributed(), but scales X in place and leaves it scaled: no
-  /// second copy of the rank's points (as fit_inplace() for one process).
+  /// second copy of the rank's points (as fit_inplace() for one process; the
+  /// sphere lift leaves X (d + 1) x n_r). The per-feature statistics are
+  /// computed collectively (sums, then sums of squared deviations, minima and
+  /// maxima over the ranks), as is the lift's automatic R.
   Model fit_distributed_inplace(const Communicator& comm, arma::mat& X, const arma::ivec& labels) const;
   /// Data-parallel regression: X d x n_r, Y c x n_r targets on this rank.
   Model fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const;
