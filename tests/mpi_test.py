@@ -125,6 +125,12 @@ def main():
         ("csv regression, GCV", reg_csv, ["--features", "128", "--validation", "0"], []),
         ("csv regression, GCV, double", reg_csv, ["--features", "128", "--validation", "0", "--precision", "double"], []),
         ("libsvm, fixed lambda, double", svm, ["--features", "128", "--lambda", "1e-4", "--precision", "double"], []),
+        # Per-feature statistics (sums, minima, maxima over the ranks) and R, the largest norm over the ranks.
+        ("csv, standardize + sphere lift, double", data_csv,
+         ["--features", "128", "--feature-scaling", "standardize", "--scaling", "sphere-lift", "--precision", "double"],
+         []),
+        ("csv, minmax + sphere lift, double", data_csv,
+         ["--features", "128", "--feature-scaling", "minmax", "--scaling", "sphere-lift", "--precision", "double"], []),
         ("npy + labels, norm ball, max-norm", npy,
          ["--features", "128", "--norm-bound", "5", "--scaling", "max-norm", "--labels", labels_npy],
          ["--labels", labels_npy]),

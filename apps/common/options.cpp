@@ -175,8 +175,19 @@ Dataset read_data(const DataValues& values, const std::string& option, bool requ
 
 void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
   table.text("kernel", "SPEC", "recursive:K | poly:P[:C] | gaussian:S | arccos:0|1 | coeffs:A0,A1,...", cfg.kernel)
-      .choice("scaling", "S", "unit-norm | max-norm | none (the kernels need ||x|| <= 1)", cfg.scaling, parse_scaling,
-              scaling_name);
+      .choice("feature-scaling", "F",
+              "none | standardize | minmax | maxabs: per-feature scaling fitted on the training\n"
+              "data, before --scaling (sparse data: maxabs, or standardize without centring;\n"
+              "docs/preprocessing.md)",
+              cfg.feature_scaling, parse_feature_scaling, feature_scaling_name)
+      .choice("scaling", "S",
+              "unit-norm | max-norm | sphere-lift | none: into the unit ball (the kernels need\n"
+              "||x|| <= 1); sphere-lift keeps each point's magnitude in one more coordinate",
+              cfg.scaling, parse_scaling, scaling_name)
+      .real("lift-scale", "R",
+            "R of --scaling sphere-lift, x -> (x/R, sqrt(1 - |x|^2/R^2)); acts like a bandwidth\n"
+            "(smaller: more local); 0: the largest training norm after --feature-scaling",
+            cfg.lift_scale);
 }
 
 void add_map_options(OptionTable& table, TrainerConfig& cfg) {

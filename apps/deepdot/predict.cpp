@@ -71,7 +71,7 @@ int predict(Args& args) {
     if (data.X.n_rows != model.parts().input_dim)
       throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
                                   " features per point but the model expects d = " +
-                                  std::to_string(model.parts().input_dim));
+                                  std::to_string(model.parts().input_dim) + " (" + model_path + ")");
     progress.stage("predicting");
     t0 = Clock::now();
     S = model.predict(data.X);

@@ -38,6 +38,7 @@ TEST_CASE("SerialCommunicator: one rank, identity collectives, nothing sent") {
   arma::vec v{1.0, -2.0, 3.5};
   comm.allreduce_sum(v);
   comm.allreduce_max(v);
+  comm.allreduce_min(v);
   comm.broadcast(v, 0);
   CHECK(arma::approx_equal(v, arma::vec{1.0, -2.0, 3.5}, "absdiff", 0.0));
   CHECK(arma::approx_equal(comm.allgather(v), v, "absdiff", 0.0));

@@ -53,7 +53,20 @@ struct TrainerConfig {
   std::uint64_t seed = 1;
   /// Feature precision: float halves memory and uses SGEMM in the map.
   Precision precision = Precision::single_precision;
+  /// Per-feature scaling fitted on the training points, applied before
+  /// `scaling` (docs/preprocessing.md): none (the default), standardize,
+  /// minmax or maxabs. For sparse input minmax is refused and standardize
+  /// does not centre. A feature constant on the training points becomes 0.
+  FeatureScaling feature_scaling = FeatureScaling::none;
+  /// The point-level map into the unit ball (after the feature scaling):
+  /// unit_norm (the default) discards each point's magnitude; sphere_lift
+  /// keeps it in one extra coordinate (the feature map then sees d + 1 inputs).
   Scaling scaling = Scaling::unit_norm;
+  /// R of Scaling::sphere_lift, x -> (x / R, sqrt(1 - ||x||^2 / R^2)): it acts
+  /// like a bandwidth (small R: a more local kernel). 0 (the default): R =
+  /// the largest norm of a training point after the feature scaling. Later
+  /// points beyond R are clipped onto the sphere. Ignored by the other scalings.
+  double lift_scale = 0.0;
   /// Points per feature batch: memory is O(batch x D) for the features.
   arma::uword batch_size = 2048;
   /// Back end of the squared loss on features.
@@ -89,6 +102,9 @@ struct TrainerConfig {
   std::function<void(const std::string& stage, arma::uword done, arma::uword total)> progress;
 };
 
+/// The (unfitted) Scaler a TrainerConfig describes: feature_scaling, scaling, lift_scale.
+Scaler make_scaler(const TrainerConfig& config);
+
 /// A batch source for streaming fits: fills X (d x b raw inputs) and Y
 /// (c x b targets) and returns true, or returns false when the data are exhausted.
 using BatchSource = std::function<bool(arma::mat& X, arma::mat& Y)>;
@@ -118,6 +134,7 @@ class Trainer {
   Model fit(const arma::mat& X, const arma::ivec& labels, const arma::mat& X_val, const arma::ivec& labels_val) const;
   /// As fit(), but scales X in place and leaves it scaled: no second copy of
   /// a large data set (125 MB for Fashion-MNIST's 20,000 x 784 in double).
+  /// With Scaling::sphere_lift X is left (d + 1) x n (reallocated once for the extra row).
   Model fit_inplace(arma::mat& X, const arma::ivec& labels) const;
   /// Regression: X d x n, Y c x n real targets; selection by MSE. Only the
   /// squared loss makes sense here.
@@ -136,7 +153,8 @@ class Trainer {
   /// Streaming regression with the squared loss on features: batches of
   /// (X d x b, Y c x b) are mapped and accumulated; nothing of size n x D or
   /// n x d is held. input_dim = d. With several lambdas, selection is by GCV.
-  /// Scaling must be none or unit_norm (max_norm needs a pass over all data).
+  /// Scaling must be none, unit_norm or sphere_lift with lift_scale > 0, and
+  /// feature_scaling none (the others need a pass over all data first).
   Model fit_stream(const BatchSource& source, arma::uword input_dim) const;
   /// The same for classification: batch targets are labels (one row, 1 x b),
   /// `classes` the sorted class list.
@@ -157,7 +175,10 @@ class Trainer {
   /// A bad input on one rank makes every rank throw (RemoteFailure on the others).
   Model fit_distributed(const Communicator& comm, const arma::mat& X, const arma::ivec& labels) const;
   /// As fit_distributed(), but scales X in place and leaves it scaled: no
-  /// second copy of the rank's points (as fit_inplace() for one process).
+  /// second copy of the rank's points (as fit_inplace() for one process; the
+  /// sphere lift leaves X (d + 1) x n_r). The per-feature statistics are
+  /// computed collectively (sums, then sums of squared deviations, minima and
+  /// maxima over the ranks), as is the lift's automatic R.
   Model fit_distributed_inplace(const Communicator& comm, arma::mat& X, const arma::ivec& labels) const;
   /// Data-parallel regression: X d x n_r, Y c x n_r targets on this rank.
   Model fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const;
