@@ -274,9 +274,13 @@ for args, needle in [(["table1", "--variations", "spin"], "--variations"), (["ta
     code, _, err = run("experiment", *args, "--out", os.path.join(tmp, "bad"), env=ONE_THREAD)
     check(f"experiment {' '.join(args)} exits 2 naming {needle}", code == 2 and needle in err, f"status {code}: {err}")
 
-code, _, err = run("experiment", "table1", "--quick", "--datasets", "mnist", "--out", os.path.join(tmp, "nomnist"),
+code, _, err = run("experiment", "table1", "--quick", "--datasets", "mnist", "--variations", "basic", "--out", os.path.join(tmp, "nomnist"),
                    env={**ONE_THREAD, "DEEPDOT_MNIST_DIR": os.path.join(tmp, "no-such-dir")})
 check("table1 without the MNIST digits exits 2 saying how to get them", code == 2 and "get-mnist.sh" in err, err)
+code, _, err = run("experiment", "table1", "--quick", "--datasets", "fashion", "--variations", "background",
+                   "--out", os.path.join(tmp, "noback"), env={**ONE_THREAD, "DEEPDOT_BACKGROUNDS": os.path.join(tmp, "no-such.pgm")})
+check("table1 without the background photographs exits 2 saying how to make them", code == 2 and
+      "get-backgrounds.sh" in err, err)
 code, _, err = run("experiment", "approx", "--quick", "--out", os.path.join(tmp, "nofashion"),
                    env={**ONE_THREAD, "DEEPDOT_FASHION_MNIST_DIR": os.path.join(tmp, "no-such-dir")})
 check("approx without Fashion-MNIST exits 2 saying how to install it", code == 2 and
