@@ -347,6 +347,9 @@ def main():
         out.writeheader()
         out.writerows(rows)
     print(f"compare-peers: wrote {w('results.json')}, {w('results.csv')} and the commands in {w('commands.log')}")
+    failed = [f"{r['set']} {r['tool']}" for r in rows if str(r.get("chosen", "")).startswith("FAILED")]
+    if failed:
+        sys.exit(f"compare-peers: failed runs (their errors are in the table and in commands.log): {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -109,7 +109,8 @@ class Runner:
                        f"\n# {wall:.3f} s wall, {cpu:.3f} s CPU, exit {p.returncode}\n{text}{p.stderr}\n")
         self.log.flush()
         if p.returncode != 0:
-            raise Failed(f"exit {p.returncode}: {' '.join(cmd)}: {p.stderr.strip().splitlines()[-1:] or ''}")
+            last = (p.stderr.strip().splitlines() or [""])[-1]
+            raise Failed(f"exit {p.returncode}: {' '.join(cmd)}: {last}")
         return wall, cpu, text
 
     def parallel(self, cmds, workers=2):
