@@ -174,6 +174,8 @@ def main():
     tab.add_argument("--libsvm-grid", choices=["auto", "full", "coarse"], default="auto",
                      help="full: grid.py's 110 points; coarse: 30 + 8 points in two stages; "
                           "auto: full up to 5,000 training points [auto]")
+    tab.add_argument("--no-defaults", action="store_true",
+                     help="only the --deepdot-args rows (while developing; the checks then use the first)")
     tab.add_argument("--tools", default="deepdot,libsvm,liblinear,sklearn",
                      help="which tools run on each set [deepdot,libsvm,liblinear,sklearn]")
     tab.add_argument("--repeats", type=int, default=1,

@@ -317,7 +317,11 @@ def run_tabular(a, dd, work, log_file):
         sys.exit(f"compare-peers: could not export the UCI sets (bash scripts/get-uci.sh installs mlbench): {e}")
     repeats = a.repeats
     peers = set(a.tools.lower().split(","))
-    configs = [("defaults", [])] + [(f"args{i + 1}", shlex.split(x)) for i, x in enumerate(a.deepdot_args or [])]
+    configs = ([] if a.no_defaults else [("defaults", [])]) + \
+        [(f"args{i + 1}", shlex.split(x)) for i, x in enumerate(a.deepdot_args or [])]
+    if not configs:
+        sys.exit("compare-peers: --no-defaults needs at least one --deepdot-args")
+    first = f"deepdot {configs[0][0]}"  # the row the summary's checks use: the defaults unless left out
     rows, summary = [], []
     print(f"  tabular   sets: {', '.join(sets)}; every time is the median of {repeats} whole-process run(s) "
           f"(LIBSVM's grid runs once)", flush=True)
@@ -375,7 +379,7 @@ def run_tabular(a, dd, work, log_file):
           "grid + final):")
     head = (f"  {'set':12s} {'train':>6s} {'test':>6s} {'d':>4s} {'cls':>3s} | " +
             " | ".join(f"{t:>24s}" for t in [f"deepdot {c}" for c, _ in configs] + ["LIBSVM", "LIBLINEAR", "sklearn"]) +
-            " | checks (defaults)")
+            f" | checks ({configs[0][0]})")
     print(head)
     for meta, results in summary:
         cells = []
@@ -383,7 +387,7 @@ def run_tabular(a, dd, work, log_file):
             r = results[t]
             cells.append(("not run" if r["chosen"] == "not run" else "failed").rjust(24) if r["accuracy"] is None else
                          f"{r['accuracy']:.4f} {r['train seconds']:6.1f}+{r['predict seconds']:4.1f}={r['total seconds']:6.1f}")
-        d, sv = results["deepdot defaults"], results["LIBSVM"]
+        d, sv = results[first], results["LIBSVM"]
         if d["accuracy"] is None or sv["accuracy"] is None:
             checks = "-"
         else:
