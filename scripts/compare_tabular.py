@@ -291,7 +291,8 @@ def run_deepdot(runner, dd, w, s, train_csv, test_csv, extra, repeats, tag):
     keys = ("kernel", "map", "features", "loss", "lambda", "scaling", "feature scaling", "lift scale", "selection")
     chosen = " ".join(f"{k.replace(' ', '-')}={info[k]}" for k in keys if k in info)
     return {"accuracy": acc, "train seconds": median(fits), "predict seconds": median(preds),
-            "cpu seconds": median(cpus), "chosen": chosen, "train json": info}
+            "cpu seconds": median(cpus), "chosen": chosen, "options": " ".join(extra) or "(defaults)",
+            "train json": info}
 
 
 def fmt_s(x):
@@ -323,6 +324,8 @@ def run_tabular(a, dd, work, log_file):
         sys.exit("compare-peers: --no-defaults needs at least one --deepdot-args")
     first = f"deepdot {configs[0][0]}"  # the row the summary's checks use: the defaults unless left out
     rows, summary = [], []
+    for tag, extra in configs[1 if configs[0][0] == "defaults" else 0:]:
+        print(f"  tabular   deepdot {tag}: deepdot train {' '.join(extra)}", flush=True)
     print(f"  tabular   sets: {', '.join(sets)}; every time is the median of {repeats} whole-process run(s) "
           f"(LIBSVM's grid runs once)", flush=True)
     for s in sets:
