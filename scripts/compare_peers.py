@@ -335,6 +335,7 @@ def main():
     # 4. Tabular data: the UCI sets, deepdot's defaults against LIBSVM, LIBLINEAR and sklearn.
     if "tabular" in parts:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        sys.dont_write_bytecode = True  # no __pycache__ in the source tree
         import compare_tabular
         for r in compare_tabular.run_tabular(a, dd, a.work, log):
             rows.append(dict({"part": "tabular"}, **r))
