@@ -17,6 +17,9 @@ that reads and writes files (.npy, LIBSVM text), timed by wall clock.
      "precomputed") (same lambda: alpha = n lambda; same predictions), and
      deepdot exact hinge against LIBSVM svm-train -t 4 (C = 1 / (2 n lambda);
      LIBSVM adds a bias and votes one-vs-one, deepdot is one-vs-all without bias).
+  4. tabular (not in the default --parts): the UCI sets of scripts/get-uci.sh, deepdot train/predict
+     with default options against LIBSVM (svm-scale, RBF, C and gamma by cross-validation), LIBLINEAR
+     and sklearn Nystroem + RidgeClassifier; see scripts/compare_tabular.py.
 
 deepdot train runs with --no-score: the peers do not score their training set.
 
@@ -160,7 +163,23 @@ def main():
     ap.add_argument("--deepdot", required=True, help="the deepdot executable")
     ap.add_argument("--work", default="compare-peers-out", help="directory for data, logs and results")
     ap.add_argument("--quick", action="store_true", help="tiny sizes (about a minute)")
-    ap.add_argument("--parts", default="sketch,nystroem,ridge,svm", help="which comparisons to run")
+    ap.add_argument("--parts", default="sketch,nystroem,ridge,svm",
+                    help="which comparisons to run (also: tabular, the UCI sets; see scripts/compare_tabular.py)")
+    tab = ap.add_argument_group("tabular part")
+    tab.add_argument("--uci", default="data/uci", help="the CSV files of scripts/get-uci.sh (exported when missing)")
+    tab.add_argument("--sets", help="sets or groups (tuning, held-out, all), comma-separated [all; --quick: ionosphere]")
+    tab.add_argument("--deepdot-args", action="append", metavar="ARGS",
+                     help='extra deepdot train options, a row of their own beside the defaults (repeatable), '
+                          'e.g. --deepdot-args "--map nystrom --features 1024"')
+    tab.add_argument("--libsvm-grid", choices=["auto", "full", "coarse"], default="auto",
+                     help="full: grid.py's 110 points; coarse: 30 + 8 points in two stages; "
+                          "auto: full up to 5,000 training points [auto]")
+    tab.add_argument("--no-defaults", action="store_true",
+                     help="only the --deepdot-args rows (while developing; the checks then use the first)")
+    tab.add_argument("--tools", default="deepdot,libsvm,liblinear,sklearn",
+                     help="which tools run on each set [deepdot,libsvm,liblinear,sklearn]")
+    tab.add_argument("--repeats", type=int, default=1,
+                     help="whole-process runs per tool, the median is kept (LIBSVM's grid runs once) [1]")
     a = ap.parse_args()
     q = a.quick
     os.makedirs(a.work, exist_ok=True)
@@ -313,13 +332,27 @@ def main():
         add("svm", f"exact hinge recursive:{depth} n={n} (C={C:.4g})", t3 + t4, t1 + t2, c_dd[0], c_sv[0], round(acc_dd, 4),
             round(acc_sv, 4), "test accuracy", "LIBSVM: one-vs-one with bias; deepdot: one-vs-all without")
 
+    # 4. Tabular data: the UCI sets, deepdot's defaults against LIBSVM, LIBLINEAR and sklearn.
+    if "tabular" in parts:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+        import compare_tabular
+        for r in compare_tabular.run_tabular(a, dd, a.work, log):
+            rows.append(dict({"part": "tabular"}, **r))
+
     with open(w("results.json"), "w") as f:
         json.dump({"quick": q, "rows": rows}, f, indent=1)
+    fields = []
+    for r in rows:
+        fields += [k for k in r if k not in fields and k != "train json"]
     with open(w("results.csv"), "w", newline="") as f:
-        out = csv.DictWriter(f, fieldnames=list(rows[0].keys()) if rows else ["part"])
+        out = csv.DictWriter(f, fieldnames=fields or ["part"], restval="", extrasaction="ignore")
         out.writeheader()
         out.writerows(rows)
     print(f"compare-peers: wrote {w('results.json')}, {w('results.csv')} and the commands in {w('commands.log')}")
+    failed = [f"{r['set']} {r['tool']}" for r in rows if str(r.get("chosen", "")).startswith("FAILED")]
+    if failed:
+        sys.exit(f"compare-peers: failed runs (their errors are in the table and in commands.log): {', '.join(failed)}")
 
 
 if __name__ == "__main__":
