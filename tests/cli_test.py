@@ -214,9 +214,9 @@ if ap:
 
 # The option table: help is generated with the library's defaults; unknown options are rejected.
 code, out, _ = run("train", "--help")
-for needle in ["--kernel SPEC", "[recursive:3]", "[fourier:orf]", "[4096]", "[squared]", "[0.1]", "[float]",
-               "[unit-norm]", "[2048]", "--accumulate A", "[single]", "--solver S", "[auto]", "[10000]", "[0.001]",
-               "[1000]", "10 values, 1e-08 .. 10"]:
+for needle in ["--kernel SPEC", "recursive:1..4", "[0]", "[0.1]", "[float]", "--budget SECONDS", "[600]",
+               "--memory-budget GIB", "[8]", "[unit-norm]", "[2048]", "--accumulate A", "[single]", "--solver S",
+               "[auto]", "[10000]", "[0.01]", "[1000]", "10 values, 1e-08 .. 10"]:
     check(f"train --help shows the TrainerConfig default {needle}", code == 0 and needle in out, out[:300])
 code, out, _ = run("transform", "--help")
 check("transform --help: precision defaults to float, as train", code == 0 and "float | double features [float]" in out, out)

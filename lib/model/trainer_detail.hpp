@@ -30,4 +30,22 @@ ModelParts base_parts(const TrainerConfig& c, const Kernel& kernel, const Scaler
 /// The regularisation decision (norm ball, fixed lambda, validation path, GCV), made once.
 void regularise(const TrainerConfig& c, Learner& learner, bool has_validation, Criterion criterion, ModelParts& parts);
 
+/// True when some field of `c` is left on "auto" (kernel, map, features, loss, lambdas).
+bool has_automatic(const TrainerConfig& c);
+/// The automatic choices by rule alone (sparse, data-parallel and streaming
+/// fits): recursive:3, the squared loss, the default lambda grid, the map and
+/// D rule for n_train training and n_all final points (streaming: fourier:orf, D = 4096).
+TrainerConfig choose_by_rule(const TrainerConfig& c, arma::uword n_train, arma::uword n_all, arma::uword d,
+                             arma::uword outputs, bool streaming, SelectionReport& report);
+/// The automatic choices of a dense fit, by validation on a subsample: X d x n
+/// raw inputs and Y c x n targets, `scaler` fitted on X, train_idx the training
+/// columns of X, and the validation columns val_idx of Xv (X itself for a
+/// random split, or an explicit validation set) with targets Yv. Never reads
+/// anything else.
+TrainerConfig choose_dense(const TrainerConfig& c, const Scaler& scaler, const arma::mat& X, const arma::mat& Y,
+                           const arma::uvec& train_idx, const arma::mat& Xv, const arma::mat& Yv,
+                           const arma::uvec& val_idx, bool classify, SelectionReport& report);
+/// The report as "auto ..." metadata of the model.
+void record_selection(const SelectionReport& report, ModelParts& parts);
+
 }  // namespace deepdot::detail

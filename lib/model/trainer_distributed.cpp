@@ -12,6 +12,7 @@
 #include "model/learners.hpp"
 #include "model/trainer_detail.hpp"
 
+#include <cmath>
 #include <exception>
 #include <functional>
 #include <string>
@@ -74,7 +75,7 @@ Model Trainer::fit_distributed_inplace(const Communicator& comm, arma::mat& X, c
 }
 
 Model Trainer::fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const {
-  if (config_.loss != Loss::squared)
+  if (config_.loss != Loss::squared && config_.loss != Loss::automatic)
     fail("Trainer::fit_regression_distributed()",
          "regression needs the squared loss; the classification losses take labels (use fit_distributed())");
   return distributed_impl(comm, X, Y, arma::ivec(), nullptr);
@@ -82,8 +83,7 @@ Model Trainer::fit_regression_distributed(const Communicator& comm, const arma::
 
 Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, const arma::mat& Y,
                                 const arma::ivec& classes, arma::mat* in_place) const {
-  const TrainerConfig& c = config_;
-  const bool exact = c.map == "exact";
+  const bool exact = config_.map == "exact";
   // Agree on the shapes first: every later step is collective.
   arma::vec shape{static_cast<double>(X.n_rows), -static_cast<double>(X.n_rows), static_cast<double>(Y.n_rows),
                   -static_cast<double>(Y.n_rows)};
@@ -102,6 +102,15 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   const arma::uword n = arma::accu(counts), P = counts.n_elem, r = static_cast<arma::uword>(comm.rank());
   const arma::uword offset = r == 0 ? 0 : arma::accu(counts.head(r));
   if (n < 2) fail(kWhere, "need n >= 2 points over all ranks, got " + std::to_string(n));
+  // One rank searches as fit() does; more ranks choose by rule alone (docs/defaults.md).
+  if (P == 1 && detail::has_automatic(config_)) return fit_any(X, Y, classes, in_place, nullptr, nullptr);
+  SelectionReport report;
+  const arma::uword n_val = config_.validation_fraction > 0.0
+                                ? std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(config_.validation_fraction * n)))
+                                : 0;
+  const TrainerConfig resolved = detail::choose_by_rule(config_, std::max<arma::uword>(1, n - std::min(n - 1, n_val)), n,
+                                                        X.n_rows, Y.n_rows, false, report);
+  const TrainerConfig& c = resolved;
 
   // One rank: the single-process fit itself (dual coordinate descent for the
   // hinge losses, the kernel limit). More: the squared loss by reduced
@@ -148,6 +157,8 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
 
   const Kernel kernel = make_kernel(c.kernel);
   ModelParts parts = detail::base_parts(c, kernel, scaler, classes, X.n_rows);
+  detail::record_selection(report, parts);
+  if (c.on_selection) c.on_selection(report);
   parts.metadata.emplace_back("validation points", std::to_string(val_global.n_elem));
   parts.metadata.emplace_back("ranks", std::to_string(P));
   std::shared_ptr<FeatureMap> map = make_feature_map(c.map, kernel, X.n_rows, c.features, c.seed);
