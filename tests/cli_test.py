@@ -212,6 +212,33 @@ if ap:
     errs = {(r["map"], r["D"]): r["rel_frobenius_nonconstant"] for r in ap["results"]}
     check("the error falls with D for fourier", errs[("fourier", 128)] < errs[("fourier", 32)], str(errs))
 
+# No options: the automatic choices, every candidate's score in --json and in the table.
+code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "auto.ddm"))
+cands = (j or {}).get("selection candidates", [])
+check("train with no options lists the automatic fields", code == 0 and j["automatic"] ==
+      "kernel, loss, lambdas, features, map", str(j)[:300] + err)
+check("train --json has the four kernel candidates and the loss check, one chosen",
+      [c["kernel"] for c in cands[:4]] == ["recursive:%d" % k for k in range(1, 5)] and len(cands) == 5
+      and cands[4]["loss"] == "squared-hinge" and sum(c["chosen"] for c in cands) == 1
+      and all(0 <= c["score"] <= 1 and c["lambda"] > 0 for c in cands), str(cands))
+chosen = [c for c in cands if c["chosen"]]
+check("the chosen candidate is the model's kernel and loss", chosen and j["kernel"] == chosen[0]["kernel"]
+      and j["loss"] == chosen[0]["loss"], str(j)[:400])
+check("the D rule: Nystroem with D = the 360 training points", j and j["map"].startswith("nystrom") and
+      j["features"] == 360, str(j)[:400])
+code, out, _ = run("train", "--data", libsvm, "--model", os.path.join(tmp, "auto.ddm"), "--quiet")
+check("train prints each candidate's validation score", code == 0 and out.count("validation error rate") >= 5
+      and "<- chosen" in out, out[:600])
+code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "fixed.ddm"), "--kernel", "recursive:2",
+                        "--loss", "squared", "--map", "fourier:orf", "--features", "64")
+check("explicit options are not searched", code == 0 and j["automatic"] == "lambdas" and j["kernel"] == "recursive:2"
+      and j["features"] == 64 and "selection candidates" not in j, str(j)[:300] + err)
+code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "budget.ddm"), "--loss", "squared",
+                        "--kernel", "recursive:2", "--budget", "0.0001")
+check("--budget lowers D", code == 0 and j["features"] < 360, str(j)[:300] + err)
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "b.ddm"), "--budget", "0")
+check("--budget 0 is refused naming the budget", code != 0 and "budget" in err, err)
+
 # The option table: help is generated with the library's defaults; unknown options are rejected.
 code, out, _ = run("train", "--help")
 for needle in ["--kernel SPEC", "recursive:1..4", "[0]", "[0.1]", "[float]", "--budget SECONDS", "[600]",

@@ -209,9 +209,28 @@ TrainerConfig choose_by_rule(const TrainerConfig& config, arma::uword n_train, a
   return c;
 }
 
+bool needs_search(const TrainerConfig& c) { return c.kernel == "auto" || c.loss == Loss::automatic; }
+
+SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_idx, std::uint64_t seed) {
+  return {subsample(train_idx, kSearchTrain, seed, 0), subsample(val_idx, kSearchValidation, seed, 1)};
+}
+
 TrainerConfig choose_dense(const TrainerConfig& config, const Scaler& scaler, const arma::mat& X, const arma::mat& Y,
                            const arma::uvec& train_idx, const arma::mat& Xv, const arma::mat& Yv,
                            const arma::uvec& val_idx, bool classify, SelectionReport& report) {
+  const arma::uword n_all = train_idx.n_elem + (&Xv == &X ? val_idx.n_elem : 0);
+  if (!needs_search(config))
+    return choose_on_sample(config, arma::mat(), arma::mat(), arma::mat(), arma::mat(), train_idx.n_elem, n_all,
+                            X.n_rows, Y.n_rows, classify, report);
+  const SearchIndices s = search_indices(train_idx, val_idx, config.seed);
+  return choose_on_sample(config, scaler.transform(arma::mat(X.cols(s.train))), Y.cols(s.train),
+                          scaler.transform(arma::mat(Xv.cols(s.validation))), Yv.cols(s.validation), train_idx.n_elem,
+                          n_all, X.n_rows, Y.n_rows, classify, report);
+}
+
+TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt, const arma::mat& Yt,
+                               const arma::mat& Xvs, const arma::mat& Yvs, arma::uword n_train, arma::uword n_all,
+                               arma::uword d, arma::uword outputs, bool classify, SelectionReport& report) {
   TrainerConfig c = config;
   report = SelectionReport();
   const bool auto_kernel = c.kernel == "auto", auto_loss = c.loss == Loss::automatic,
@@ -224,18 +243,17 @@ TrainerConfig choose_dense(const TrainerConfig& config, const Scaler& scaler, co
   const Criterion criterion = classify ? Criterion::error_rate : Criterion::mse;
   report.criterion = classify ? "validation error rate" : "validation mse";
   double hinge_lambda = 0.0;
-  arma::uword m_train = train_idx.n_elem;
+  arma::uword m_train = n_train;
   if (auto_kernel || check_hinge) {
     // The search: a seeded subsample of the training and of the validation
     // points, scaled like the final fit, Nystroem features of each candidate.
-    const arma::uvec ti = subsample(train_idx, kSearchTrain, c.seed, 0);
-    const arma::uvec vi = subsample(val_idx, kSearchValidation, c.seed, 1);
-    m_train = ti.n_elem;
-    const arma::mat Xt = scaler.transform(arma::mat(X.cols(ti))), Yt = Y.cols(ti);
-    const arma::mat Xvs = scaler.transform(arma::mat(Xv.cols(vi))), Yvs = Yv.cols(vi);
-    const arma::uword D = std::min(kSearchFeatures, ti.n_elem);
-    report.sample_train = ti.n_elem;
-    report.sample_validation = vi.n_elem;
+    if (Xt.n_cols < 2 || Xvs.n_cols < 1)
+      fail("Trainer::fit()", "the automatic search needs >= 2 training and >= 1 validation points, got " +
+                                 std::to_string(Xt.n_cols) + " and " + std::to_string(Xvs.n_cols));
+    m_train = Xt.n_cols;
+    const arma::uword D = std::min(kSearchFeatures, Xt.n_cols);
+    report.sample_train = Xt.n_cols;
+    report.sample_validation = Xvs.n_cols;
     report.sample_features = D;
     const std::vector<std::string> kernels = auto_kernel ? kernel_candidates() : std::vector<std::string>{c.kernel};
     const arma::vec grid = auto_lambdas || c.lambdas.n_elem < 2 ? automatic_lambda_grid() : c.lambdas;
@@ -263,7 +281,6 @@ TrainerConfig choose_dense(const TrainerConfig& config, const Scaler& scaler, co
     }
     winner->chosen = true;
   }
-  const arma::uword n_all = train_idx.n_elem + (&Xv == &X ? val_idx.n_elem : 0);
   if (auto_lambdas) {
     if (c.loss == Loss::squared || c.map == "exact" || hinge_lambda == 0.0) {
       c.lambdas = automatic_lambda_grid();  // the free path (or the full grid) on the validation split
@@ -272,8 +289,7 @@ TrainerConfig choose_dense(const TrainerConfig& config, const Scaler& scaler, co
       c.lambdas = arma::vec{hinge_lambda * static_cast<double>(m_train) / static_cast<double>(n_all)};
     }
   }
-  const arma::uword outputs = Y.n_rows;
-  apply_rule(c, train_idx.n_elem, n_all, X.n_rows, outputs, report);
+  apply_rule(c, n_train, n_all, d, outputs, report);
   finish_report(c, report);
   return c;
 }

@@ -45,6 +45,21 @@ TrainerConfig choose_by_rule(const TrainerConfig& c, arma::uword n_train, arma::
 TrainerConfig choose_dense(const TrainerConfig& c, const Scaler& scaler, const arma::mat& X, const arma::mat& Y,
                            const arma::uvec& train_idx, const arma::mat& Xv, const arma::mat& Yv,
                            const arma::uvec& val_idx, bool classify, SelectionReport& report);
+/// True when the search on a subsample runs (kernel or loss automatic).
+bool needs_search(const TrainerConfig& c);
+/// The global indices of the search subsample: a seeded choice of at most
+/// 3000 of the training and 1500 of the validation indices (both ascending).
+struct SearchIndices {
+  arma::uvec train, validation;
+};
+SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_idx, std::uint64_t seed);
+/// The choices from the scaled search sample (Xt d x m_t, Yt; Xv d x m_v, Yv;
+/// empty when !needs_search()), for a final fit of n_train training and n_all
+/// points in d dimensions with `outputs` outputs. Deterministic: every rank of
+/// a data-parallel fit calls it on the same gathered sample and agrees.
+TrainerConfig choose_on_sample(const TrainerConfig& c, const arma::mat& Xt, const arma::mat& Yt, const arma::mat& Xv,
+                               const arma::mat& Yv, arma::uword n_train, arma::uword n_all, arma::uword d,
+                               arma::uword outputs, bool classify, SelectionReport& report);
 /// The report as "auto ..." metadata of the model.
 void record_selection(const SelectionReport& report, ModelParts& parts);
 

@@ -102,21 +102,42 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   const arma::uword n = arma::accu(counts), P = counts.n_elem, r = static_cast<arma::uword>(comm.rank());
   const arma::uword offset = r == 0 ? 0 : arma::accu(counts.head(r));
   if (n < 2) fail(kWhere, "need n >= 2 points over all ranks, got " + std::to_string(n));
-  // One rank searches as fit() does; more ranks choose by rule alone (docs/defaults.md).
-  if (P == 1 && detail::has_automatic(config_)) return fit_any(X, Y, classes, in_place, nullptr, nullptr);
+  // One rank: the single-process fit itself (it also makes the automatic choices).
+  if (P == 1 && (detail::has_automatic(config_) || config_.loss != Loss::squared || exact))
+    return fit_any(X, Y, classes, in_place, nullptr, nullptr);
+
+  // Scaling: max-norm divides by the largest norm over all ranks.
+  Scaler scaler(config_.scaling);
+  if (config_.scaling == Scaling::max_norm) {
+    arma::vec m{X.n_cols ? column_norms(X).max() : 0.0};
+    comm.allreduce_max(m);
+    if (m[0] > 0.0) scaler.set_factor(m[0]);
+  }
+
+  // The automatic choices of fit(): the same global split and search sample,
+  // gathered on every rank (at most 4,500 points), searched identically.
   SelectionReport report;
-  const arma::uword n_val = config_.validation_fraction > 0.0
-                                ? std::max<arma::uword>(1, static_cast<arma::uword>(std::llround(config_.validation_fraction * n)))
-                                : 0;
-  const TrainerConfig resolved = detail::choose_by_rule(config_, std::max<arma::uword>(1, n - std::min(n - 1, n_val)), n,
-                                                        X.n_rows, Y.n_rows, false, report);
+  TrainerConfig resolved = config_;
+  if (detail::has_automatic(config_)) {
+    const detail::ValidationSplit vs = detail::validation_split(
+        n, config_.seed, config_.validation_fraction > 0.0 ? config_.validation_fraction : 0.1);
+    arma::mat Xt, Yt, Xv, Yv;
+    if (detail::needs_search(config_)) {
+      const detail::SearchIndices s = detail::search_indices(vs.train, vs.validation, config_.seed);
+      const arma::uvec mt = local_indices(s.train, offset, X.n_cols), mv = local_indices(s.validation, offset, X.n_cols);
+      Xt = scaler.transform(gather_columns(comm, arma::mat(X.cols(mt)), X.n_rows));
+      Yt = gather_columns(comm, arma::mat(Y.cols(mt)), Y.n_rows);
+      Xv = scaler.transform(gather_columns(comm, arma::mat(X.cols(mv)), X.n_rows));
+      Yv = gather_columns(comm, arma::mat(Y.cols(mv)), Y.n_rows);
+    }
+    resolved = detail::choose_on_sample(config_, Xt, Yt, Xv, Yv, vs.train.n_elem, n, X.n_rows, Y.n_rows,
+                                        !classes.is_empty(), report);
+  }
   const TrainerConfig& c = resolved;
 
-  // One rank: the single-process fit itself (dual coordinate descent for the
-  // hinge losses, the kernel limit). More: the squared loss by reduced
-  // statistics, logistic and squared hinge by distributed Newton.
+  // More ranks: the squared loss by reduced statistics, logistic and squared
+  // hinge by distributed Newton.
   if (c.loss != Loss::squared || exact) {
-    if (P == 1) return fit_any(X, Y, classes, in_place, nullptr, nullptr);
     if (exact)
       fail(kWhere, "the kernel limit (map \"exact\") needs the n x n kernel of all points on one process; it is "
                    "not distributed: run it without mpirun, or use a feature map");
@@ -127,13 +148,6 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
       fail(kWhere, "the norm-ball form of the " + loss_name(c.loss) + " loss is not distributed; use a lambda");
   }
 
-  // Scaling: max-norm divides by the largest norm over all ranks.
-  Scaler scaler(c.scaling);
-  if (c.scaling == Scaling::max_norm) {
-    arma::vec m{X.n_cols ? column_norms(X).max() : 0.0};
-    comm.allreduce_max(m);
-    if (m[0] > 0.0) scaler.set_factor(m[0]);
-  }
   // In place, X aliases *in_place: only its shape is used below.
   arma::mat copy;
   if (in_place)
