@@ -176,8 +176,20 @@ Dataset read_data(const DataValues& values, const std::string& option, bool requ
 void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
   table.text("kernel", "SPEC", "recursive:K | poly:P[:C] | gaussian:S | arccos:0|1 | coeffs:A0,A1,... | auto:\n"
              "recursive:1..4, the lowest validation error on a subsample (docs/defaults.md)", cfg.kernel)
-      .choice("scaling", "S", "unit-norm | max-norm | none (the kernels need ||x|| <= 1)", cfg.scaling, parse_scaling,
-              scaling_name);
+      .choice("feature-scaling", "F",
+              "none | standardize | minmax | maxabs: per-feature scaling fitted on the training\n"
+              "data, before --scaling (sparse data: maxabs, or standardize without centring;\n"
+              "docs/preprocessing.md)",
+              cfg.feature_scaling, parse_feature_scaling, feature_scaling_name)
+      .choice("scaling", "S",
+              "unit-norm | max-norm | sphere-lift | none: into the unit ball (the kernels need\n"
+              "||x|| <= 1); sphere-lift keeps each point's magnitude in one more coordinate",
+              cfg.scaling, parse_scaling, scaling_name)
+      .real("lift-scale", "R",
+            "R of --scaling sphere-lift, x -> (x/R, sqrt(1 - |x|^2/R^2)); acts like a bandwidth\n"
+            "(smaller: more local); 0: chosen by validation among 1, 2, 4 x the largest training\n"
+            "norm after --feature-scaling (docs/defaults.md)",
+            cfg.lift_scale);
 }
 
 void add_map_options(OptionTable& table, TrainerConfig& cfg) {
@@ -257,8 +269,10 @@ void add_selection(Report& report, const SelectionReport& s) {
     std::string table, json = "[";
     char line[200];
     for (const SelectionCandidate& k : s.candidates) {
-      std::snprintf(line, sizeof line, "  %-6s %-12s %-14s lambda %-9.3g %s %.4f%s\n", k.stage.c_str(), k.kernel.c_str(),
-                    loss_name(k.loss).c_str(), k.lambda, s.criterion.c_str(), k.score, k.chosen ? "  <- chosen" : "");
+      const std::string lift = k.lift_scale > 0 ? "R " + format_default(k.lift_scale) + " " : "";
+      std::snprintf(line, sizeof line, "  %-6s %-12s %-14s %slambda %-9.3g %s %.4f%s\n", k.stage.c_str(),
+                    k.kernel.c_str(), loss_name(k.loss).c_str(), lift.c_str(), k.lambda, s.criterion.c_str(), k.score,
+                    k.chosen ? "  <- chosen" : "");
       table += line;
       json += std::string(json.size() > 1 ? "," : "") + "{\"stage\":" + Report::quote(k.stage) +
               ",\"kernel\":" + Report::quote(k.kernel) + ",\"loss\":" + Report::quote(loss_name(k.loss)) +

@@ -97,6 +97,29 @@ bool labels_are_classes(const arma::vec& y) {
   return true;
 }
 
+std::string constant_features_warning(const arma::vec& feature_factor, const Dataset& data) {
+  const arma::uvec constant = arma::find(feature_factor == 0.0);
+  if (constant.is_empty()) return "";
+  const bool named = data.feature_columns.size() == feature_factor.n_elem;
+  std::string list;
+  const arma::uword shown = std::min<arma::uword>(constant.n_elem, 10);
+  for (arma::uword k = 0; k < shown; ++k) {
+    const arma::uword i = constant[k];
+    list += k ? ", " : "";
+    if (named) {
+      list += std::to_string(data.feature_columns[i]);
+      if (!data.feature_names[i].empty()) list += " ('" + data.feature_names[i] + "')";
+    } else {
+      list += std::to_string(i + 1);
+    }
+  }
+  if (constant.n_elem > shown) list += ", ... (" + std::to_string(constant.n_elem) + " in all)";
+  return "warning: " + data.source + ": " + (constant.n_elem == 1 ? "column " : "columns ") + list +
+         (constant.n_elem == 1 ? " is" : " are") +
+         " constant on the training data: the feature scaling sets " +
+         (constant.n_elem == 1 ? "it to 0 (it carries" : "them to 0 (they carry") + " no information)";
+}
+
 arma::ivec to_classes(const arma::vec& y) {
   arma::ivec out(y.n_elem);
   for (arma::uword i = 0; i < y.n_elem; ++i) out[i] = static_cast<arma::sword>(y[i]);

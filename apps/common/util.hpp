@@ -58,5 +58,11 @@ bool labels_are_classes(const arma::vec& y);
 /// The labels as integers (labels_are_classes(y) must hold).
 arma::ivec to_classes(const arma::vec& y);
 
+/// The warning about features found constant by the feature scaling (factor
+/// 0: scaled to 0), naming the file and each column (1-based, and its header
+/// name if the file had one), or "" when there are none. `feature_factor`:
+/// ModelParts::feature_factor; `data`: the training data as read.
+std::string constant_features_warning(const arma::vec& feature_factor, const Dataset& data);
+
 }  // namespace deepdot::cli
 

@@ -175,7 +175,7 @@ int approx(Args& args) {
   Progress progress(o.common.quiet);
   progress.stage("reading data");
   const Dataset data = cli::read_data(o.data);
-  Scaler scaler(o.cfg.scaling);
+  Scaler scaler = make_scaler(o.cfg);
   scaler.fit(data.X);
   const arma::mat all = scaler.transform(data.X);
   const arma::uword n = std::min<arma::uword>(o.n, all.n_cols);

@@ -59,7 +59,7 @@ int gram(Args& args) {
   if (out.empty()) throw std::invalid_argument("--out FILE is required (.npy or .csv)");
   const double bytes = 8.0 * a.X.n_cols * (b.X.n_cols ? b.X.n_cols : a.X.n_cols);
   if (bytes > 64e9) throw std::invalid_argument("the kernel matrix would take " + std::to_string(bytes / 1e9) + " GB");
-  Scaler scaler(o.cfg.scaling);
+  Scaler scaler = make_scaler(o.cfg);
   scaler.fit(a.X);
   const arma::mat X = scaler.transform(a.X);
   progress.stage("computing the kernel matrix");

@@ -74,7 +74,13 @@ int info(Args& args) {
     r.text("loss", deepdot::loss_name(p.loss));
     if (p.norm_bound > 0) r.number("norm bound", p.norm_bound);
     if (!p.lambdas.is_empty()) r.number("lambda", p.lambdas.max());
+    if (p.feature_scaling != deepdot::FeatureScaling::none) {
+      r.text("feature scaling", deepdot::feature_scaling_name(p.feature_scaling));
+      const arma::uword constant = arma::accu(p.feature_factor == 0.0);
+      if (constant) r.integer("constant features (scaled to 0)", constant);
+    }
     r.text("scaling", deepdot::scaling_name(p.scaling));
+    if (p.scaling == deepdot::Scaling::sphere_lift) r.number("lift scale R", p.scaling_factor);
     r.integer("seed", p.seed);
     r.text("trained with deepdot", p.library_version);
     r.extra(p.metadata);

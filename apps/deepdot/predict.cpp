@@ -67,7 +67,7 @@ int predict(Args& args) {
     data = cli::read_data(o.data);
     if (data.X.n_rows != model.parts().input_dim)
       throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
-                                  " features per point but the model expects d = " +
+                                  " features per point but the model " + model_path + " expects d = " +
                                   std::to_string(model.parts().input_dim));
     progress.stage("predicting");
     t0 = Clock::now();

@@ -7,6 +7,7 @@
 #include <deepdot/deepdot.hpp>
 
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 namespace deepdot::commands {
@@ -55,6 +56,10 @@ int train_sparse(const cli::DataValues& data_values, const cli::DataValues& test
   const Trainer trainer(cfg);
   const Model model = classify ? trainer.fit(data.X, to_classes(data.y)) : trainer.fit_regression(data.X, data.y.t());
   const double fit_seconds = seconds_since(t0);
+  Dataset named;  // a sparse file has no column names: the warning names columns by number
+  named.source = data.source;
+  const std::string warning = cli::constant_features_warning(model.parts().feature_factor, named);
+  if (!warning.empty()) std::cerr << warning << "\n";
   Report r;
   r.text("data", data.source);
   r.text("shape", shape(data.X.n_rows, data.X.n_cols) + " (d x n, sparse)");
@@ -110,12 +115,11 @@ int transform_sparse(const cli::DataValues& values, const TrainerConfig& cfg, co
   }
   Progress progress(quiet);
   progress.stage("reading data (sparse)");
-  const arma::uword declared = values.read.libsvm_dimension ? values.read.libsvm_dimension : (map ? map->input_dim() : 0);
+  const arma::uword declared = values.read.libsvm_dimension ? values.read.libsvm_dimension : (model ? model->parts().input_dim : 0);
   const SparseDataset data = read_sparse(values, "data", true, declared);
-  Scaler scaler(model ? model->parts().scaling : cfg.scaling);
-  if (model) scaler.set_factor(model->parts().scaling_factor);
+  Scaler scaler = model ? model->scaler() : make_scaler(cfg);
+  if (model) check_dim(data, model->parts().input_dim, "the model expects");
   else scaler.fit(data.X);
-  if (map) check_dim(data, map->input_dim(), "the model's map expects");
   const arma::sp_mat X = scaler.transform(data.X);
   if (!map) {
     auto fresh = make_feature_map(cfg.map, make_kernel(cfg.kernel), X.n_rows, cfg.features, cfg.seed);

@@ -130,9 +130,12 @@ int train(Args& args) {
                                : trainer.fit_regression(data.X, data.y.t());
   if (classify && !data.label_names.empty()) model.name_classes(data.label_names);  // text labels: cat, dog
   const double fit_seconds = seconds_since(t0);
+  const std::string warning = cli::constant_features_warning(model.parts().feature_factor, data);
+  if (!warning.empty()) std::cerr << warning << "\n";
   Report r;
   r.text("data", data.source);
-  r.text("shape", shape(data.X.n_rows, data.X.n_cols) + " (d x n)");
+  // The model's d: with --no-score the data were preprocessed in place (the sphere lift adds a row).
+  r.text("shape", shape(model.parts().input_dim, data.X.n_cols) + " (d x n)");
   r.text("task", classify ? "classification" : "regression");
   if (classify) r.integer("classes", model.parts().classes.n_elem);
   const auto t1 = Clock::now();

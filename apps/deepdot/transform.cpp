@@ -48,17 +48,18 @@ cli::OptionTable transform_table(TransformOptions& o) {
 // The map and scaler of a saved model, or fresh ones fitted on the data.
 std::shared_ptr<const FeatureMap> prepare(const TransformOptions& o, Dataset& data, Progress& progress) {
   if (o.model_path.empty()) {
-    Scaler scaler(o.cfg.scaling);
-    scaler.fit(data.X);
-    scaler.transform_inplace(data.X);  // in place: the input can be large
+    Scaler scaler = make_scaler(o.cfg);
+    scaler.fit_transform_inplace(data.X);  // in place: the input can be large
     return cli::make_fitted_map(o.cfg, data.X, &progress);
   }
   const Model model = Model::load(o.model_path);
   if (model.parts().mode != ModelMode::features)
     throw std::invalid_argument(o.model_path + ": a kernel-limit model has no feature map");
-  Scaler scaler(model.parts().scaling);
-  if (model.parts().scaling == Scaling::max_norm) scaler.set_factor(model.parts().scaling_factor);
-  scaler.transform_inplace(data.X);
+  if (data.X.n_rows != model.parts().input_dim)
+    throw std::invalid_argument(data.source + ": the data has d = " + std::to_string(data.X.n_rows) +
+                                " features per point but the model " + o.model_path + " expects d = " +
+                                std::to_string(model.parts().input_dim));
+  model.scaler().transform_inplace(data.X);
   return model.parts().map;
 }
 

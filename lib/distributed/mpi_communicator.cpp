@@ -50,6 +50,11 @@ void MpiCommunicator::allreduce_max(arma::vec& v) const {
   reduce(v, MPI_MAX);
 }
 
+void MpiCommunicator::allreduce_min(arma::vec& v) const {
+  count_bytes(v.n_elem);
+  reduce(v, MPI_MIN);
+}
+
 arma::vec MpiCommunicator::allgather(const arma::vec& local) const {
   if (local.n_elem > static_cast<arma::uword>(INT_MAX))
     throw std::invalid_argument("MpiCommunicator::allgather(): a rank's block of " + std::to_string(local.n_elem) +

@@ -467,6 +467,9 @@ Dataset parse_csv(ByteSource& src, const ReadOptions& opts, bool labels_only) {
         if (decimal_comma) msg += " (a decimal comma? deepdot reads numbers with a decimal point)";
         if (st == NumberStatus::not_a_number && !header && rec.line == first.line)
           msg += " (if this line is a header, set csv_header to yes)";
+        else if (st == NumberStatus::not_a_number && !decimal_comma)
+          msg += " (features must be numbers: encode a text column as numbers, drop it, or make it the label "
+                 "column with csv_label_column)";
         lr.error_at(rec.line, msg);
       }
       data.push_back(v);
@@ -487,6 +490,12 @@ Dataset parse_csv(ByteSource& src, const ReadOptions& opts, bool labels_only) {
                                 " was read as a header and nothing follows (set csv_header to no if it is data)");
 
   Dataset ds;
+  if (header && !labels_only)
+    for (std::size_t j = static_cast<std::size_t>(first_col); j < ncols; ++j)
+      if (static_cast<long>(j) != label) {
+        ds.feature_names.push_back(names[j]);
+        ds.feature_columns.push_back(static_cast<arma::uword>(j + 1));
+      }
   if (!labels_only) {
     ds.X.set_size(static_cast<arma::uword>(d), static_cast<arma::uword>(n));
     if (!data.empty()) std::memcpy(ds.X.memptr(), data.data(), data.size() * sizeof(double));

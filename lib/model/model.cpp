@@ -44,6 +44,8 @@ constexpr char kFeatureMap[8] = {'F', 'E', 'A', 'T', 'M', 'A', 'P', '\0'};
 constexpr char kWeights[8] = {'W', 'E', 'I', 'G', 'H', 'T', 'S', '\0'};
 constexpr char kSupport[8] = {'S', 'U', 'P', 'P', 'O', 'R', 'T', '\0'};
 constexpr char kDual[8] = {'D', 'U', 'A', 'L', 'C', 'O', 'E', 'F'};
+// Version 2, right after the header: the per-feature scaling (its code and statistics).
+constexpr char kFeatureScaling[8] = {'F', 'E', 'A', 'T', 'S', 'C', 'A', 'L'};
 // Optional, after the metadata: the names of text classes (written only when there are any).
 constexpr char kClassNames[8] = {'C', 'L', 'A', 'S', 'S', 'N', 'A', 'M'};
 
@@ -87,6 +89,17 @@ std::uint8_t scaling_code(Scaling s) {
     case Scaling::none: return 0;
     case Scaling::unit_norm: return 1;
     case Scaling::max_norm: return 2;
+    case Scaling::sphere_lift: return 3;
+  }
+  return 255;
+}
+
+std::uint8_t feature_scaling_code(FeatureScaling s) {
+  switch (s) {
+    case FeatureScaling::none: return 0;
+    case FeatureScaling::standardize: return 1;
+    case FeatureScaling::minmax: return 2;
+    case FeatureScaling::maxabs: return 3;
   }
   return 255;
 }
@@ -115,11 +128,13 @@ Model::Model(ModelParts parts) : parts_(std::move(parts)) {
   const char* where = "Model";
   ModelParts& p = parts_;
   if (p.input_dim == 0) fail(where, "the input dimension d must be >= 1");
+  const arma::uword dim = deepdot::scaled_dim(p.scaling, p.input_dim);
+  const std::string dim_text = "d = " + std::to_string(p.input_dim) +
+                               (dim != p.input_dim ? " (" + std::to_string(dim) + " after the " + scaling_name(p.scaling) + ")" : "");
   if (p.mode == ModelMode::features) {
     if (!p.map) fail(where, "a features-mode model needs a feature map");
-    if (p.map->input_dim() != p.input_dim)
-      fail(where, "the feature map expects d = " + std::to_string(p.map->input_dim()) + " but the model has d = " +
-                      std::to_string(p.input_dim));
+    if (p.map->input_dim() != dim)
+      fail(where, "the feature map expects d = " + std::to_string(p.map->input_dim()) + " but the model has " + dim_text);
     if (p.map->kernel() != p.kernel)
       fail(where, "the feature map approximates '" + p.map->kernel().spec() + "' but the model's kernel is '" +
                       p.kernel.spec() + "'");
@@ -131,9 +146,9 @@ Model::Model(ModelParts parts) : parts_(std::move(parts)) {
     p.support.reset();
     p.dual.reset();
   } else {
-    if (p.support.n_rows != p.input_dim || p.support.n_cols == 0)
-      fail(where, "the support (training inputs) is " + shape(p.support) + " but must be d x n with d = " +
-                      std::to_string(p.input_dim) + ", n >= 1");
+    if (p.support.n_rows != dim || p.support.n_cols == 0)
+      fail(where, "the support (training inputs) is " + shape(p.support) + " but must be " + std::to_string(dim) +
+                      " x n, n >= 1, for " + dim_text);
     if (p.dual.n_rows != p.support.n_cols || p.dual.n_cols == 0)
       fail(where, "the dual coefficients are " + shape(p.dual) + " but must be n x c with n = " +
                       std::to_string(p.support.n_cols) + ", c >= 1");
@@ -165,12 +180,35 @@ Model::Model(ModelParts parts) : parts_(std::move(parts)) {
     fail(where, "the norm bound must be finite and >= 0 (0: lambda form), got " + detail::format_double(p.norm_bound));
   if (!(p.scaling_factor > 0.0) || !std::isfinite(p.scaling_factor))
     fail(where, "the scaling factor must be finite and > 0, got " + detail::format_double(p.scaling_factor));
+  if (p.feature_scaling == FeatureScaling::none) {
+    if (!p.feature_offset.is_empty() || !p.feature_factor.is_empty())
+      fail(where, "feature scaling none has no per-feature statistics, but the model has " +
+                      std::to_string(p.feature_offset.n_elem) + " offsets");
+  } else {
+    if (p.feature_offset.n_elem != p.input_dim || p.feature_factor.n_elem != p.input_dim)
+      fail(where, "the feature scaling needs d = " + std::to_string(p.input_dim) + " offsets and factors, got " +
+                      std::to_string(p.feature_offset.n_elem) + " and " + std::to_string(p.feature_factor.n_elem));
+    try {
+      FeatureScaler(p.feature_scaling).set(p.feature_offset, p.feature_factor);  // finite, factors >= 0
+    } catch (const std::invalid_argument& e) {
+      fail(where, std::string("the feature scaling is invalid: ") + e.what());
+    }
+  }
   for (const auto& kv : p.metadata)
     if (kv.first.empty()) fail(where, "a metadata key is empty");
 }
 
 arma::uword Model::num_outputs() const {
   return parts_.mode == ModelMode::features ? parts_.weights.n_cols : parts_.dual.n_cols;
+}
+
+Scaler Model::scaler() const {
+  Scaler s(parts_.scaling, parts_.feature_scaling);
+  s.set_factor(parts_.scaling_factor);
+  FeatureScaler f(parts_.feature_scaling);
+  f.set(parts_.feature_offset, parts_.feature_factor);
+  s.set_features(std::move(f));
+  return s;
 }
 
 void Model::require_ready(const char* where) const {
@@ -185,8 +223,7 @@ arma::mat Model::predict(const arma::mat& X, arma::uword batch) const {
                     std::to_string(parts_.input_dim) + " (X must be d x m, one column per point)");
   if (batch == 0) fail(where, "the batch size must be >= 1");
   batch = std::min(batch, affordable_batch(where));
-  Scaler scaler(parts_.scaling);
-  scaler.set_factor(parts_.scaling_factor);
+  const Scaler scaler = this->scaler();
   arma::mat out(num_outputs(), X.n_cols);
   // A map with a linear tail (Nystroem, phi = A r) predicts W' phi(x) as
   // (A'W)' r(x): the weights are folded once, and no batch pays the whitening.
@@ -300,8 +337,7 @@ arma::mat Model::predict(const arma::sp_mat& X, arma::uword batch) const {
     fail(where, "X has " + std::to_string(X.n_rows) + " rows but the model was trained with d = " +
                     std::to_string(parts_.input_dim) + " (X must be d x m, one column per point)");
   if (batch == 0) fail(where, "the batch size must be >= 1");
-  Scaler scaler(parts_.scaling);
-  scaler.set_factor(parts_.scaling_factor);
+  const Scaler scaler = this->scaler();
   arma::mat out(num_outputs(), X.n_cols);
   const bool folded = parts_.mode == ModelMode::features && parts_.map->has_linear_tail();
   const arma::mat V = folded ? parts_.map->fold_weights(parts_.weights) : arma::mat();
@@ -399,6 +435,12 @@ std::string Model::serialize() const {
   h.mat(arma::mat(p.lambdas));
   h.f64(p.norm_bound);
   sections.emplace_back(kHeader, std::move(h));
+
+  BinaryWriter fs;
+  fs.u8(feature_scaling_code(p.feature_scaling));
+  fs.mat(arma::mat(p.feature_offset));
+  fs.mat(arma::mat(p.feature_factor));
+  sections.emplace_back(kFeatureScaling, std::move(fs));
 
   BinaryWriter m;
   m.u64(p.metadata.size());
@@ -500,9 +542,10 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
   char magic[8];
   r.raw(magic, 8, "the magic bytes");
   const std::uint64_t version = r.u64("the format version");
-  if (version != model_file_version)
+  if (version < model_file_oldest_version || version > model_file_version)
     r.error("format version " + std::to_string(version) + " is not supported (this library, deepdot " +
-            std::string(DEEPDOT_VERSION) + ", reads version " + std::to_string(model_file_version) + ")");
+            std::string(DEEPDOT_VERSION) + ", reads versions " + std::to_string(model_file_oldest_version) + " to " +
+            std::to_string(model_file_version) + ")");
   const std::uint64_t length = r.u64("the file length");
   if (length != bytes.size())
     r.error(bytes.size() < length
@@ -548,7 +591,7 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
   }
 
   ModelParts p;
-  bool seen_header = false, seen_meta = false, seen_names = false;
+  bool seen_header = false, seen_meta = false, seen_names = false, seen_features = false;
   std::uint64_t outputs = 0;
   for (std::uint64_t k = 0; k < count; ++k) {
     char tag[8];
@@ -578,8 +621,10 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
       if (loss > 3) s.error("unknown loss code " + std::to_string(loss));
       p.loss = loss == 0 ? Loss::squared : loss == 1 ? Loss::logistic : loss == 2 ? Loss::hinge : Loss::squared_hinge;
       const std::uint8_t scaling = s.u8("the scaling");
-      if (scaling > 2) s.error("unknown scaling code " + std::to_string(scaling));
-      p.scaling = scaling == 0 ? Scaling::none : scaling == 1 ? Scaling::unit_norm : Scaling::max_norm;
+      // The sphere lift (code 3) came with version 2.
+      if (scaling > (version >= 2 ? 3 : 2)) s.error("unknown scaling code " + std::to_string(scaling));
+      constexpr Scaling kScalings[] = {Scaling::none, Scaling::unit_norm, Scaling::max_norm, Scaling::sphere_lift};
+      p.scaling = kScalings[scaling];
       p.scaling_factor = s.f64("the scaling factor");
       const std::uint8_t precision = s.u8("the precision");
       if (precision > 1) s.error("unknown precision code " + std::to_string(precision));
@@ -604,6 +649,21 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
       seen_header = true;
     } else if (!seen_header) {
       s.error("the header section must come first");
+    } else if (std::memcmp(tag, kFeatureScaling, 8) == 0 && version >= 2 && k == 1) {
+      const std::uint8_t code = s.u8("the feature scaling");
+      if (code > 3) s.error("unknown feature scaling code " + std::to_string(code));
+      constexpr FeatureScaling kModes[] = {FeatureScaling::none, FeatureScaling::standardize, FeatureScaling::minmax,
+                                           FeatureScaling::maxabs};
+      p.feature_scaling = kModes[code];
+      const arma::mat offset = s.mat<double>("the feature offsets");
+      const arma::mat factor = s.mat<double>("the feature factors");
+      if ((offset.n_cols != 1 && !offset.is_empty()) || (factor.n_cols != 1 && !factor.is_empty()))
+        s.error("the feature offsets and factors must be columns");
+      p.feature_offset = arma::vec(offset.memptr(), offset.n_elem);
+      p.feature_factor = arma::vec(factor.memptr(), factor.n_elem);
+      seen_features = true;
+    } else if (version >= 2 && !seen_features) {
+      s.error("the feature scaling section must follow the header in format version 2");
     } else if (std::memcmp(tag, kMeta, 8) == 0) {
       const std::uint64_t n = s.u64("the metadata count");
       if (n > s.remaining() / 16) s.error("the metadata count " + std::to_string(n) + " is more than fits");
@@ -635,7 +695,8 @@ Model Model::deserialize(const std::string& bytes, const std::string& name) {
       p.dual = s.mat<double>("the dual coefficients");
     } else {
       s.error("unexpected section '" + tag_text(tag) + "' for a " +
-              (p.mode == ModelMode::features ? "features" : "kernel-limit") + " model in format version 1");
+              (p.mode == ModelMode::features ? "features" : "kernel-limit") + " model in format version " +
+              std::to_string(version));
     }
     if (s.remaining() != 0) s.error(std::to_string(s.remaining()) + " unexpected bytes at the end of the section");
     skip(body, size);

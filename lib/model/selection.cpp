@@ -172,7 +172,8 @@ void finish_report(const TrainerConfig& c, SelectionReport& report) {
 }  // namespace
 
 bool has_automatic(const TrainerConfig& c) {
-  return c.kernel == "auto" || c.map == "auto" || c.features == 0 || c.loss == Loss::automatic || c.lambdas.is_empty();
+  return c.kernel == "auto" || c.map == "auto" || c.features == 0 || c.loss == Loss::automatic ||
+         c.lambdas.is_empty() || (c.scaling == Scaling::sphere_lift && c.lift_scale == 0.0);
 }
 
 TrainerConfig choose_by_rule(const TrainerConfig& config, arma::uword n_train, arma::uword n_all, arma::uword d,
@@ -215,17 +216,60 @@ SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_
   return {subsample(train_idx, kSearchTrain, seed, 0), subsample(val_idx, kSearchValidation, seed, 1)};
 }
 
+std::vector<double> lift_scale_multiples() { return {1.0, 2.0, 4.0}; }
+
 TrainerConfig choose_dense(const TrainerConfig& config, const Scaler& scaler, const arma::mat& X, const arma::mat& Y,
                            const arma::uvec& train_idx, const arma::mat& Xv, const arma::mat& Yv,
                            const arma::uvec& val_idx, bool classify, SelectionReport& report) {
   const arma::uword n_all = train_idx.n_elem + (&Xv == &X ? val_idx.n_elem : 0);
-  if (!needs_search(config))
+  const bool auto_lift = config.scaling == Scaling::sphere_lift && config.lift_scale == 0.0;
+  if (!needs_search(config) && !auto_lift)
     return choose_on_sample(config, arma::mat(), arma::mat(), arma::mat(), arma::mat(), train_idx.n_elem, n_all,
                             X.n_rows, Y.n_rows, classify, report);
   const SearchIndices s = search_indices(train_idx, val_idx, config.seed);
-  return choose_on_sample(config, scaler.transform(arma::mat(X.cols(s.train))), Y.cols(s.train),
-                          scaler.transform(arma::mat(Xv.cols(s.validation))), Yv.cols(s.validation), train_idx.n_elem,
-                          n_all, X.n_rows, Y.n_rows, classify, report);
+  const arma::mat Xt_raw = X.cols(s.train), Xv_raw = Xv.cols(s.validation);
+  const arma::mat Yt = Y.cols(s.train), Yvs = Yv.cols(s.validation);
+  TrainerConfig c = config;
+  std::vector<SelectionCandidate> lift_candidates;
+  Scaler chosen = scaler;
+  if (auto_lift) {
+    // R of the sphere lift: multiples of the largest training norm (what fit() took), scored with
+    // the squared loss's free path at the given kernel (recursive:3 while the depth is still open).
+    const double base = scaler.factor();
+    const std::string kernel = c.kernel == "auto" ? "recursive:3" : c.kernel;
+    const arma::uword D = std::min(kSearchFeatures, Xt_raw.n_cols);
+    const arma::vec grid = c.lambdas.n_elem > 1 ? c.lambdas : automatic_lambda_grid();
+    const Criterion criterion = classify ? Criterion::error_rate : Criterion::mse;
+    arma::uword best = 0;
+    for (double m : lift_scale_multiples()) {
+      Scaler candidate = scaler;
+      candidate.set_factor(m * base);
+      const Scored r = score_candidate(c, kernel, Loss::squared, grid, candidate.transform(Xt_raw), Yt,
+                                       candidate.transform(Xv_raw), Yvs, criterion, D);
+      lift_candidates.push_back({"scale", kernel, Loss::squared, m * base, r.lambda, r.score, false});
+      if (r.score < lift_candidates[best].score) best = lift_candidates.size() - 1;
+    }
+    lift_candidates[best].chosen = true;
+    c.lift_scale = lift_candidates[best].lift_scale;
+    chosen.set_factor(c.lift_scale);
+  }
+  TrainerConfig out = needs_search(c)
+                          ? choose_on_sample(c, chosen.transform(Xt_raw), Yt, chosen.transform(Xv_raw), Yvs,
+                                             train_idx.n_elem, n_all, X.n_rows, Y.n_rows, classify, report)
+                          : choose_on_sample(c, arma::mat(), arma::mat(), arma::mat(), arma::mat(), train_idx.n_elem,
+                                             n_all, X.n_rows, Y.n_rows, classify, report);
+  if (auto_lift) {
+    report.automatic.insert(report.automatic.begin(), "lift_scale");
+    report.candidates.insert(report.candidates.begin(), lift_candidates.begin(), lift_candidates.end());
+    report.lift_scale = out.lift_scale;
+    if (report.sample_train == 0) {
+      report.sample_train = Xt_raw.n_cols;
+      report.sample_validation = Xv_raw.n_cols;
+      report.sample_features = std::min(kSearchFeatures, Xt_raw.n_cols);
+      report.criterion = classify ? "validation error rate" : "validation mse";
+    }
+  }
+  return out;
 }
 
 TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt, const arma::mat& Yt,

@@ -78,6 +78,9 @@ ModelParts base_parts(const TrainerConfig& c, const Kernel& kernel, const Scaler
   parts.kernel = kernel;
   parts.scaling = c.scaling;
   parts.scaling_factor = scaler.factor();
+  parts.feature_scaling = scaler.features().scaling();
+  parts.feature_offset = scaler.features().offset();
+  parts.feature_factor = scaler.features().factor();
   parts.precision = c.precision;
   parts.classes = classes;
   parts.loss = c.loss;
@@ -132,6 +135,10 @@ void regularise(const TrainerConfig& c, detail::Learner& learner, bool has_valid
 
 }  // namespace detail
 
+Scaler make_scaler(const TrainerConfig& config) {
+  return Scaler(config.scaling, config.feature_scaling, config.lift_scale);
+}
+
 namespace {
 
 /// The validation split when there is something to select and no explicit
@@ -161,7 +168,7 @@ Model fit_split(const TrainerConfig& c, const detail::DataSplit& split, const Sc
   parts.metadata.emplace_back("validation points", to_text(split.validation.size()));
   std::shared_ptr<FeatureMap> map;
   if (!is_exact(c.map)) {
-    map = make_feature_map(c.map, kernel, d, c.features, c.seed);
+    map = make_feature_map(c.map, kernel, scaler.output_dim(d), c.features, c.seed);
     detail::fit_map(c, *map, split.train);
   } else {
     report(c, "kernel limit", 0, 1);
@@ -208,6 +215,8 @@ Trainer::Trainer(TrainerConfig config) : config_(std::move(config)) {
   // A bad map spec fails now, not after the search (every kernel candidate is recursive).
   if (c.map != "auto" && c.features != 0 && !is_exact(c.map))
     make_feature_map(c.map, make_kernel(c.kernel == "auto" ? "recursive:3" : c.kernel), 1, c.features, c.seed);
+  if (!(c.lift_scale >= 0.0) || !std::isfinite(c.lift_scale))
+    fail(where, "lift_scale must be finite and >= 0 (0: the largest training norm), got " + format_double(c.lift_scale));
   if (is_exact(c.map) && c.loss == Loss::logistic)
     fail(where, "the kernel limit (map \"exact\") supports the squared, hinge and squared-hinge losses, not logistic");
 }
@@ -265,7 +274,7 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
     detail::check_rows(*Y_val, "Y_val", Y.n_rows, "the number of outputs c", where);
     detail::require_finite(*Y_val, where, "Y_val");
   }
-  Scaler scaler(config_.scaling);
+  Scaler scaler = make_scaler(config_);
   scaler.fit(X);  // on the training points only
   // The automatic choices read the raw points (before any in-place scaling),
   // the training part and the validation part only.
@@ -283,11 +292,11 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
     }
   }
   const TrainerConfig& c = resolved;
+  if (c.lift_scale != config_.lift_scale) scaler.set_factor(c.lift_scale);  // the chosen R of the sphere lift
   arma::mat copy, val_scaled;
-  if (in_place)
-    scaler.transform_inplace(*in_place);  // X aliases *in_place: only its shape is used below
-  else
-    copy = scaler.transform(X);
+  const arma::uword d = X.n_rows;  // X aliases *in_place: only its shape is used below, and read first
+  if (!in_place) copy = X;
+  scaler.transform_inplace(in_place ? *in_place : copy);  // fitted above, on the training points only
   const arma::mat& Xs = in_place ? *in_place : copy;
   if (X_val) val_scaled = scaler.transform(*X_val);
 
@@ -304,7 +313,7 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
     split.validation = {&Xs, &Y, {}};
     split_points(c, n, split);
   }
-  return fit_split(c, split, scaler, classes, X.n_rows, false, report);
+  return fit_split(c, split, scaler, classes, d, false, report);
 }
 
 Model Trainer::fit(const arma::sp_mat& X, const arma::ivec& labels) const {
@@ -339,7 +348,7 @@ Model Trainer::fit_sparse_any(const arma::sp_mat& X, const arma::mat& Y, const a
   if (is_exact(c.map))
     fail(where, "the kernel limit (map \"exact\") takes dense inputs only: its model stores the d x n training "
                 "points; use a feature map (e.g. tensorsketch) for sparse data");
-  Scaler scaler(c.scaling);
+  Scaler scaler = make_scaler(c);
   scaler.fit(X);
   const arma::sp_mat Xs = scaler.transform(X);
   detail::DataSplit split;
@@ -372,10 +381,17 @@ Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, con
   if (is_exact(c.map)) fail(where, "the kernel limit needs all points at once; use fit() or a feature map");
   if (c.scaling == Scaling::max_norm)
     fail(where, "max-norm scaling needs a pass over all data before training; use unit-norm or none when streaming");
+  if (c.scaling == Scaling::sphere_lift && c.lift_scale == 0.0)
+    fail(where, "the sphere lift with lift_scale 0 takes R from a pass over all data before training; set lift_scale "
+                "> 0 when streaming");
+  if (c.feature_scaling != FeatureScaling::none)
+    fail(where, feature_scaling_name(c.feature_scaling) + " feature scaling needs a pass over all data before "
+                "training; use feature scaling none when streaming");
   const Kernel kernel = make_kernel(c.kernel);
-  std::shared_ptr<FeatureMap> map = make_feature_map(c.map, kernel, input_dim, c.features, c.seed);
+  const Scaler scaler = make_scaler(c);
+  std::shared_ptr<FeatureMap> map =
+      make_feature_map(c.map, kernel, scaler.output_dim(input_dim), c.features, c.seed);
   const LabelEncoder enc(classes);
-  const Scaler scaler(c.scaling);
   std::unique_ptr<detail::StreamingRidge> ridge;
   arma::mat Xb, Yb;
   arma::uword batches = 0;

@@ -51,6 +51,35 @@ arma::uvec local_indices(const arma::uvec& global, arma::uword offset, arma::uwo
 
 namespace {
 
+/// The per-feature statistics of the points of all ranks (X: d x n_r here, n
+/// in all): sums give the mean, then sums of squared deviations about that
+/// mean the variance (two rounds, as the single-process two-pass
+/// computation), maxima and minima the range. 4d numbers per rank.
+FeatureStatistics global_feature_statistics(const Communicator& comm, const arma::mat& X, arma::uword n) {
+  const arma::uword d = X.n_rows;
+  FeatureStatistics st;
+  st.count = n;
+  st.mean = X.n_cols ? arma::vec(arma::sum(X, 1)) : arma::vec(d, arma::fill::zeros);
+  comm.allreduce_sum(st.mean);
+  st.mean /= static_cast<double>(n);
+  st.variance.zeros(d);
+  for (arma::uword j = 0; j < X.n_cols; ++j) {
+    const double* x = X.colptr(j);
+    for (arma::uword i = 0; i < d; ++i) {
+      const double e = x[i] - st.mean[i];
+      st.variance[i] += e * e;
+    }
+  }
+  comm.allreduce_sum(st.variance);
+  st.variance /= static_cast<double>(n);
+  // A rank without points contributes the identity of each reduction.
+  st.max = X.n_cols ? arma::vec(arma::max(X, 1)) : arma::vec(d, arma::fill::value(-arma::datum::inf));
+  st.min = X.n_cols ? arma::vec(arma::min(X, 1)) : arma::vec(d, arma::fill::value(arma::datum::inf));
+  comm.allreduce_max(st.max);
+  comm.allreduce_min(st.min);
+  return st;
+}
+
 /// The sorted union of every rank's labels: a class seen on one rank only still counts.
 arma::ivec global_classes(const Communicator& comm, const arma::ivec& labels) {
   const arma::vec all = comm.allgather(arma::conv_to<arma::vec>::from(arma::ivec(arma::unique(labels))));
@@ -106,13 +135,28 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   if (P == 1 && (detail::has_automatic(config_) || config_.loss != Loss::squared || exact))
     return fit_any(X, Y, classes, in_place, nullptr, nullptr);
 
-  // Scaling: max-norm divides by the largest norm over all ranks.
-  Scaler scaler(config_.scaling);
-  if (config_.scaling == Scaling::max_norm) {
-    arma::vec m{X.n_cols ? column_norms(X).max() : 0.0};
+  // Preprocessing first (it does not depend on the automatic choices).
+  // In place, X aliases *in_place: only its shape (read here, before the
+  // sphere lift adds a row) is used below.
+  const arma::uword d = X.n_rows, n_local = X.n_cols;
+  arma::mat copy;
+  if (!in_place) copy = X;
+  arma::mat& Xs = in_place ? *in_place : copy;
+  Scaler scaler = make_scaler(config_);
+  // Per-feature statistics over all ranks: the single-process fit's to rounding.
+  if (config_.feature_scaling != FeatureScaling::none) {
+    FeatureScaler features(config_.feature_scaling);
+    features.fit(global_feature_statistics(comm, Xs, n));
+    features.transform_inplace(Xs);
+    scaler.set_features(std::move(features));
+  }
+  // max-norm and the sphere lift's automatic R: the largest norm over all ranks.
+  if (config_.scaling == Scaling::max_norm || (config_.scaling == Scaling::sphere_lift && config_.lift_scale == 0.0)) {
+    arma::vec m{n_local ? column_norms(Xs).max() : 0.0};
     comm.allreduce_max(m);
     if (m[0] > 0.0) scaler.set_factor(m[0]);
   }
+  scaler.scale_points_inplace(Xs);
 
   // The automatic choices of fit(): the same global split and search sample,
   // gathered on every rank (at most 4,500 points), searched identically.
@@ -124,13 +168,13 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
     arma::mat Xt, Yt, Xv, Yv;
     if (detail::needs_search(config_)) {
       const detail::SearchIndices s = detail::search_indices(vs.train, vs.validation, config_.seed);
-      const arma::uvec mt = local_indices(s.train, offset, X.n_cols), mv = local_indices(s.validation, offset, X.n_cols);
-      Xt = scaler.transform(gather_columns(comm, arma::mat(X.cols(mt)), X.n_rows));
+      const arma::uvec mt = local_indices(s.train, offset, n_local), mv = local_indices(s.validation, offset, n_local);
+      Xt = gather_columns(comm, arma::mat(Xs.cols(mt)), Xs.n_rows);  // already scaled
       Yt = gather_columns(comm, arma::mat(Y.cols(mt)), Y.n_rows);
-      Xv = scaler.transform(gather_columns(comm, arma::mat(X.cols(mv)), X.n_rows));
+      Xv = gather_columns(comm, arma::mat(Xs.cols(mv)), Xs.n_rows);
       Yv = gather_columns(comm, arma::mat(Y.cols(mv)), Y.n_rows);
     }
-    resolved = detail::choose_on_sample(config_, Xt, Yt, Xv, Yv, vs.train.n_elem, n, X.n_rows, Y.n_rows,
+    resolved = detail::choose_on_sample(config_, Xt, Yt, Xv, Yv, vs.train.n_elem, n, d, Y.n_rows,
                                         !classes.is_empty(), report);
   }
   const TrainerConfig& c = resolved;
@@ -148,13 +192,6 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
       fail(kWhere, "the norm-ball form of the " + loss_name(c.loss) + " loss is not distributed; use a lambda");
   }
 
-  // In place, X aliases *in_place: only its shape is used below.
-  arma::mat copy;
-  if (in_place)
-    scaler.transform_inplace(*in_place);
-  else
-    copy = scaler.transform(X);
-  const arma::mat& Xs = in_place ? *in_place : copy;
 
   // The split of the single-process fit, from the global count and the seed.
   const bool selecting = c.norm_bound == 0.0 && c.lambdas.n_elem > 1;
@@ -166,22 +203,23 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   } else {
     train_global = arma::regspace<arma::uvec>(0, n - 1);
   }
-  detail::DataPart train{&Xs, &Y, local_indices(train_global, offset, X.n_cols)};
-  detail::DataPart validation{&Xs, &Y, local_indices(val_global, offset, X.n_cols)};
+  detail::DataPart train{&Xs, &Y, local_indices(train_global, offset, n_local)};
+  detail::DataPart validation{&Xs, &Y, local_indices(val_global, offset, n_local)};
 
   const Kernel kernel = make_kernel(c.kernel);
-  ModelParts parts = detail::base_parts(c, kernel, scaler, classes, X.n_rows);
+  ModelParts parts = detail::base_parts(c, kernel, scaler, classes, d);
   detail::record_selection(report, parts);
   if (c.on_selection) c.on_selection(report);
   parts.metadata.emplace_back("validation points", std::to_string(val_global.n_elem));
   parts.metadata.emplace_back("ranks", std::to_string(P));
-  std::shared_ptr<FeatureMap> map = make_feature_map(c.map, kernel, X.n_rows, c.features, c.seed);
+  const arma::uword dim = Xs.n_rows;  // after the preprocessing: d + 1 with the sphere lift
+  std::shared_ptr<FeatureMap> map = make_feature_map(c.map, kernel, dim, c.features, c.seed);
   if (!map->is_fitted()) {
     // A data-dependent map learns from the first m training points of the
     // whole data set: each rank gives those it holds, gathered once in order.
     const arma::uword m = detail::map_sample_size(c, train_global.n_elem);
-    const arma::uvec mine = local_indices(train_global.head(m), offset, X.n_cols);
-    const arma::mat sample = gather_columns(comm, arma::mat(Xs.cols(mine)), X.n_rows);
+    const arma::uvec mine = local_indices(train_global.head(m), offset, n_local);
+    const arma::mat sample = gather_columns(comm, arma::mat(Xs.cols(mine)), dim);
     detail::DataPart head{&sample, nullptr, arma::regspace<arma::uvec>(0, m - 1)};
     detail::fit_map(c, *map, head);
   }

@@ -79,7 +79,8 @@ class _TrainerParams:
             "lambdas": None if self.lambdas is None else [float(v) for v in np.atleast_1d(self.lambdas)],
             "validation_fraction": self.validation_fraction, "refit_on_all": self.refit_on_all,
             "norm_bound": self.norm_bound, "seed": _seed(self.random_state), "precision": self.precision,
-            "scaling": self.scaling, "batch_size": self.batch_size, "map_sample": self.map_sample,
+            "scaling": self.scaling, "feature_scaling": self.feature_scaling, "lift_scale": self.lift_scale,
+            "batch_size": self.batch_size, "map_sample": self.map_sample,
             "tolerance": self.tol, "max_iterations": self.max_iter,
             "budget_seconds": self.budget, "memory_budget_gib": self.memory_budget,
         }
@@ -210,7 +211,13 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
     validation_fraction, refit_on_all, batch_size, map_sample : as in TrainerConfig.
     norm_bound : None, or B > 0 for the norm-ball form of Algorithm 1.
     precision : "float" or "double" features.
-    scaling : "unit-norm", "max-norm" or "none".
+    feature_scaling : per-feature scaling fitted on the training rows, before
+        ``scaling``: "none", "standardize" (z-score), "minmax" (onto [-1, 1])
+        or "maxabs" (x / max |x|); a column constant in training becomes 0.
+    scaling : "unit-norm", "max-norm", "sphere-lift" (keeps each row's
+        magnitude in one extra coordinate; docs/preprocessing.md) or "none".
+    lift_scale : R of "sphere-lift" (like a bandwidth: smaller is more local);
+        0 takes the largest training row norm after the feature scaling.
     tol, max_iter : stopping rules of the iterative solvers.
     random_state : int (deepdot's seed, as --seed), RandomState or None.
     threads : int, bound on the threads used (0: the BLAS default).
@@ -220,7 +227,8 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
                  lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
                  norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
                  map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
-                 budget=_D["budget_seconds"], memory_budget=_D["memory_budget_gib"], random_state=None, threads=0):
+                 budget=_D["budget_seconds"], memory_budget=_D["memory_budget_gib"], random_state=None, threads=0,
+                 feature_scaling=_D["feature_scaling"], lift_scale=_D["lift_scale"]):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
@@ -231,6 +239,8 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
         self.norm_bound = norm_bound
         self.precision = precision
         self.scaling = scaling
+        self.feature_scaling = feature_scaling
+        self.lift_scale = lift_scale
         self.batch_size = batch_size
         self.map_sample = map_sample
         self.tol = tol
@@ -282,7 +292,8 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
                  lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
                  norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
                  map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
-                 budget=_D["budget_seconds"], memory_budget=_D["memory_budget_gib"], random_state=None, threads=0):
+                 budget=_D["budget_seconds"], memory_budget=_D["memory_budget_gib"], random_state=None, threads=0,
+                 feature_scaling=_D["feature_scaling"], lift_scale=_D["lift_scale"]):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
@@ -293,6 +304,8 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
         self.norm_bound = norm_bound
         self.precision = precision
         self.scaling = scaling
+        self.feature_scaling = feature_scaling
+        self.lift_scale = lift_scale
         self.batch_size = batch_size
         self.map_sample = map_sample
         self.tol = tol
@@ -341,16 +354,20 @@ class KernelRidge(_ModelPickling, RegressorMixin, BaseEstimator):
     kernel : str, the kernel spec.
     alpha : float > 0, the regularisation of scikit-learn's KernelRidge.
     norm_bound : None or B > 0.
-    scaling : "unit-norm", "max-norm" or "none".
+    scaling : "unit-norm", "max-norm", "sphere-lift" or "none".
+    feature_scaling, lift_scale : as in :class:`Classifier`.
     threads : int, bound on the threads used (0: the BLAS default).
     """
 
-    def __init__(self, kernel=_F["kernel"], alpha=1.0, norm_bound=None, scaling=_F["scaling"], threads=0):
+    def __init__(self, kernel=_F["kernel"], alpha=1.0, norm_bound=None, scaling=_F["scaling"], threads=0,
+                 feature_scaling=_F["feature_scaling"], lift_scale=_F["lift_scale"]):
         self.kernel = kernel
         self.alpha = alpha
         self.norm_bound = norm_bound
         self.scaling = scaling
         self.threads = threads
+        self.feature_scaling = feature_scaling
+        self.lift_scale = lift_scale
 
     def fit(self, X, y):
         X, y = validate_Xy(self, X, y, multi_output=True, y_numeric=True)
@@ -360,7 +377,8 @@ class KernelRidge(_ModelPickling, RegressorMixin, BaseEstimator):
         self._y_1d = y.ndim == 1
         Y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float64)
         cfg = {"kernel": self.kernel, "map": "exact", "loss": "squared", "lambdas": [float(self.alpha) / len(X)],
-               "norm_bound": self.norm_bound, "scaling": self.scaling, "precision": "double"}
+               "norm_bound": self.norm_bound, "scaling": self.scaling, "feature_scaling": self.feature_scaling,
+               "lift_scale": self.lift_scale, "precision": "double"}
         self.model_ = _deepdot.fit_regressor(X, Y, cfg, _threads(self.threads))
         self.lambdas_ = np.asarray(self.model_.info()["lambdas"])
         return self

@@ -150,7 +150,9 @@ py::dict config_dict(const deepdot::TrainerConfig& c) {
   d["norm_bound"] = c.norm_bound;
   d["seed"] = c.seed;
   d["precision"] = deepdot::precision_name(c.precision);
+  d["feature_scaling"] = deepdot::feature_scaling_name(c.feature_scaling);
   d["scaling"] = deepdot::scaling_name(c.scaling);
+  d["lift_scale"] = c.lift_scale;
   d["batch_size"] = c.batch_size;
   d["map_sample"] = c.map_sample;
   d["tolerance"] = c.solver_options.tolerance;
@@ -185,6 +187,8 @@ deepdot::TrainerConfig make_config(const py::dict& d) {
     else if (key == "seed") c.seed = v.cast<std::uint64_t>();
     else if (key == "precision") c.precision = deepdot::parse_precision(v.cast<std::string>());
     else if (key == "scaling") c.scaling = deepdot::parse_scaling(v.cast<std::string>());
+    else if (key == "feature_scaling") c.feature_scaling = deepdot::parse_feature_scaling(v.cast<std::string>());
+    else if (key == "lift_scale") c.lift_scale = v.cast<double>();
     else if (key == "batch_size") {
       const long b = v.cast<long>();
       if (b < 1) fail(where, "batch_size must be >= 1, got " + std::to_string(b));
@@ -291,7 +295,11 @@ py::dict model_info(const deepdot::Model& m) {
   d["lambdas"] = std::vector<double>(p.lambdas.begin(), p.lambdas.end());
   d["norm_bound"] = p.norm_bound;
   d["seed"] = p.seed;
+  d["feature_scaling"] = deepdot::feature_scaling_name(p.feature_scaling);
+  d["feature_offset"] = std::vector<double>(p.feature_offset.begin(), p.feature_offset.end());
+  d["feature_factor"] = std::vector<double>(p.feature_factor.begin(), p.feature_factor.end());
   d["scaling"] = deepdot::scaling_name(p.scaling);
+  d["scaling_factor"] = p.scaling_factor;
   d["precision"] = deepdot::precision_name(p.precision);
   d["input_dim"] = p.input_dim;
   d["training_size"] = p.training_size;
@@ -337,6 +345,9 @@ std::shared_ptr<MapHolder> make_map(const std::string& map_spec, const std::stri
   if (D < 1) fail(where, "n_components must be >= 1, got " + std::to_string(D));
   auto h = std::make_shared<MapHolder>();
   h->scaling = deepdot::parse_scaling(scaling);
+  if (h->scaling == deepdot::Scaling::sphere_lift)
+    fail(where, "scaling 'sphere-lift' is available in Classifier, Regressor and KernelRidge (stored in the model), "
+                "not in FeatureMap: use unit-norm, max-norm or none here");
   h->map = deepdot::make_feature_map(map_spec, deepdot::make_kernel(kernel_spec), static_cast<arma::uword>(d),
                                      static_cast<arma::uword>(D), seed);
   return h;

@@ -9,6 +9,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.kernel_ridge import KernelRidge as SkKernelRidge
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -303,3 +304,38 @@ def test_float32_unit_rows_pass_without_scaling(data):
     assert clf.score(X32, y) > 0.8
     with pytest.raises(ValueError, match="norm"):
         deepdot.Classifier(n_components=64, scaling="none").fit((X32 * 1.01).astype(np.float32), y)
+
+
+# ------------------------------------------------------------ tabular preprocessing
+
+def _tabular(n, seed):
+    rng = np.random.default_rng(seed)
+    G = rng.normal(size=(n, 2))
+    X = np.column_stack([50000 + 10000 * G[:, 0], 1 + 0.05 * G[:, 1], np.full(n, 7.0)])
+    return X, (G[:, 0] + G[:, 1] > 0).astype(int)
+
+
+def test_feature_scaling_and_sphere_lift_parameters():
+    d = deepdot.trainer_defaults()
+    for est in [deepdot.Classifier(), deepdot.Regressor(), deepdot.KernelRidge()]:
+        p = est.get_params()
+        assert (p["feature_scaling"], p["lift_scale"]) == (d["feature_scaling"], d["lift_scale"])
+    clf = deepdot.Classifier(n_components=256, feature_scaling="standardize", scaling="sphere-lift", random_state=0)
+    assert clone(clf).get_params()["feature_scaling"] == "standardize"
+    X, y = _tabular(500, 1)
+    Xt, yt = _tabular(300, 2)
+    clf.fit(X, y)
+    info = clf.model_.info()
+    assert info["feature_scaling"] == "standardize" and info["scaling"] == "sphere-lift"
+    assert info["feature_factor"][2] == 0.0  # the constant column
+    raw = deepdot.Classifier(n_components=256, random_state=0).fit(X, y)
+    assert clf.score(Xt, yt) > raw.score(Xt, yt) + 0.05
+    # Pickled, the model predicts the same.
+    back = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(back.decision_function(Xt), clf.decision_function(Xt))
+    kr = deepdot.KernelRidge(feature_scaling="minmax", scaling="sphere-lift", lift_scale=3.0).fit(X, y.astype(float))
+    assert kr.model_.info()["scaling_factor"] == 3.0
+    with pytest.raises(ValueError, match="unknown feature scaling"):
+        deepdot.Classifier(feature_scaling="robust").fit(X, y)
+    with pytest.raises(ValueError, match="FeatureMap"):
+        deepdot.FeatureMap(scaling="sphere-lift").fit(X)

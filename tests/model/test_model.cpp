@@ -195,9 +195,15 @@ TEST_CASE("Model: foreign, empty, missing, unsupported and absurd files") {
 
   const std::string good = deepdot::Model(feature_parts()).serialize();
   std::string future = good;
-  put_u64(future, 8, 2);
+  put_u64(future, 8, deepdot::model_file_version + 1);
   restore_checksum(future);
-  CHECK(message_of(future, "v").find("format version 2 is not supported") != std::string::npos);
+  CHECK(message_of(future, "v").find("format version " + std::to_string(deepdot::model_file_version + 1) +
+                                     " is not supported") != std::string::npos);
+  // A version-2 file relabelled as version 1 has a section version 1 does not know.
+  std::string older = good;
+  put_u64(older, 8, 1);
+  restore_checksum(older);
+  CHECK(message_of(older, "v").find("unexpected section 'FEATSCAL'") != std::string::npos);
 
   // A weights section claiming a 2^40 x 3 matrix, with a valid checksum: rejected
   // before anything is allocated.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <deepdot/model/selection.hpp>
 
+#include <deepdot/core/metrics.hpp>
 #include <deepdot/core/random.hpp>
 #include <deepdot/kernels/kernel.hpp>
 #include <deepdot/model/trainer.hpp>
@@ -168,4 +169,48 @@ TEST_CASE("Trainer{}: an explicit validation set is the only one the search scor
   CHECK(D < 500);
   CHECK(m.parts().map->output_dim() == D);
   CHECK(report.features == D);
+}
+
+TEST_CASE("Trainer: the sphere lift's R is chosen among multiples of the largest norm, where magnitude matters") {
+  // Labels depend on the norm only: unit-norm scaling cannot see them, the lift can.
+  deepdot::Rng rng(31, 1);
+  const arma::mat X = rng.normal_matrix(3, 900), Xt = rng.normal_matrix(3, 400);
+  auto labels_of = [](const arma::mat& P) {
+    arma::ivec y(P.n_cols);
+    for (arma::uword j = 0; j < P.n_cols; ++j) y[j] = arma::norm(P.col(j)) > 1.5 ? 1 : 0;
+    return y;
+  };
+  const arma::ivec y = labels_of(X), yt = labels_of(Xt);
+  deepdot::SelectionReport report;
+  deepdot::TrainerConfig c;
+  c.kernel = "recursive:2";
+  c.loss = deepdot::Loss::squared;
+  c.scaling = deepdot::Scaling::sphere_lift;  // lift_scale 0: chosen
+  c.on_selection = [&report](const deepdot::SelectionReport& r) { report = r; };
+  const deepdot::Model lifted = deepdot::Trainer(c).fit(X, y);
+  REQUIRE(report.candidates.size() == 3);
+  double largest = 0.0;
+  for (arma::uword j = 0; j < X.n_cols; ++j) largest = std::max(largest, arma::norm(X.col(j)));
+  int chosen = 0;
+  for (arma::uword i = 0; i < 3; ++i) {
+    CHECK(report.candidates[i].stage == "scale");
+    CHECK(report.candidates[i].lift_scale == doctest::Approx(largest * (1 << i)));
+    if (report.candidates[i].chosen) {
+      ++chosen;
+      CHECK(lifted.parts().scaling_factor == doctest::Approx(report.candidates[i].lift_scale));
+    }
+  }
+  CHECK(chosen == 1);
+  CHECK(report.automatic.front() == "lift_scale");
+  c.scaling = deepdot::Scaling::unit_norm;
+  const deepdot::Model unit = deepdot::Trainer(c).fit(X, y);
+  const double acc_lift = deepdot::accuracy(yt, lifted.predict_labels(Xt));
+  const double acc_unit = deepdot::accuracy(yt, unit.predict_labels(Xt));
+  CHECK(acc_lift > 0.9);
+  CHECK(acc_lift > acc_unit + 0.2);
+  // An explicit R is kept.
+  c.scaling = deepdot::Scaling::sphere_lift;
+  c.lift_scale = 7.0;
+  CHECK(deepdot::Trainer(c).fit(X, y).parts().scaling_factor == 7.0);
+  CHECK(report.candidates.empty());
 }

@@ -409,3 +409,183 @@ TEST_CASE("TrainerConfig shares FeatureRidge's default accumulation") {
   CHECK(deepdot::TrainerConfig{}.accumulation == deepdot::default_accumulation);
   CHECK(deepdot::FeatureRidge(4, 1).accumulation() == deepdot::TrainerConfig{}.accumulation);
 }
+
+// ---------------------------------------------------------------- tabular preprocessing stored in the model
+
+#include <deepdot/core/sparse.hpp>
+#include <deepdot/distributed/communicator.hpp>
+#include <deepdot/io/dataset.hpp>
+
+namespace {
+
+/// Columns in very different units: feature 0 in thousands, feature 1 near 1,
+/// feature 2 constant; the class depends on features 0 and 1 alike.
+struct Tabular {
+  arma::mat X;
+  arma::ivec labels;
+};
+
+Tabular tabular(arma::uword n, std::uint64_t stream) {
+  deepdot::Rng rng(21, stream);
+  const arma::mat G = rng.normal_matrix(2, n);
+  Tabular t;
+  t.X.set_size(3, n);
+  t.X.row(0) = 5000.0 + 1000.0 * G.row(0);
+  t.X.row(1) = 1.0 + 0.1 * G.row(1);
+  t.X.row(2).fill(42.0);
+  t.labels.set_size(n);
+  for (arma::uword i = 0; i < n; ++i) t.labels[i] = G(0, i) + G(1, i) > 0 ? 1 : 0;
+  return t;
+}
+
+deepdot::TrainerConfig tabular_config(const char* map) {
+  deepdot::TrainerConfig c;
+  c.kernel = "recursive:3";  // fixed, so that dense and sparse fits (which do not search) compare
+  c.loss = deepdot::Loss::squared;
+  c.map = map;
+  c.features = 128;
+  c.feature_scaling = deepdot::FeatureScaling::standardize;
+  c.scaling = deepdot::Scaling::sphere_lift;
+  c.precision = deepdot::Precision::double_precision;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("Trainer: standardize + sphere lift is stored in the model; save/load predicts bit-identically") {
+  const Tabular train = tabular(400, 1), test = tabular(200, 2);
+  for (const char* map : {"fourier:orf", "nystrom", "exact"}) {
+    INFO(map);
+    const deepdot::Model m = deepdot::Trainer(tabular_config(map)).fit(train.X, train.labels);
+    const auto& p = m.parts();
+    CHECK(p.input_dim == 3);
+    CHECK(m.scaled_dim() == 4);
+    CHECK(p.feature_scaling == deepdot::FeatureScaling::standardize);
+    const deepdot::FeatureStatistics st = deepdot::feature_statistics(train.X);
+    CHECK(arma::approx_equal(p.feature_offset.head(2), st.mean.head(2), "reldiff", 1e-12));
+    CHECK(p.feature_factor[2] == 0.0);  // the constant column
+    CHECK(std::abs(p.feature_factor[0] * std::sqrt(st.variance[0]) - 1.0) < 1e-12);
+    if (p.mode == deepdot::ModelMode::kernel_limit) CHECK(p.support.n_rows == 4);
+    else CHECK(p.map->input_dim() == 4);
+    const deepdot::Model back = deepdot::Model::deserialize(m.serialize(), "round trip");
+    CHECK(back.parts().feature_scaling == p.feature_scaling);
+    CHECK(back.parts().scaling == deepdot::Scaling::sphere_lift);
+    CHECK(back.parts().scaling_factor == p.scaling_factor);
+    CHECK(arma::approx_equal(back.parts().feature_factor, p.feature_factor, "absdiff", 0.0));
+    const arma::mat S = m.predict(test.X), B = back.predict(test.X);
+    CHECK(arma::approx_equal(S, B, "absdiff", 0.0));
+    // The units no longer decide: the standardized model classifies well.
+    CHECK(arma::mean(arma::conv_to<arma::vec>::from(m.predict_labels(test.X) == test.labels)) > 0.9);
+    // Raw d, not the lifted d + 1, is what predict() takes.
+    CHECK_THROWS_WITH_AS(m.predict(arma::mat(4, 2, arma::fill::zeros)), doctest::Contains("d = 3"),
+                         std::invalid_argument);
+  }
+}
+
+TEST_CASE("Trainer: without feature scaling the largest unit dominates; standardize fixes it") {
+  const Tabular train = tabular(400, 3), test = tabular(300, 4);
+  deepdot::TrainerConfig raw = tabular_config("fourier:orf");
+  raw.feature_scaling = deepdot::FeatureScaling::none;
+  raw.scaling = deepdot::Scaling::unit_norm;
+  auto accuracy = [&](const deepdot::TrainerConfig& c) {
+    const deepdot::Model m = deepdot::Trainer(c).fit(train.X, train.labels);
+    return arma::mean(arma::conv_to<arma::vec>::from(m.predict_labels(test.X) == test.labels));
+  };
+  const double unscaled = accuracy(raw), scaled = accuracy(tabular_config("fourier:orf"));
+  CHECK(scaled > unscaled + 0.05);
+}
+
+TEST_CASE("Trainer: a lift scale set by hand is used as R; invalid ones are refused") {
+  const Tabular train = tabular(100, 5);
+  deepdot::TrainerConfig c = tabular_config("fourier:orf");
+  c.lift_scale = 7.5;
+  CHECK(deepdot::Trainer(c).fit(train.X, train.labels).parts().scaling_factor == 7.5);
+  c.lift_scale = -1.0;
+  CHECK_THROWS_WITH_AS(deepdot::Trainer{c}, doctest::Contains("lift_scale"), std::invalid_argument);
+}
+
+TEST_CASE("Trainer: sparse input with maxabs + sphere lift equals the dense fit; minmax is refused") {
+  const Tabular train = tabular(300, 6), test = tabular(50, 7);
+  deepdot::TrainerConfig c = tabular_config("fourier:orf");
+  c.feature_scaling = deepdot::FeatureScaling::maxabs;
+  // With lift_scale 0 a dense fit chooses R by validation and a sparse fit takes the largest norm
+  // (docs/defaults.md): a fixed R compares the two paths.
+  c.lift_scale = 2.5;
+  const deepdot::Trainer trainer(c);
+  const deepdot::Model dense = trainer.fit(train.X, train.labels);
+  const deepdot::Model sparse = trainer.fit(arma::sp_mat(train.X), train.labels);
+  CHECK(arma::approx_equal(sparse.parts().feature_factor, dense.parts().feature_factor, "reldiff", 1e-14));
+  CHECK(sparse.parts().scaling_factor == doctest::Approx(dense.parts().scaling_factor).epsilon(1e-14));
+  CHECK(arma::abs(sparse.predict(arma::sp_mat(test.X)) - dense.predict(test.X)).max() < 1e-8);
+  c.feature_scaling = deepdot::FeatureScaling::minmax;
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(c).fit(arma::sp_mat(train.X), train.labels), doctest::Contains("maxabs"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("Trainer::fit_stream refuses what needs a pass over the data; a fixed lift scale streams") {
+  const Tabular train = tabular(200, 8);
+  auto source = [&train](bool& given) {
+    return [&train, &given](arma::mat& X, arma::mat& Y) {
+      if (given) return false;
+      X = train.X;
+      Y = arma::conv_to<arma::rowvec>::from(train.labels);
+      given = true;
+      return true;
+    };
+  };
+  deepdot::TrainerConfig c = tabular_config("fourier:orf");
+  c.validation_fraction = 0.0;
+  bool given = false;
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(c).fit_stream_classes(source(given), 3, arma::ivec{0, 1}),
+                       doctest::Contains("lift_scale"), std::invalid_argument);
+  c.lift_scale = 3.0;
+  CHECK_THROWS_WITH_AS(deepdot::Trainer(c).fit_stream_classes(source(given), 3, arma::ivec{0, 1}),
+                       doctest::Contains("standardize feature scaling needs a pass"), std::invalid_argument);
+  c.feature_scaling = deepdot::FeatureScaling::none;
+  given = false;
+  const deepdot::Model m = deepdot::Trainer(c).fit_stream_classes(source(given), 3, arma::ivec{0, 1});
+  CHECK(m.parts().scaling_factor == 3.0);
+  CHECK(m.parts().map->input_dim() == 4);
+}
+
+TEST_CASE("Trainer::fit_distributed at P = 1: the feature statistics and R equal the single-process fit") {
+  const Tabular train = tabular(300, 9);
+  const deepdot::SerialCommunicator comm;
+  for (auto mode : {deepdot::FeatureScaling::standardize, deepdot::FeatureScaling::minmax,
+                    deepdot::FeatureScaling::maxabs}) {
+    deepdot::TrainerConfig c = tabular_config("fourier:orf");
+    c.feature_scaling = mode;
+    const deepdot::Trainer trainer(c);
+    const deepdot::Model single = trainer.fit(train.X, train.labels);
+    const deepdot::Model dist = trainer.fit_distributed(comm, train.X, train.labels);
+    CHECK(arma::approx_equal(dist.parts().feature_offset, single.parts().feature_offset, "reldiff", 1e-13));
+    CHECK(arma::approx_equal(dist.parts().feature_factor, single.parts().feature_factor, "reldiff", 1e-13));
+    CHECK(dist.parts().scaling_factor == doctest::Approx(single.parts().scaling_factor).epsilon(1e-13));
+    CHECK(arma::abs(dist.predict(train.X) - single.predict(train.X)).max() < 1e-6);
+    arma::mat X = train.X;
+    trainer.fit_distributed_inplace(comm, X, train.labels);
+    CHECK(X.n_rows == 4);  // left preprocessed: the sphere lift added a row
+    CHECK(arma::abs(deepdot::column_norms(X) - 1.0).max() < 1e-12);
+  }
+}
+
+#ifdef DEEPDOT_TEST_DATA
+TEST_CASE("Model::load reads format version 1 files (written before the feature scaling) and predicts as then") {
+  const std::string dir = std::string(DEEPDOT_TEST_DATA) + "/models/";
+  deepdot::ReadOptions no_labels;
+  no_labels.csv_label_column = "none";
+  const arma::mat T = deepdot::read_dataset(dir + "v1-test.csv", no_labels).X;
+  for (const char* name : {"v1-features", "v1-exact"}) {
+    INFO(name);
+    const deepdot::Model m = deepdot::Model::load(dir + name + ".ddm");
+    CHECK(m.parts().feature_scaling == deepdot::FeatureScaling::none);
+    CHECK(m.parts().feature_factor.is_empty());
+    // The scores the version-1 code wrote (shortest round-trip decimals): n x c in the file.
+    const arma::mat expected = deepdot::read_dataset(dir + name + "-scores.csv", no_labels).X;
+    CHECK(arma::abs(m.predict(T) - expected).max() < 1e-13);
+    // Saved again it is a version-2 file with the same predictions.
+    const deepdot::Model again = deepdot::Model::deserialize(m.serialize(), "resaved");
+    CHECK(arma::approx_equal(again.predict(T), m.predict(T), "absdiff", 0.0));
+  }
+}
+#endif

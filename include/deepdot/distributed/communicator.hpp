@@ -30,6 +30,8 @@ class Communicator {
   virtual void allreduce_sum(arma::vec& v) const = 0;
   /// v becomes the elementwise maximum over ranks.
   virtual void allreduce_max(arma::vec& v) const = 0;
+  /// v becomes the elementwise minimum over ranks.
+  virtual void allreduce_min(arma::vec& v) const = 0;
   /// The concatenation of every rank's `local` (lengths may differ) in rank order.
   virtual arma::vec allgather(const arma::vec& local) const = 0;
   /// v (the same length everywhere) becomes root's v.
@@ -57,6 +59,7 @@ class SerialCommunicator final : public Communicator {
   int size() const override { return 1; }
   void allreduce_sum(arma::vec&) const override {}
   void allreduce_max(arma::vec&) const override {}
+  void allreduce_min(arma::vec&) const override {}
   arma::vec allgather(const arma::vec& local) const override { return local; }
   void broadcast(arma::vec&, int) const override {}
 };

@@ -22,6 +22,7 @@ class MpiCommunicator final : public Communicator {
   int size() const override { return size_; }
   void allreduce_sum(arma::vec& v) const override;
   void allreduce_max(arma::vec& v) const override;
+  void allreduce_min(arma::vec& v) const override;
   arma::vec allgather(const arma::vec& local) const override;
   void broadcast(arma::vec& v, int root) const override;
 

@@ -24,6 +24,10 @@ struct Dataset {
   /// label k stands for label_names[k], the names sorted. Empty otherwise.
   std::vector<std::string> label_names;
   std::string source;       ///< the path (or name) read
+  /// A CSV file with a header: the name of each feature (row i of X comes
+  /// from column feature_columns[i] of the file, 1-based). Empty otherwise.
+  std::vector<std::string> feature_names;
+  std::vector<arma::uword> feature_columns;
   /// What was read, in one line, for a command line to show, e.g.
   /// "CSV, header row, delimiter ',', 150 points, 4 features, labels from column 5 'species'".
   std::string description;

@@ -42,12 +42,18 @@ enum class ModelMode {
 struct ModelParts {
   ModelMode mode = ModelMode::features;
   Kernel kernel;
-  std::shared_ptr<const FeatureMap> map;  ///< features mode: the map (complete state), d -> D
+  std::shared_ptr<const FeatureMap> map;  ///< features mode: the map (complete state), d' -> D (d' as support)
   arma::mat weights;                      ///< features mode: D x c
-  arma::mat support;                      ///< kernel-limit mode: d x n training inputs (already scaled)
+  /// kernel-limit mode: d' x n training inputs, already preprocessed (d' =
+  /// scaled_dim(scaling, d): d + 1 with the sphere lift)
+  arma::mat support;
   arma::mat dual;                         ///< kernel-limit mode: n x c dual coefficients
-  Scaling scaling = Scaling::unit_norm;   ///< preprocessing applied to raw inputs
-  double scaling_factor = 1.0;            ///< the Scaler's divisor (max_norm mode)
+  /// Per-feature scaling applied first to raw inputs: x_i -> (x_i - feature_offset_i) * feature_factor_i.
+  FeatureScaling feature_scaling = FeatureScaling::none;
+  arma::vec feature_offset;               ///< d values (empty for FeatureScaling::none)
+  arma::vec feature_factor;               ///< d values; 0 for a feature constant on the training data
+  Scaling scaling = Scaling::unit_norm;   ///< the point-level preprocessing, after the feature scaling
+  double scaling_factor = 1.0;            ///< the Scaler's divisor (max_norm) or the lift scale R (sphere_lift)
   Precision precision = Precision::single_precision;  ///< feature precision in predict()
   arma::ivec classes;                     ///< sorted class labels (classification), empty for regression
   /// When the training labels were text ("cat", "dog"): class_names[i] names
@@ -151,6 +157,12 @@ class Model {
   /// Parses a file image; `name` is used in error messages.
   static Model deserialize(const std::string& bytes, const std::string& name);
 
+  /// The stored preprocessing (feature scaling, then the point-level scaling)
+  /// as a fitted Scaler: raw d x m inputs to the d' x m the map or the support expects.
+  Scaler scaler() const;
+  /// d', the dimension after preprocessing: d + 1 with the sphere lift, else d.
+  arma::uword scaled_dim() const { return deepdot::scaled_dim(parts_.scaling, parts_.input_dim); }
+
   bool empty() const { return parts_.input_dim == 0; }
   bool is_classifier() const { return !parts_.classes.is_empty(); }
   arma::uword num_outputs() const;
@@ -164,7 +176,11 @@ class Model {
 };
 
 /// Magic bytes and version of the model file format (docs/models.md).
+/// Version 2 added the per-feature scaling section and the sphere-lift
+/// scaling; files of version 1 still load (as feature scaling none).
 constexpr char model_file_magic[8] = {'D', 'D', 'M', 'O', 'D', 'E', 'L', '\x1a'};
-constexpr std::uint64_t model_file_version = 1;
+constexpr std::uint64_t model_file_version = 2;
+/// The oldest format version Model::load() reads.
+constexpr std::uint64_t model_file_oldest_version = 1;
 
 }  // namespace deepdot

@@ -71,7 +71,20 @@ struct TrainerConfig {
   std::uint64_t seed = 1;
   /// Feature precision: float halves memory and uses SGEMM in the map.
   Precision precision = Precision::single_precision;
+  /// Per-feature scaling fitted on the training points, applied before
+  /// `scaling` (docs/preprocessing.md): none (the default), standardize,
+  /// minmax or maxabs. For sparse input minmax is refused and standardize
+  /// does not centre. A feature constant on the training points becomes 0.
+  FeatureScaling feature_scaling = FeatureScaling::none;
+  /// The point-level map into the unit ball (after the feature scaling):
+  /// unit_norm (the default) discards each point's magnitude; sphere_lift
+  /// keeps it in one extra coordinate (the feature map then sees d + 1 inputs).
   Scaling scaling = Scaling::unit_norm;
+  /// R of Scaling::sphere_lift, x -> (x / R, sqrt(1 - ||x||^2 / R^2)): it acts
+  /// like a bandwidth (small R: a more local kernel). 0 (the default): R =
+  /// the largest norm of a training point after the feature scaling. Later
+  /// points beyond R are clipped onto the sphere. Ignored by the other scalings.
+  double lift_scale = 0.0;
   /// Points per feature batch: memory is O(batch x D) for the features.
   arma::uword batch_size = 2048;
   /// Back end of the squared loss on features.
@@ -108,6 +121,9 @@ TrainerConfig fixed_defaults();
 
 /// The default lambda grid of the automatic choice: default_lambda_grid(10), 1e-8 .. 10.
 arma::vec automatic_lambda_grid();
+
+/// The (unfitted) Scaler a TrainerConfig describes: feature_scaling, scaling, lift_scale.
+Scaler make_scaler(const TrainerConfig& config);
 
 /// A batch source for streaming fits: fills X (d x b raw inputs) and Y
 /// (c x b targets) and returns true, or returns false when the data are exhausted.
@@ -156,7 +172,8 @@ class Trainer {
   /// Streaming regression with the squared loss on features: batches of
   /// (X d x b, Y c x b) are mapped and accumulated; nothing of size n x D or
   /// n x d is held. input_dim = d. With several lambdas, selection is by GCV.
-  /// Scaling must be none or unit_norm (max_norm needs a pass over all data).
+  /// Scaling must be none, unit_norm or sphere_lift with lift_scale > 0, and
+  /// feature_scaling none (the others need a pass over all data first).
   Model fit_stream(const BatchSource& source, arma::uword input_dim) const;
   /// The same for classification: batch targets are labels (one row, 1 x b),
   /// `classes` the sorted class list.
