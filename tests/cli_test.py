@@ -198,7 +198,7 @@ check("no temporary file is left next to the output", not any(".tmp" in f for f 
 code, _, err = run("transform", "--data", npy, "--out", os.path.join(tmp, "z.txt"))
 check("transform to an unknown extension exits 2", code == 2 and ".npy or .csv" in err, err)
 code, _, err = run("predict", "--model", model, "--data", z)  # 64 features per point, the model wants 5
-check("predict with the wrong d exits 2 and says so", code == 2 and "model expects d = 5" in err, err)
+check("predict with the wrong d exits 2 and says so", code == 2 and "expects d = 5" in err and "model" in err, err)
 
 # approx writes a CSV (and a plot when gnuplot is there)
 acsv = os.path.join(tmp, "approx.csv")
@@ -212,11 +212,38 @@ if ap:
     errs = {(r["map"], r["D"]): r["rel_frobenius_nonconstant"] for r in ap["results"]}
     check("the error falls with D for fourier", errs[("fourier", 128)] < errs[("fourier", 32)], str(errs))
 
+# No options: the automatic choices, every candidate's score in --json and in the table.
+code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "auto.ddm"))
+cands = (j or {}).get("selection candidates", [])
+check("train with no options lists the automatic fields", code == 0 and j["automatic"] ==
+      "kernel, loss, lambdas, features, map", str(j)[:300] + err)
+check("train --json has the four kernel candidates and the loss check, one chosen",
+      [c["kernel"] for c in cands[:4]] == ["recursive:%d" % k for k in range(1, 5)] and len(cands) == 5
+      and cands[4]["loss"] == "squared-hinge" and sum(c["chosen"] for c in cands) == 1
+      and all(0 <= c["score"] <= 1 and c["lambda"] > 0 for c in cands), str(cands))
+chosen = [c for c in cands if c["chosen"]]
+check("the chosen candidate is the model's kernel and loss", chosen and j["kernel"] == chosen[0]["kernel"]
+      and j["loss"] == chosen[0]["loss"], str(j)[:400])
+check("the D rule: Nystroem with D = the 360 training points", j and j["map"].startswith("nystrom") and
+      j["features"] == 360, str(j)[:400])
+code, out, _ = run("train", "--data", libsvm, "--model", os.path.join(tmp, "auto.ddm"), "--quiet")
+check("train prints each candidate's validation score", code == 0 and out.count("validation error rate") >= 5
+      and "<- chosen" in out, out[:600])
+code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "fixed.ddm"), "--kernel", "recursive:2",
+                        "--loss", "squared", "--map", "fourier:orf", "--features", "64")
+check("explicit options are not searched", code == 0 and j["automatic"] == "lambdas" and j["kernel"] == "recursive:2"
+      and j["features"] == 64 and "selection candidates" not in j, str(j)[:300] + err)
+code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "budget.ddm"), "--loss", "squared",
+                        "--kernel", "recursive:2", "--budget", "0.0001")
+check("--budget lowers D", code == 0 and j["features"] < 360, str(j)[:300] + err)
+code, _, err = run("train", "--data", libsvm, "--model", os.path.join(tmp, "b.ddm"), "--budget", "0")
+check("--budget 0 is refused naming the budget", code != 0 and "budget" in err, err)
+
 # The option table: help is generated with the library's defaults; unknown options are rejected.
 code, out, _ = run("train", "--help")
-for needle in ["--kernel SPEC", "[recursive:3]", "[fourier:orf]", "[4096]", "[squared]", "[0.1]", "[float]",
-               "[unit-norm]", "[2048]", "--accumulate A", "[single]", "--solver S", "[auto]", "[10000]", "[0.001]",
-               "[1000]", "10 values, 1e-08 .. 10"]:
+for needle in ["--kernel SPEC", "recursive:1..4", "[0]", "[0.1]", "[float]", "--budget SECONDS", "[600]",
+               "--memory-budget GIB", "[8]", "[unit-norm]", "[2048]", "--accumulate A", "[single]", "--solver S",
+               "[auto]", "[10000]", "[0.01]", "[1000]", "10 values, 1e-08 .. 10"]:
     check(f"train --help shows the TrainerConfig default {needle}", code == 0 and needle in out, out[:300])
 code, out, _ = run("transform", "--help")
 check("transform --help: precision defaults to float, as train", code == 0 and "float | double features [float]" in out, out)

@@ -333,6 +333,7 @@ void bench_end_to_end(const Setup& s, const deepdot::Kernel& kernel, const arma:
     cfg.kernel = kernel_spec;
     cfg.map = e2e_map;
     cfg.features = D;
+    cfg.loss = deepdot::Loss::squared;
     cfg.lambdas = arma::vec{1e-3};
     cfg.validation_fraction = 0.0;
     cfg.batch_size = b;

@@ -174,7 +174,8 @@ Dataset read_data(const DataValues& values, const std::string& option, bool requ
 }
 
 void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
-  table.text("kernel", "SPEC", "recursive:K | poly:P[:C] | gaussian:S | arccos:0|1 | coeffs:A0,A1,...", cfg.kernel)
+  table.text("kernel", "SPEC", "recursive:K | poly:P[:C] | gaussian:S | arccos:0|1 | coeffs:A0,A1,... | auto:\n"
+             "recursive:1..4, the lowest validation error on a subsample (docs/defaults.md)", cfg.kernel)
       .choice("feature-scaling", "F",
               "none | standardize | minmax | maxabs: per-feature scaling fitted on the training\n"
               "data, before --scaling (sparse data: maxabs, or standardize without centring;\n"
@@ -186,26 +187,33 @@ void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
               cfg.scaling, parse_scaling, scaling_name)
       .real("lift-scale", "R",
             "R of --scaling sphere-lift, x -> (x/R, sqrt(1 - |x|^2/R^2)); acts like a bandwidth\n"
-            "(smaller: more local); 0: the largest training norm after --feature-scaling",
+            "(smaller: more local); 0: chosen by validation among 1, 2, 4 x the largest training\n"
+            "norm after --feature-scaling (docs/defaults.md)",
             cfg.lift_scale);
 }
 
 void add_map_options(OptionTable& table, TrainerConfig& cfg) {
   table.text("map", "SPEC",
              "feature map, or exact for the kernel limit (fourier[:orf] needs a recursive kernel;\n"
-             "srht, tensorsketch, maclaurin, nystrom, taylor:P, layerwise; docs/feature-maps.md)",
+             "srht, tensorsketch, maclaurin, nystrom, taylor:P, layerwise; docs/feature-maps.md);\n"
+             "auto: nystrom (the most accurate per feature measured), fourier:orf when D > n",
              cfg.map)
-      .count("features", "D", "number of features", cfg.features)
+      .count("features", "D", "number of features; 0: the rule, min(n, 16384) halved until the modelled\n"
+             "fit is within --budget and --memory-budget", cfg.features)
       .seed("seed", "seed of the feature map and the split", cfg.seed)
       .choice("precision", "P", "float | double features", cfg.precision, parse_precision, precision_name)
       .count("map-sample", "N", "points that fit a data-dependent map (the first N; nystrom needs D)", cfg.map_sample);
 }
 
 void add_fit_options(OptionTable& table, TrainerConfig& cfg) {
-  table.choice("loss", "L", "squared | logistic | hinge | squared-hinge", cfg.loss, parse_loss, loss_name);
+  table.choice("loss", "L", "squared | logistic | hinge | squared-hinge | auto: squared or squared-hinge,\n"
+               "the lower validation error on the search subsample (regression: squared)", cfg.loss, parse_loss,
+               loss_name);
   arma::vec& lambdas = cfg.lambdas;
   table.add({"lambdas", "LIST", "one lambda (objective (1/n) sum loss + lambda ||w||^2), or a grid chosen\n"
-             "on the validation split", format_list(lambdas), [&lambdas](const std::string& v) { lambdas = parse_reals(v); }});
+             "on the validation split; auto: " + format_list(automatic_lambda_grid()) + " on the split (squared loss,\n"
+             "a free path), or the search's squared-hinge lambda x (subsample / n)",
+             lambdas.is_empty() ? "auto" : format_list(lambdas), [&lambdas](const std::string& v) { lambdas = parse_reals(v); }});
   table.add({"lambda", "X", "one fixed lambda (the same as --lambdas X)", "",
              [&lambdas](const std::string& v) { lambdas = arma::vec{parse_real(v)}; }});
   table.add({"lambda-grid", "LIST", "lambdas tried on the validation split (the same as --lambdas LIST)", "",
@@ -222,9 +230,18 @@ void add_fit_options(OptionTable& table, TrainerConfig& cfg) {
               ridge_solver_name)
       .choice("accumulate", "A", "single | exact: how float batches enter ZZ' (squared loss)", cfg.accumulation,
               parse_accumulation, accumulation_name)
-      .real("tolerance", "T", "stopping rule of the hinge / logistic solvers (relative KKT violation\nor gradient norm)",
-            cfg.solver_options.tolerance)
-      .count("max-epochs", "N", "their iteration (epoch) limit", cfg.solver_options.max_iterations);
+      .real("tolerance", "T", "stopping rule of the hinge / logistic solvers (relative KKT violation\nor gradient "
+            "norm; 1e-3 gives the same Fashion-MNIST accuracy in more epochs)", cfg.solver_options.tolerance)
+      .count("max-epochs", "N", "their iteration (epoch) limit", cfg.solver_options.max_iterations)
+      .real("budget", "SECONDS", "modelled seconds the final fit may take: the D rule keeps within it\n"
+            "(cost model: docs/defaults.md; 600 s is the Fashion-MNIST target)", cfg.budget.seconds);
+  double& bytes = cfg.budget.bytes;
+  table.add({"memory-budget", "GIB", "modelled GiB of the final fit's state (map, features or ZZ'), besides the data",
+             format_default(bytes / 1073741824.0), [&bytes](const std::string& v) {
+               const double g = parse_real(v);
+               if (!(g > 0)) throw std::invalid_argument("must be > 0, got '" + v + "'");
+               bytes = g * 1073741824.0;
+             }});
   bool& certificate = cfg.certificate;
   table.add({"certificate", "on|off", "the error certificate: kernel error and exact-vs-feature prediction\n"
              "difference on a sample of the training points (docs/models.md)", certificate ? "on" : "off",
@@ -250,6 +267,49 @@ void check_trainer_options(const OptionTable& table, const TrainerConfig& cfg) {
   if (lambda_options > 1) throw std::invalid_argument("give one of --lambdas, --lambda and --lambda-grid");
   if (cfg.norm_bound > 0 && (table.given("lambda") || (table.given("lambdas") && cfg.lambdas.n_elem == 1)))
     throw std::invalid_argument("give --lambda or --norm-bound, not both");
+}
+
+void add_selection(Report& report, const SelectionReport& s) {
+  if (s.automatic.empty()) return;
+  std::string fields, fields_json = "[";
+  for (const std::string& f : s.automatic) {
+    fields += (fields.empty() ? "" : ", ") + f;
+    fields_json += (fields_json.size() > 1 ? "," : "") + Report::quote(f);
+  }
+  report.text("automatic", fields);
+  if (!s.candidates.empty()) {
+    std::string table, json = "[";
+    char line[200];
+    for (const SelectionCandidate& k : s.candidates) {
+      const std::string lift = k.lift_scale > 0 ? "R " + format_default(k.lift_scale) + " " : "";
+      std::snprintf(line, sizeof line, "  %-6s %-12s %-14s %slambda %-9.3g %s %.4f%s\n", k.stage.c_str(),
+                    k.kernel.c_str(), loss_name(k.loss).c_str(), lift.c_str(), k.lambda, s.criterion.c_str(), k.score,
+                    k.chosen ? "  <- chosen" : "");
+      table += line;
+      json += std::string(json.size() > 1 ? "," : "") + "{\"stage\":" + Report::quote(k.stage) +
+              ",\"kernel\":" + Report::quote(k.kernel) + ",\"loss\":" + Report::quote(loss_name(k.loss)) +
+              ",\"lift_scale\":" + format_default(k.lift_scale) + ",\"lambda\":" + format_default(k.lambda) +
+              ",\"score\":" + format_default(k.score) + ",\"chosen\":" + (k.chosen ? "true" : "false") + "}";
+    }
+    report.raw("selection candidates", json + "]", table);
+    report.text("selection criterion", s.criterion);
+    report.text("selection sample", std::to_string(s.sample_train) + " training + " +
+                                        std::to_string(s.sample_validation) + " validation points, " +
+                                        std::to_string(s.sample_features) + " nystrom features");
+  }
+  report.text("chosen", s.kernel + ", " + s.map + (s.features ? ", D = " + std::to_string(s.features) : "") + ", " +
+                            loss_name(s.loss) + " loss");
+  if (!s.rule.empty()) report.text("feature rule", s.rule);
+  report.number("modelled fit seconds", s.final_cost.seconds, 4);
+  report.number("modelled fit GiB", s.final_cost.bytes / 1073741824.0, 4);
+}
+
+std::vector<std::pair<std::string, std::string>> metadata_without_selection(
+    const std::vector<std::pair<std::string, std::string>>& metadata) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kv : metadata)
+    if (kv.first.rfind("auto ", 0) != 0) out.push_back(kv);
+  return out;
 }
 
 }  // namespace deepdot::cli

@@ -117,6 +117,15 @@ void add_trainer_options(OptionTable& table, TrainerConfig& cfg);
 /// The rules between the lambda options; call after parse().
 void check_trainer_options(const OptionTable& table, const TrainerConfig& cfg);
 
+/// What the Trainer chose automatically (TrainerConfig::on_selection): a
+/// "selection" entry, one line per candidate in the table and every field of
+/// every candidate in --json, then "chosen" and the D rule. Nothing when no
+/// field was automatic.
+void add_selection(Report& report, const SelectionReport& selection);
+/// Model metadata without the "auto ..." rows (shown by add_selection()).
+std::vector<std::pair<std::string, std::string>> metadata_without_selection(
+    const std::vector<std::pair<std::string, std::string>>& metadata);
+
 }  // namespace deepdot::cli
 
 namespace deepdot::cli {

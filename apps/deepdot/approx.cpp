@@ -38,7 +38,7 @@ options:
 
 struct ApproxOptions {
   cli::DataValues data;
-  TrainerConfig cfg;  // kernel and scaling
+  TrainerConfig cfg = fixed_defaults();  // kernel and scaling
   cli::CommonValues common;
   SweepOptions sweep;
   std::string maps = "maclaurin:kk,srht,tensorsketch,fourier", features = "256,1024,4096";

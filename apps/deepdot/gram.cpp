@@ -26,7 +26,7 @@ options:
 
 struct GramOptions {
   cli::DataValues data, data2;
-  TrainerConfig cfg;  // kernel and scaling, the defaults of deepdot train
+  TrainerConfig cfg = fixed_defaults();  // kernel and scaling: a Gram matrix needs a concrete kernel
   cli::CommonValues common;
   std::string out;
 };

@@ -83,7 +83,7 @@ void score(Report& r, const Model& model, const Dataset& data, bool classify, co
 }
 
 // The model's figures, after the data's.
-void describe_model(Report& r, const Model& model) {
+void describe_model(Report& r, const Model& model, bool selection_shown) {
   const auto& p = model.parts();
   r.text("kernel", p.kernel.spec());
   r.text("map", p.mode == ModelMode::kernel_limit ? "exact" : p.map->spec());
@@ -92,7 +92,7 @@ void describe_model(Report& r, const Model& model) {
   if (p.norm_bound > 0) r.number("norm bound", p.norm_bound);
   r.number("lambda", p.lambdas.is_empty() ? 0.0 : p.lambdas.max());
   r.integer("seed", p.seed);
-  r.extra(p.metadata);
+  r.extra(selection_shown ? cli::metadata_without_selection(p.metadata) : p.metadata);
 }
 
 }  // namespace
@@ -114,7 +114,11 @@ int train(Args& args) {
   const bool classify = check_train_inputs(o, data, test);
   deepdot::require_writable(o.model_path, "deepdot train --model");  // fail now, not after the fit
 
-  progress.stage("training (" + o.cfg.map + ", " + std::to_string(o.cfg.features) + " features)");
+  progress.stage(o.cfg.map == "auto" || o.cfg.features == 0
+                     ? std::string("training (choosing on a validation subsample)")
+                     : "training (" + o.cfg.map + ", " + std::to_string(o.cfg.features) + " features)");
+  SelectionReport selection;
+  o.cfg.on_selection = [&selection](const SelectionReport& s) { selection = s; };
   o.cfg.progress = [&progress](const std::string& stage, arma::uword done, arma::uword total) {
     progress.trainer_event(stage, done, total);
   };
@@ -152,7 +156,8 @@ int train(Args& args) {
     r.number("test seconds", seconds_since(t2), 4);
   }
   saved.get();  // rethrows a failed save
-  describe_model(r, model);
+  cli::add_selection(r, selection);
+  describe_model(r, model, !selection.automatic.empty());
   r.number("fit seconds", fit_seconds, 4);
   if (!o.no_score) r.number("scoring seconds", score_seconds, 4);
   r.text("model", o.model_path);

@@ -26,7 +26,7 @@ options:
 
 struct TransformOptions {
   cli::DataValues data;
-  TrainerConfig cfg;
+  TrainerConfig cfg = fixed_defaults();  // a map needs a kernel, a spec and D before any data
   cli::CommonValues common;
   std::string out, model_path;
 };

@@ -186,7 +186,7 @@ Table accuracy_table(const ApproxSetup& s, const LabelledImages& train, const La
     for (const auto& m : s.acc_maps)
       for (auto D : s.acc_Ds) {
         progress.bar("test accuracy", ++done, total);
-        TrainerConfig cfg;
+        TrainerConfig cfg = fixed_defaults();  // squared loss, the default lambda grid
         cfg.kernel = "recursive:" + std::to_string(k);
         cfg.map = m;
         cfg.features = D;

@@ -12,7 +12,8 @@ Loss parse_loss(const std::string& name) {
   if (name == "logistic") return Loss::logistic;
   if (name == "hinge") return Loss::hinge;
   if (name == "squared-hinge") return Loss::squared_hinge;
-  fail("parse_loss()", "unknown loss '" + name + "'; expected squared, logistic, hinge or squared-hinge");
+  if (name == "auto") return Loss::automatic;
+  fail("parse_loss()", "unknown loss '" + name + "'; expected squared, logistic, hinge, squared-hinge or auto");
 }
 
 std::string loss_name(Loss loss) {
@@ -21,6 +22,7 @@ std::string loss_name(Loss loss) {
     case Loss::logistic: return "logistic";
     case Loss::hinge: return "hinge";
     case Loss::squared_hinge: return "squared-hinge";
+    case Loss::automatic: return "auto";
   }
   fail("loss_name()", "not a Loss value: " + std::to_string(static_cast<int>(loss)));
 }

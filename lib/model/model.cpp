@@ -79,6 +79,7 @@ std::uint8_t loss_code(Loss l) {
     case Loss::logistic: return 1;
     case Loss::hinge: return 2;
     case Loss::squared_hinge: return 3;
+    case Loss::automatic: break;  // resolved by the Trainer: never stored
   }
   return 255;
 }

@@ -159,9 +159,11 @@ void split_points(const TrainerConfig& c, arma::uword n, detail::DataSplit& spli
 /// Everything after scaling and splitting, for dense and sparse inputs alike:
 /// the map (fitted on the training points), the learner, the regularisation.
 Model fit_split(const TrainerConfig& c, const detail::DataSplit& split, const Scaler& scaler,
-                const arma::ivec& classes, arma::uword d, bool sparse) {
+                const arma::ivec& classes, arma::uword d, bool sparse, const SelectionReport& selection) {
   const Kernel kernel = make_kernel(c.kernel);
   ModelParts parts = detail::base_parts(c, kernel, scaler, classes, d);
+  detail::record_selection(selection, parts);
+  if (c.on_selection) c.on_selection(selection);
   if (sparse) parts.metadata.emplace_back("input", "sparse");
   parts.metadata.emplace_back("validation points", to_text(split.validation.size()));
   std::shared_ptr<FeatureMap> map;
@@ -196,15 +198,16 @@ arma::ivec batch_labels(const arma::mat& Yb, const std::string& where) {
 Trainer::Trainer(TrainerConfig config) : config_(std::move(config)) {
   const char* where = "Trainer::Trainer()";
   const TrainerConfig& c = config_;
-  make_kernel(c.kernel);  // throws naming the spec
-  if (c.map.empty()) fail(where, "the map spec is empty (use \"exact\" for the kernel limit)");
-  if (c.features == 0) fail(where, "features (D) must be >= 1");
-  if (c.lambdas.is_empty() && c.norm_bound == 0.0) fail(where, "the lambda grid is empty and no norm bound is set");
+  if (c.kernel != "auto") make_kernel(c.kernel);  // throws naming the spec
+  if (c.map.empty()) fail(where, "the map spec is empty (use \"exact\" for the kernel limit, \"auto\" for the rule)");
   for (double l : c.lambdas) {
     detail::check_lambda(l, where);
     if (l == 0.0 && c.loss != Loss::squared && c.norm_bound == 0.0)
       fail(where, "lambda = 0 is only allowed for the squared loss (the " + loss_name(c.loss) + " loss needs lambda > 0)");
   }
+  if (!(c.budget.seconds > 0.0) || !(c.budget.bytes > 0.0))
+    fail(where, "the budget must be > 0 seconds and > 0 bytes, got " + format_double(c.budget.seconds) + " s and " +
+                    format_double(c.budget.bytes) + " bytes");
   if (!(c.validation_fraction >= 0.0 && c.validation_fraction <= 0.9))
     fail(where, "validation_fraction must be in [0, 0.9], got " + format_double(c.validation_fraction));
   if (!(c.norm_bound >= 0.0) || !std::isfinite(c.norm_bound))
@@ -213,6 +216,9 @@ Trainer::Trainer(TrainerConfig config) : config_(std::move(config)) {
   if (c.certificate_sample < 4 || c.certificate_sample > max_certificate_sample)
     fail(where, "certificate_sample must be in [4, " + to_text(max_certificate_sample) + "], got " +
                     to_text(c.certificate_sample));
+  // A bad map spec fails now, not after the search (every kernel candidate is recursive).
+  if (c.map != "auto" && c.features != 0 && !is_exact(c.map))
+    make_feature_map(c.map, make_kernel(c.kernel == "auto" ? "recursive:3" : c.kernel), 1, c.features, c.seed);
   if (!(c.lift_scale >= 0.0) || !std::isfinite(c.lift_scale))
     fail(where, "lift_scale must be finite and >= 0 (0: the largest training norm), got " + format_double(c.lift_scale));
   if (is_exact(c.map) && c.loss == Loss::logistic)
@@ -245,14 +251,14 @@ Model Trainer::fit_inplace(arma::mat& X, const arma::ivec& labels) const {
 }
 
 Model Trainer::fit_regression(const arma::mat& X, const arma::mat& Y) const {
-  if (config_.loss != Loss::squared)
+  if (config_.loss != Loss::squared && config_.loss != Loss::automatic)
     fail("Trainer::fit_regression()", "regression needs the squared loss; the classification losses take labels (use fit())");
   return fit_any(X, Y, arma::ivec(), nullptr, nullptr, nullptr);
 }
 
 Model Trainer::fit_regression(const arma::mat& X, const arma::mat& Y, const arma::mat& X_val,
                               const arma::mat& Y_val) const {
-  if (config_.loss != Loss::squared)
+  if (config_.loss != Loss::squared && config_.loss != Loss::automatic)
     fail("Trainer::fit_regression()", "regression needs the squared loss; the classification losses take labels (use fit())");
   return fit_any(X, Y, arma::ivec(), nullptr, &X_val, &Y_val);
 }
@@ -260,7 +266,6 @@ Model Trainer::fit_regression(const arma::mat& X, const arma::mat& Y, const arma
 Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec& classes, arma::mat* in_place,
                        const arma::mat* X_val, const arma::mat* Y_val) const {
   const char* where = "Trainer::fit()";
-  const TrainerConfig& c = config_;
   if (X.n_rows == 0 || X.n_cols < 2)
     fail(where, "X must be d x n with d >= 1 and n >= 2, got " + detail::shape_text(X.n_rows, X.n_cols));
   detail::check_same_points(X, "X", Y, "Y", where);
@@ -273,11 +278,29 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
     detail::check_rows(*Y_val, "Y_val", Y.n_rows, "the number of outputs c", where);
     detail::require_finite(*Y_val, where, "Y_val");
   }
-  Scaler scaler = make_scaler(c);
+  Scaler scaler = make_scaler(config_);
+  scaler.fit(X);  // on the training points only
+  // The automatic choices read the raw points (before any in-place scaling),
+  // the training part and the validation part only.
+  SelectionReport report;
+  TrainerConfig resolved = config_;
+  if (detail::has_automatic(config_)) {
+    const arma::uword n = X.n_cols;
+    if (X_val) {
+      resolved = detail::choose_dense(config_, scaler, X, Y, arma::regspace<arma::uvec>(0, n - 1), *X_val, *Y_val,
+                                      arma::regspace<arma::uvec>(0, X_val->n_cols - 1), !classes.is_empty(), report);
+    } else {
+      const detail::ValidationSplit vs = detail::validation_split(
+          n, config_.seed, config_.validation_fraction > 0.0 ? config_.validation_fraction : 0.1);
+      resolved = detail::choose_dense(config_, scaler, X, Y, vs.train, X, Y, vs.validation, !classes.is_empty(), report);
+    }
+  }
+  const TrainerConfig& c = resolved;
+  if (c.lift_scale != config_.lift_scale) scaler.set_factor(c.lift_scale);  // the chosen R of the sphere lift
   arma::mat copy, val_scaled;
   const arma::uword d = X.n_rows;  // X aliases *in_place: only its shape is used below, and read first
   if (!in_place) copy = X;
-  scaler.fit_transform_inplace(in_place ? *in_place : copy);  // fitted on the training points only
+  scaler.transform_inplace(in_place ? *in_place : copy);  // fitted above, on the training points only
   const arma::mat& Xs = in_place ? *in_place : copy;
   if (X_val) val_scaled = scaler.transform(*X_val);
 
@@ -294,7 +317,7 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
     split.validation = {&Xs, &Y, {}};
     split_points(c, n, split);
   }
-  return fit_split(c, split, scaler, classes, d, false);
+  return fit_split(c, split, scaler, classes, d, false, report);
 }
 
 Model Trainer::fit(const arma::sp_mat& X, const arma::ivec& labels) const {
@@ -305,19 +328,27 @@ Model Trainer::fit(const arma::sp_mat& X, const arma::ivec& labels) const {
 }
 
 Model Trainer::fit_regression(const arma::sp_mat& X, const arma::mat& Y) const {
-  if (config_.loss != Loss::squared)
+  if (config_.loss != Loss::squared && config_.loss != Loss::automatic)
     fail("Trainer::fit_regression()", "regression needs the squared loss; the classification losses take labels (use fit())");
   return fit_sparse_any(X, Y, arma::ivec());
 }
 
 Model Trainer::fit_sparse_any(const arma::sp_mat& X, const arma::mat& Y, const arma::ivec& classes) const {
   const char* where = "Trainer::fit()";
-  const TrainerConfig& c = config_;
   if (X.n_rows == 0 || X.n_cols < 2)
     fail(where, "X must be d x n with d >= 1 and n >= 2, got " + detail::shape_text(X.n_rows, X.n_cols));
   detail::check_same_points(X, "X", Y, "Y", where);
   if (Y.n_rows == 0) fail(where, "Y has no rows; need at least one output");
   detail::require_finite(Y, where, "Y");
+  // Sparse fits choose by rule alone (docs/defaults.md).
+  SelectionReport report;
+  const arma::uword n_train = config_.validation_fraction > 0.0
+                                  ? X.n_cols - std::max<arma::uword>(1, static_cast<arma::uword>(
+                                                                            std::llround(config_.validation_fraction * X.n_cols)))
+                                  : X.n_cols;
+  const TrainerConfig resolved = detail::choose_by_rule(config_, std::max<arma::uword>(1, n_train), X.n_cols, X.n_rows,
+                                                        Y.n_rows, false, report);
+  const TrainerConfig& c = resolved;
   if (is_exact(c.map))
     fail(where, "the kernel limit (map \"exact\") takes dense inputs only: its model stores the d x n training "
                 "points; use a feature map (e.g. tensorsketch) for sparse data");
@@ -330,7 +361,7 @@ Model Trainer::fit_sparse_any(const arma::sp_mat& X, const arma::mat& Y, const a
   split.validation.S = &Xs;
   split.validation.Y = &Y;
   split_points(c, X.n_cols, split);
-  return fit_split(c, split, scaler, classes, X.n_rows, true);
+  return fit_split(c, split, scaler, classes, X.n_rows, true, report);
 }
 
 Model Trainer::fit_stream(const BatchSource& source, arma::uword input_dim) const {
@@ -344,7 +375,10 @@ Model Trainer::fit_stream_classes(const BatchSource& source, arma::uword input_d
 
 Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, const arma::ivec& classes) const {
   const char* where = "Trainer::fit_stream()";
-  const TrainerConfig& c = config_;
+  SelectionReport report;
+  const TrainerConfig resolved = detail::choose_by_rule(config_, 1, 1, std::max<arma::uword>(input_dim, 1),
+                                                        std::max<arma::uword>(classes.n_elem, 1), true, report);
+  const TrainerConfig& c = resolved;
   if (!source) fail(where, "the batch source is empty");
   if (input_dim == 0) fail(where, "input_dim must be >= 1");
   if (c.loss != Loss::squared) fail(where, "streaming fits use the squared loss (the others need all features at once)");
@@ -382,6 +416,8 @@ Model Trainer::stream_impl(const BatchSource& source, arma::uword input_dim, con
   }
   if (!ridge || ridge->count() < 2) fail(where, "the source gave fewer than 2 points");
   ModelParts parts = detail::base_parts(c, kernel, scaler, classes, input_dim);
+  detail::record_selection(report, parts);
+  if (c.on_selection) c.on_selection(report);
   parts.metadata.emplace_back("validation points", "0");
   parts.metadata.emplace_back("streamed batches", to_text(batches));
   parts.metadata.emplace_back("certificate", c.certificate ? "off (a streamed fit keeps no points)" : "off");

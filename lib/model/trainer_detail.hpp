@@ -38,5 +38,37 @@ void regularise(const TrainerConfig& c, Learner& learner, bool has_validation, C
 /// the split's. Defined in trainer_certificate.cpp.
 void attach_certificate(const TrainerConfig& c, const Kernel& kernel, const FeatureMap* map, const DataSplit& split,
                         ModelParts& parts);
+/// True when some field of `c` is left on "auto" (kernel, map, features, loss, lambdas).
+bool has_automatic(const TrainerConfig& c);
+/// The automatic choices by rule alone (sparse, data-parallel and streaming
+/// fits): recursive:3, the squared loss, the default lambda grid, the map and
+/// D rule for n_train training and n_all final points (streaming: fourier:orf, D = 4096).
+TrainerConfig choose_by_rule(const TrainerConfig& c, arma::uword n_train, arma::uword n_all, arma::uword d,
+                             arma::uword outputs, bool streaming, SelectionReport& report);
+/// The automatic choices of a dense fit, by validation on a subsample: X d x n
+/// raw inputs and Y c x n targets, `scaler` fitted on X, train_idx the training
+/// columns of X, and the validation columns val_idx of Xv (X itself for a
+/// random split, or an explicit validation set) with targets Yv. Never reads
+/// anything else.
+TrainerConfig choose_dense(const TrainerConfig& c, const Scaler& scaler, const arma::mat& X, const arma::mat& Y,
+                           const arma::uvec& train_idx, const arma::mat& Xv, const arma::mat& Yv,
+                           const arma::uvec& val_idx, bool classify, SelectionReport& report);
+/// True when the search on a subsample runs (kernel or loss automatic).
+bool needs_search(const TrainerConfig& c);
+/// The global indices of the search subsample: a seeded choice of at most
+/// 3000 of the training and 1500 of the validation indices (both ascending).
+struct SearchIndices {
+  arma::uvec train, validation;
+};
+SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_idx, std::uint64_t seed);
+/// The choices from the scaled search sample (Xt d x m_t, Yt; Xv d x m_v, Yv;
+/// empty when !needs_search()), for a final fit of n_train training and n_all
+/// points in d dimensions with `outputs` outputs. Deterministic: every rank of
+/// a data-parallel fit calls it on the same gathered sample and agrees.
+TrainerConfig choose_on_sample(const TrainerConfig& c, const arma::mat& Xt, const arma::mat& Yt, const arma::mat& Xv,
+                               const arma::mat& Yv, arma::uword n_train, arma::uword n_all, arma::uword d,
+                               arma::uword outputs, bool classify, SelectionReport& report);
+/// The report as "auto ..." metadata of the model.
+void record_selection(const SelectionReport& report, ModelParts& parts);
 
 }  // namespace deepdot::detail

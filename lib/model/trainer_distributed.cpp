@@ -12,6 +12,7 @@
 #include "model/learners.hpp"
 #include "model/trainer_detail.hpp"
 
+#include <cmath>
 #include <exception>
 #include <functional>
 #include <string>
@@ -103,7 +104,7 @@ Model Trainer::fit_distributed_inplace(const Communicator& comm, arma::mat& X, c
 }
 
 Model Trainer::fit_regression_distributed(const Communicator& comm, const arma::mat& X, const arma::mat& Y) const {
-  if (config_.loss != Loss::squared)
+  if (config_.loss != Loss::squared && config_.loss != Loss::automatic)
     fail("Trainer::fit_regression_distributed()",
          "regression needs the squared loss; the classification losses take labels (use fit_distributed())");
   return distributed_impl(comm, X, Y, arma::ivec(), nullptr);
@@ -111,8 +112,7 @@ Model Trainer::fit_regression_distributed(const Communicator& comm, const arma::
 
 Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, const arma::mat& Y,
                                 const arma::ivec& classes, arma::mat* in_place) const {
-  const TrainerConfig& c = config_;
-  const bool exact = c.map == "exact";
+  const bool exact = config_.map == "exact";
   // Agree on the shapes first: every later step is collective.
   arma::vec shape{static_cast<double>(X.n_rows), -static_cast<double>(X.n_rows), static_cast<double>(Y.n_rows),
                   -static_cast<double>(Y.n_rows)};
@@ -131,12 +131,57 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   const arma::uword n = arma::accu(counts), P = counts.n_elem, r = static_cast<arma::uword>(comm.rank());
   const arma::uword offset = r == 0 ? 0 : arma::accu(counts.head(r));
   if (n < 2) fail(kWhere, "need n >= 2 points over all ranks, got " + std::to_string(n));
+  // One rank: the single-process fit itself (it also makes the automatic choices).
+  if (P == 1 && (detail::has_automatic(config_) || config_.loss != Loss::squared || exact))
+    return fit_any(X, Y, classes, in_place, nullptr, nullptr);
 
-  // One rank: the single-process fit itself (dual coordinate descent for the
-  // hinge losses, the kernel limit). More: the squared loss by reduced
-  // statistics, logistic and squared hinge by distributed Newton.
+  // Preprocessing first (it does not depend on the automatic choices).
+  // In place, X aliases *in_place: only its shape (read here, before the
+  // sphere lift adds a row) is used below.
+  const arma::uword d = X.n_rows, n_local = X.n_cols;
+  arma::mat copy;
+  if (!in_place) copy = X;
+  arma::mat& Xs = in_place ? *in_place : copy;
+  Scaler scaler = make_scaler(config_);
+  // Per-feature statistics over all ranks: the single-process fit's to rounding.
+  if (config_.feature_scaling != FeatureScaling::none) {
+    FeatureScaler features(config_.feature_scaling);
+    features.fit(global_feature_statistics(comm, Xs, n));
+    features.transform_inplace(Xs);
+    scaler.set_features(std::move(features));
+  }
+  // max-norm and the sphere lift's automatic R: the largest norm over all ranks.
+  if (config_.scaling == Scaling::max_norm || (config_.scaling == Scaling::sphere_lift && config_.lift_scale == 0.0)) {
+    arma::vec m{n_local ? column_norms(Xs).max() : 0.0};
+    comm.allreduce_max(m);
+    if (m[0] > 0.0) scaler.set_factor(m[0]);
+  }
+  scaler.scale_points_inplace(Xs);
+
+  // The automatic choices of fit(): the same global split and search sample,
+  // gathered on every rank (at most 4,500 points), searched identically.
+  SelectionReport report;
+  TrainerConfig resolved = config_;
+  if (detail::has_automatic(config_)) {
+    const detail::ValidationSplit vs = detail::validation_split(
+        n, config_.seed, config_.validation_fraction > 0.0 ? config_.validation_fraction : 0.1);
+    arma::mat Xt, Yt, Xv, Yv;
+    if (detail::needs_search(config_)) {
+      const detail::SearchIndices s = detail::search_indices(vs.train, vs.validation, config_.seed);
+      const arma::uvec mt = local_indices(s.train, offset, n_local), mv = local_indices(s.validation, offset, n_local);
+      Xt = gather_columns(comm, arma::mat(Xs.cols(mt)), Xs.n_rows);  // already scaled
+      Yt = gather_columns(comm, arma::mat(Y.cols(mt)), Y.n_rows);
+      Xv = gather_columns(comm, arma::mat(Xs.cols(mv)), Xs.n_rows);
+      Yv = gather_columns(comm, arma::mat(Y.cols(mv)), Y.n_rows);
+    }
+    resolved = detail::choose_on_sample(config_, Xt, Yt, Xv, Yv, vs.train.n_elem, n, d, Y.n_rows,
+                                        !classes.is_empty(), report);
+  }
+  const TrainerConfig& c = resolved;
+
+  // More ranks: the squared loss by reduced statistics, logistic and squared
+  // hinge by distributed Newton.
   if (c.loss != Loss::squared || exact) {
-    if (P == 1) return fit_any(X, Y, classes, in_place, nullptr, nullptr);
     if (exact)
       fail(kWhere, "the kernel limit (map \"exact\") needs the n x n kernel of all points on one process; it is "
                    "not distributed: run it without mpirun, or use a feature map");
@@ -147,27 +192,6 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
       fail(kWhere, "the norm-ball form of the " + loss_name(c.loss) + " loss is not distributed; use a lambda");
   }
 
-  // In place, X aliases *in_place: only its shape (read here, before the
-  // sphere lift adds a row) is used below.
-  const arma::uword d = X.n_rows, n_local = X.n_cols;
-  arma::mat copy;
-  if (!in_place) copy = X;
-  arma::mat& Xs = in_place ? *in_place : copy;
-  Scaler scaler = make_scaler(c);
-  // Per-feature statistics over all ranks: the single-process fit's to rounding.
-  if (c.feature_scaling != FeatureScaling::none) {
-    FeatureScaler features(c.feature_scaling);
-    features.fit(global_feature_statistics(comm, Xs, n));
-    features.transform_inplace(Xs);
-    scaler.set_features(std::move(features));
-  }
-  // max-norm and the sphere lift's automatic R: the largest norm over all ranks.
-  if (c.scaling == Scaling::max_norm || (c.scaling == Scaling::sphere_lift && c.lift_scale == 0.0)) {
-    arma::vec m{n_local ? column_norms(Xs).max() : 0.0};
-    comm.allreduce_max(m);
-    if (m[0] > 0.0) scaler.set_factor(m[0]);
-  }
-  scaler.scale_points_inplace(Xs);
 
   // The split of the single-process fit, from the global count and the seed.
   const bool selecting = c.norm_bound == 0.0 && c.lambdas.n_elem > 1;
@@ -184,6 +208,8 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
 
   const Kernel kernel = make_kernel(c.kernel);
   ModelParts parts = detail::base_parts(c, kernel, scaler, classes, d);
+  detail::record_selection(report, parts);
+  if (c.on_selection) c.on_selection(report);
   parts.metadata.emplace_back("validation points", std::to_string(val_global.n_elem));
   parts.metadata.emplace_back("ranks", std::to_string(P));
   const arma::uword dim = Xs.n_rows;  // after the preprocessing: d + 1 with the sphere lift

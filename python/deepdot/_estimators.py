@@ -24,6 +24,8 @@ except ImportError:  # scikit-learn < 1.1
         pass
 
 _D = _deepdot.trainer_defaults()
+# A map or a kernel on its own has nothing to choose by: the fixed values.
+_F = _deepdot.fixed_defaults()
 _PICKLE_FORMAT = 1  # version of the pickled state around deepdot's own bytes
 
 
@@ -109,6 +111,7 @@ class _TrainerParams:
             "scaling": self.scaling, "feature_scaling": self.feature_scaling, "lift_scale": self.lift_scale,
             "batch_size": self.batch_size, "map_sample": self.map_sample,
             "tolerance": self.tol, "max_iterations": self.max_iter, "certificate": bool(self.certificate),
+            "budget_seconds": self.budget, "memory_budget_gib": self.memory_budget,
         }
         cfg.update(fixed)
         return cfg
@@ -159,8 +162,8 @@ class FeatureMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     threads : int, bound on the threads used (0: the BLAS default).
     """
 
-    def __init__(self, kernel=_D["kernel"], map=_D["map"], n_components=_D["features"], scaling=_D["scaling"],
-                 map_sample=_D["map_sample"], precision=_D["precision"], random_state=None, threads=0):
+    def __init__(self, kernel=_F["kernel"], map=_F["map"], n_components=_F["features"], scaling=_F["scaling"],
+                 map_sample=_F["map_sample"], precision=_F["precision"], random_state=None, threads=0):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
@@ -240,12 +243,18 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
 
     Parameters (deepdot::TrainerConfig fields; defaults from TrainerConfig{})
     ----------
-    kernel, map : kernel and feature-map specs; map="exact" is the kernel limit.
-    n_components : int, D.
-    loss : "squared", "logistic", "hinge" or "squared-hinge".
-    lambdas : None (the default grid), a float, or a sequence selected on a
-        validation split (or by GCV for the squared loss when
+    kernel, map : kernel and feature-map specs; map="exact" is the kernel limit;
+        "auto" (the default): the depth recursive:1..4 by validation on a
+        subsample, Nystroem features (docs/defaults.md).
+    n_components : int, D; 0 (the default): the rule min(n, 16384) within the budget.
+    loss : "squared", "logistic", "hinge", "squared-hinge" or "auto" (squared
+        or squared hinge by validation).
+    lambdas : None (automatic: the default grid on the validation split, or the
+        search's squared-hinge lambda scaled to n), a float, or a sequence
+        selected on a validation split (or by GCV for the squared loss when
         validation_fraction = 0).
+    budget, memory_budget : modelled seconds and GiB of the final fit that the
+        rule for D respects.
     validation_fraction, refit_on_all, batch_size, map_sample : as in TrainerConfig.
     norm_bound : None, or B > 0 for the norm-ball form of Algorithm 1.
     precision : "float" or "double" features.
@@ -276,8 +285,8 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
                  lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
                  norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
                  map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
-                 certificate=_D["certificate"], random_state=None, threads=0, feature_scaling=_D["feature_scaling"],
-                 lift_scale=_D["lift_scale"]):
+                 certificate=_D["certificate"], budget=_D["budget_seconds"], memory_budget=_D["memory_budget_gib"],
+                 random_state=None, threads=0, feature_scaling=_D["feature_scaling"], lift_scale=_D["lift_scale"]):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
@@ -295,6 +304,8 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
         self.tol = tol
         self.max_iter = max_iter
         self.certificate = certificate
+        self.budget = budget
+        self.memory_budget = memory_budget
         self.random_state = random_state
         self.threads = threads
 
@@ -358,8 +369,8 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
                  lambdas=None, validation_fraction=_D["validation_fraction"], refit_on_all=_D["refit_on_all"],
                  norm_bound=None, precision=_D["precision"], scaling=_D["scaling"], batch_size=_D["batch_size"],
                  map_sample=_D["map_sample"], tol=_D["tolerance"], max_iter=_D["max_iterations"],
-                 certificate=_D["certificate"], random_state=None, threads=0, feature_scaling=_D["feature_scaling"],
-                 lift_scale=_D["lift_scale"]):
+                 certificate=_D["certificate"], budget=_D["budget_seconds"], memory_budget=_D["memory_budget_gib"],
+                 random_state=None, threads=0, feature_scaling=_D["feature_scaling"], lift_scale=_D["lift_scale"]):
         self.kernel = kernel
         self.map = map
         self.n_components = n_components
@@ -377,6 +388,8 @@ class Regressor(_ModelPickling, _TrainerParams, RegressorMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.certificate = certificate
+        self.budget = budget
+        self.memory_budget = memory_budget
         self.random_state = random_state
         self.threads = threads
 
@@ -433,8 +446,8 @@ class KernelRidge(_ModelPickling, RegressorMixin, BaseEstimator):
     threads : int, bound on the threads used (0: the BLAS default).
     """
 
-    def __init__(self, kernel=_D["kernel"], alpha=1.0, norm_bound=None, scaling=_D["scaling"], threads=0,
-                 feature_scaling=_D["feature_scaling"], lift_scale=_D["lift_scale"]):
+    def __init__(self, kernel=_F["kernel"], alpha=1.0, norm_bound=None, scaling=_F["scaling"], threads=0,
+                 feature_scaling=_F["feature_scaling"], lift_scale=_F["lift_scale"]):
         self.kernel = kernel
         self.alpha = alpha
         self.norm_bound = norm_bound

@@ -200,9 +200,10 @@ arma::sp_mat sparse_double(const py::tuple& csr, const std::string& where) {
 
 // ------------------------------------------------------------ configuration
 
-// TrainerConfig{} as a dict: the Python estimators take their defaults from it.
-py::dict trainer_defaults() {
-  const deepdot::TrainerConfig c;
+// A TrainerConfig as a dict: the Python estimators take their defaults from
+// TrainerConfig{} (trainer_defaults) and, where a kernel or map is needed
+// before any data, from fixed_defaults().
+py::dict config_dict(const deepdot::TrainerConfig& c) {
   py::dict d;
   d["kernel"] = c.kernel;
   d["map"] = c.map;
@@ -223,8 +224,12 @@ py::dict trainer_defaults() {
   d["certificate_sample"] = c.certificate_sample;
   d["tolerance"] = c.solver_options.tolerance;
   d["max_iterations"] = c.solver_options.max_iterations;
+  d["budget_seconds"] = c.budget.seconds;
+  d["memory_budget_gib"] = c.budget.bytes / 1073741824.0;
   return d;
 }
+py::dict trainer_defaults() { return config_dict(deepdot::TrainerConfig()); }
+py::dict fixed_defaults() { return config_dict(deepdot::fixed_defaults()); }
 
 // Starts from TrainerConfig{} and overrides the fields present in `d`; an
 // unknown key is an error (a misspelt field must not be ignored silently).
@@ -239,7 +244,7 @@ deepdot::TrainerConfig make_config(const py::dict& d) {
     else if (key == "map") c.map = v.cast<std::string>();
     else if (key == "features") {
       const long D = v.cast<long>();
-      if (D < 1) fail(where, "n_components (features) must be >= 1, got " + std::to_string(D));
+      if (D < 0) fail(where, "n_components (features) must be >= 1, or 0 for the rule, got " + std::to_string(D));
       c.features = static_cast<arma::uword>(D);
     } else if (key == "loss") c.loss = deepdot::parse_loss(v.cast<std::string>());
     else if (key == "lambdas") c.lambdas = arma::vec(v.cast<std::vector<double>>());
@@ -265,6 +270,8 @@ deepdot::TrainerConfig make_config(const py::dict& d) {
       if (m < 1) fail(where, "certificate_sample must be >= 1, got " + std::to_string(m));
       c.certificate_sample = static_cast<arma::uword>(m);
     } else if (key == "tolerance") c.solver_options.tolerance = v.cast<double>();
+    else if (key == "budget_seconds") c.budget.seconds = v.cast<double>();
+    else if (key == "memory_budget_gib") c.budget.bytes = v.cast<double>() * 1073741824.0;
     else if (key == "max_iterations") {
       const long m = v.cast<long>();
       if (m < 1) fail(where, "max_iter must be >= 1, got " + std::to_string(m));
@@ -709,6 +716,8 @@ PYBIND11_MODULE(_deepdot, m) {
   m.doc() = "deepdot's C++ layer; use the deepdot package, not this module.";
   m.attr("version") = deepdot::version;
   m.def("trainer_defaults", &trainer_defaults, "TrainerConfig{} as a dict (the estimators' defaults).");
+  m.def("fixed_defaults", &fixed_defaults,
+        "deepdot::fixed_defaults() as a dict: TrainerConfig{} with the automatic fields fixed (FeatureMap, KernelRidge).");
   m.def("feature_map_names", &deepdot::feature_map_names);
   m.def("blas_threads", [] { return openblas_get_num_threads(); });
   // For the tests: the BLAS budget seen inside a call made with `threads`.

@@ -403,7 +403,7 @@ def test_wrong_shapes(data):
     ({"loss": "cubic"}, "cubic"),
     ({"scaling": "sideways"}, "sideways"),
     ({"precision": "half"}, "half"),
-    ({"n_components": 0}, "n_components"),
+    ({"n_components": -1}, "n_components"),
     ({"validation_fraction": 2.0}, "validation_fraction"),
     ({"threads": -1}, "threads"),
     ({"random_state": -3}, "random_state"),

@@ -37,6 +37,7 @@ deepdot::TrainerConfig taylor_config() {
   c.kernel = "poly:2:1";
   c.map = "taylor:2";
   c.features = 10;  // the natural dimension for d = 3: 1 + 3 + 6
+  c.loss = deepdot::Loss::squared;
   c.lambdas = {1e-4};
   c.precision = deepdot::Precision::double_precision;
   return c;
@@ -126,9 +127,9 @@ TEST_CASE("Trainer: streaming fits equal the in-memory fit, for regression and c
   CHECK(gcv);
 }
 
-TEST_CASE("Trainer: default map on a nonlinear classification task, saved and reloaded") {
+TEST_CASE("Trainer: the orthogonal spectral map on a nonlinear classification task, saved and reloaded") {
   const Toy t = make_toy(600, 5), v = make_toy(400, 6);
-  deepdot::TrainerConfig c;
+  deepdot::TrainerConfig c = deepdot::fixed_defaults();
   c.kernel = "recursive:2";
   c.features = 512;
   const deepdot::Model m = deepdot::Trainer(c).fit(t.X, t.labels);
@@ -162,6 +163,7 @@ TEST_CASE("Trainer: hinge losses on features and in the kernel limit") {
   const Toy t = make_toy(300, 7), v = make_toy(300, 8);
   deepdot::TrainerConfig c;
   c.kernel = "recursive:2";
+  c.map = "fourier:orf";
   c.features = 256;
   c.loss = deepdot::Loss::squared_hinge;
   c.lambdas = {1e-4};
@@ -185,8 +187,10 @@ TEST_CASE("Trainer: every validation branch") {
   using C = deepdot::TrainerConfig;
   CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.kernel = "nope"; })), std::invalid_argument);
   CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.map = ""; })), std::invalid_argument);
-  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.features = 0; })), std::invalid_argument);
-  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.lambdas.reset(); })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.budget.seconds = 0.0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.budget.bytes = -1.0; })), std::invalid_argument);
+  CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.kernel = "recursive:2"; c.map = "nope"; c.features = 8; })),
+                  std::invalid_argument);
   CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.lambdas = {-1.0}; })), std::invalid_argument);
   CHECK_THROWS_AS(deepdot::Trainer(config([](C& c) { c.lambdas = {0.0}; c.loss = deepdot::Loss::hinge; })),
                   std::invalid_argument);
@@ -436,6 +440,8 @@ Tabular tabular(arma::uword n, std::uint64_t stream) {
 
 deepdot::TrainerConfig tabular_config(const char* map) {
   deepdot::TrainerConfig c;
+  c.kernel = "recursive:3";  // fixed, so that dense and sparse fits (which do not search) compare
+  c.loss = deepdot::Loss::squared;
   c.map = map;
   c.features = 128;
   c.feature_scaling = deepdot::FeatureScaling::standardize;
@@ -502,6 +508,9 @@ TEST_CASE("Trainer: sparse input with maxabs + sphere lift equals the dense fit;
   const Tabular train = tabular(300, 6), test = tabular(50, 7);
   deepdot::TrainerConfig c = tabular_config("fourier:orf");
   c.feature_scaling = deepdot::FeatureScaling::maxabs;
+  // With lift_scale 0 a dense fit chooses R by validation and a sparse fit takes the largest norm
+  // (docs/defaults.md): a fixed R compares the two paths.
+  c.lift_scale = 2.5;
   const deepdot::Trainer trainer(c);
   const deepdot::Model dense = trainer.fit(train.X, train.labels);
   const deepdot::Model sparse = trainer.fit(arma::sp_mat(train.X), train.labels);

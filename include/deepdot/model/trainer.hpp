@@ -8,6 +8,7 @@
 #include <deepdot/solvers/kernel_ridge.hpp>
 #include <deepdot/solvers/linear_solver.hpp>
 #include <deepdot/model/model.hpp>
+#include <deepdot/model/selection.hpp>
 #include <deepdot/core/preprocess.hpp>
 
 #include <armadillo>
@@ -24,22 +25,43 @@ class Communicator;
 /// m x m matrices and m x D features small whatever the data size.
 constexpr arma::uword max_certificate_sample = 4000;
 
-/// Everything a Trainer needs; every field has a working default.
+/// Everything a Trainer needs; every field has a working default, and
+/// TrainerConfig{} is the default of every front end (deepdot train,
+/// deepdot-mpi, deepdot-fashion, the Python estimators). Fields left on
+/// "auto" are chosen per data set (docs/defaults.md); a value set explicitly
+/// is used as given and never searched:
+///  - kernel "auto": the depth of the recursive kernel, recursive:1..4
+///    (kernel_candidates()), by the validation error of the squared loss's free
+///    lambda path on a subsample (a few thousand points, Nystroem features);
+///  - loss automatic (classification): squared or squared hinge, the second
+///    checked on the same subsample at the best kernel; regression: squared;
+///  - lambdas empty: squared loss, the default grid on the validation split
+///    (free on the eigen path); a chosen squared hinge, the subsample's best
+///    lambda scaled by (subsample size / n), so that C = 1/(2 lambda n) carries over;
+///  - map "auto": Nystroem when D <= the training points, else fourier:orf;
+///  - features 0: the D rule (features_by_rule(): min(n, 16384) within the budget).
+/// Streaming, sparse and data-parallel fits do not search: they take the rule
+/// values (recursive:3, squared loss, Nystroem and the D rule; fourier:orf and
+/// D = 4096 when streaming). The choice and every candidate's score are in
+/// the model's metadata ("auto ..." keys) and passed to on_selection.
 struct TrainerConfig {
-  /// Kernel spec (see make_kernel()).
-  std::string kernel = "recursive:3";
-  /// Feature map spec (see make_feature_map()), or "exact" for the kernel
-  /// limit (KernelRidge for the squared loss, KernelSVM for the hinge losses;
-  /// n x n memory). The default is the orthogonal spectral map, the most
-  /// accurate map of the recursive kernel measured here (docs/feature-maps.md).
-  std::string map = "fourier:orf";
-  /// D, the number of features (ignored in the kernel limit).
-  arma::uword features = 4096;
-  Loss loss = Loss::squared;
+  /// Kernel spec (see make_kernel()), or "auto".
+  std::string kernel = "auto";
+  /// Feature map spec (see make_feature_map()), "exact" for the kernel limit
+  /// (KernelRidge for the squared loss, KernelSVM for the hinge losses; n x n
+  /// memory), or "auto" (Nystroem within the D rule: the most accurate
+  /// features per D measured on Fashion-MNIST and the UCI sets, docs/defaults.md).
+  std::string map = "auto";
+  /// D, the number of features (ignored in the kernel limit); 0: the D rule.
+  arma::uword features = 0;
+  /// The loss; Loss::automatic: chosen (see above).
+  Loss loss = Loss::automatic;
   /// Regularisation: one value = that lambda (no selection); several = a grid
   /// selected on a validation split (validation_fraction > 0) or, for the
-  /// squared loss on features, by GCV (validation_fraction = 0).
-  arma::vec lambdas = default_lambda_grid(10);
+  /// squared loss on features, by GCV (validation_fraction = 0); empty = automatic (see above).
+  arma::vec lambdas;
+  /// What the final fit may cost (the D rule respects it through the cost model).
+  FitBudget budget;
   /// Fraction of the points held out for selection (a seeded permutation),
   /// in [0, 0.9]. Used only when there is something to select.
   double validation_fraction = 0.1;
@@ -76,8 +98,10 @@ struct TrainerConfig {
   /// relative, far below the random features' own error), or exact, double
   /// SYRK. Double-precision features always accumulate exactly.
   Accumulation accumulation = default_accumulation;
-  /// Stopping rules of the iterative solvers (logistic, hinge losses).
-  SolverOptions solver_options;
+  /// Stopping rules of the iterative solvers (logistic, hinge losses). The
+  /// tolerance is 1e-2: on Fashion-MNIST 1e-3 reaches the same accuracy in
+  /// more epochs (docs/models.md).
+  SolverOptions solver_options{1e-2, 1000};
   /// Points used to fit a data-dependent map (Nystroem, ...): the
   /// first max(map_sample, features) training points (after the permutation
   /// when a validation split is drawn): Nystroem needs at least D of them.
@@ -100,7 +124,19 @@ struct TrainerConfig {
   /// kernel limit, "kernel limit" (0/1 when a solve starts, 1/1 when it ends).
   /// Apps draw bars from it; the library never prints.
   std::function<void(const std::string& stage, arma::uword done, arma::uword total)> progress;
+  /// Optional: called once per fit with what was chosen automatically (also
+  /// when nothing was: then `automatic` is empty). The library never prints.
+  std::function<void(const SelectionReport& report)> on_selection;
 };
+
+/// TrainerConfig{} with every automatic field fixed to its rule-free value:
+/// kernel recursive:3, map fourier:orf, D = 4096, the squared loss and the
+/// default lambda grid. For tools that need a kernel or a map before any data
+/// (deepdot gram, transform, the Python FeatureMap) and for streaming fits.
+TrainerConfig fixed_defaults();
+
+/// The default lambda grid of the automatic choice: default_lambda_grid(10), 1e-8 .. 10.
+arma::vec automatic_lambda_grid();
 
 /// The (unfitted) Scaler a TrainerConfig describes: feature_scaling, scaling, lift_scale.
 Scaler make_scaler(const TrainerConfig& config);
@@ -112,8 +148,8 @@ using BatchSource = std::function<bool(arma::mat& X, arma::mat& Y)>;
 /// Trains models from a TrainerConfig.
 ///
 /// @code
-/// deepdot::TrainerConfig cfg;            // recursive:3, fourier:orf, D = 4096, squared loss
-/// cfg.features = 8192;
+/// deepdot::TrainerConfig cfg;            // everything automatic (docs/defaults.md)
+/// cfg.budget.seconds = 120;              // the D rule keeps the modelled fit within 2 minutes
 /// deepdot::Model m = deepdot::Trainer(cfg).fit(X, labels);   // X: d x n raw, labels: n
 /// m.save("model.ddm");
 /// @endcode

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: MIT
+// The automatic choices of a Trainer (docs/defaults.md): the cost model, the
+// D rule and the validation search on a subsample.
+#include <deepdot/model/selection.hpp>
+
+#include <deepdot/core/random.hpp>
+#include <deepdot/kernels/kernel.hpp>
+#include <deepdot/maps/feature_map.hpp>
+#include <deepdot/model/trainer.hpp>
+
+#include "core/check.hpp"
+#include "model/learners.hpp"
+#include "model/trainer_detail.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace deepdot {
+
+using detail::fail;
+using detail::format_double;
+
+FitCost estimate_fit_cost(arma::uword n, arma::uword d, arma::uword D, arma::uword outputs, Loss loss,
+                          arma::uword lambdas) {
+  const char* where = "estimate_fit_cost()";
+  if (n == 0 || d == 0 || D == 0 || outputs == 0)
+    fail(where, "n, d, D and outputs must be >= 1, got n = " + std::to_string(n) + ", d = " + std::to_string(d) +
+                    ", D = " + std::to_string(D) + ", outputs = " + std::to_string(outputs));
+  if (loss == Loss::automatic) fail(where, "the loss must be a concrete loss, not auto");
+  const double N = static_cast<double>(n), dd = static_cast<double>(d), DD = static_cast<double>(D),
+               c = static_cast<double>(outputs), L = static_cast<double>(std::max<arma::uword>(lambdas, 1));
+  FitCost cost;
+  const double map_fit = 2.0 * DD * DD * dd + 4.0 / 3.0 * DD * DD * DD;
+  const double features = N * (2.0 * DD * dd + 2.0 * DD * DD);
+  double solve = 0.0;
+  const double map_bytes = 8.0 * (DD * dd + 2.0 * DD * DD);
+  double solve_bytes = 0.0;
+  if (loss == Loss::squared) {
+    solve = N * DD * DD + std::min(9.0 * DD * DD * DD, L * DD * DD * DD / 3.0);
+    solve_bytes = 8.0 * 2.0 * DD * DD + 4.0 * 2048.0 * DD;
+  } else {
+    solve = kModelEpochs * 4.0 * N * DD * c;
+    solve_bytes = 4.0 * N * DD;
+  }
+  cost.flops = map_fit + features + solve;
+  cost.seconds = cost.flops / kModelFlopsPerSecond;
+  cost.bytes = map_bytes + solve_bytes;
+  return cost;
+}
+
+arma::uword features_by_rule(arma::uword n_train, arma::uword n_all, arma::uword d, arma::uword outputs, Loss loss,
+                             const FitBudget& budget) {
+  if (n_train == 0 || n_all < n_train)
+    fail("features_by_rule()", "need 1 <= n_train <= n_all, got n_train = " + std::to_string(n_train) +
+                                   ", n_all = " + std::to_string(n_all));
+  if (!(budget.seconds > 0.0) || !(budget.bytes > 0.0))
+    fail("features_by_rule()", "the budget must be > 0 seconds and > 0 bytes, got " + format_double(budget.seconds) +
+                                   " s and " + format_double(budget.bytes) + " bytes");
+  const arma::uword floor = std::min<arma::uword>(n_train, 64);
+  arma::uword D = std::min(n_train, kRuleMaxFeatures);
+  while (D > floor) {
+    const FitCost cost = estimate_fit_cost(n_all, d, D, outputs, loss);
+    if (cost.seconds <= budget.seconds && cost.bytes <= budget.bytes) break;
+    D = std::max(floor, D / 2);
+  }
+  return D;
+}
+
+std::vector<std::string> kernel_candidates() { return {"recursive:1", "recursive:2", "recursive:3", "recursive:4"}; }
+
+TrainerConfig fixed_defaults() {
+  TrainerConfig c;
+  c.kernel = "recursive:3";
+  c.map = "fourier:orf";
+  c.features = 4096;
+  c.loss = Loss::squared;
+  c.lambdas = automatic_lambda_grid();
+  return c;
+}
+
+arma::vec automatic_lambda_grid() { return default_lambda_grid(10); }
+
+namespace detail {
+
+namespace {
+
+constexpr std::uint64_t kSubsampleStream = 0xA070;  // RNG stream of the search subsample
+constexpr arma::uword kSearchTrain = 3000;          // training points of the search
+constexpr arma::uword kSearchValidation = 1500;     // validation points of the search
+constexpr arma::uword kSearchFeatures = 1024;       // Nystroem features of the search
+constexpr double kSearchTolerance = 1e-2;
+constexpr arma::uword kSearchEpochs = 200;
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+bool is_recursive(const std::string& kernel) { return kernel.rfind("recursive", 0) == 0; }
+
+/// `count` of the ascending indices `idx`, drawn by a seeded permutation, ascending.
+arma::uvec subsample(const arma::uvec& idx, arma::uword count, std::uint64_t seed, std::uint64_t salt) {
+  if (idx.n_elem <= count) return idx;
+  const arma::uvec pick = Rng(seed, kSubsampleStream + salt).permutation(idx.n_elem).head(count);
+  return arma::sort(idx.elem(pick));
+}
+
+/// The squared hinge lambdas tried on the subsample (large C are slow and rarely best there).
+arma::vec hinge_grid() { return arma::logspace(-7.0, -2.0, 6); }
+
+struct Scored {
+  double lambda = 0.0, score = 0.0;
+};
+
+// Nystroem features of the (scaled) subsample, the `loss` path over `grid`, the best lambda.
+Scored score_candidate(const TrainerConfig& base, const std::string& kernel_spec, Loss loss, const arma::vec& grid,
+                       const arma::mat& Xt, const arma::mat& Yt, const arma::mat& Xv, const arma::mat& Yv,
+                       Criterion criterion, arma::uword D) {
+  TrainerConfig s;
+  s.kernel = kernel_spec;
+  s.map = "nystrom";
+  s.features = D;
+  s.loss = loss;
+  s.lambdas = grid;
+  s.seed = base.seed;
+  s.precision = base.precision;
+  s.batch_size = base.batch_size;
+  s.accumulation = base.accumulation;
+  s.map_sample = Xt.n_cols;
+  s.solver_options.tolerance = std::max(base.solver_options.tolerance, kSearchTolerance);
+  s.solver_options.max_iterations = std::min(base.solver_options.max_iterations, kSearchEpochs);
+  const Kernel kernel = make_kernel(kernel_spec);
+  std::shared_ptr<FeatureMap> map = make_feature_map(s.map, kernel, Xt.n_rows, D, s.seed);
+  DataSplit split;
+  split.train = {&Xt, &Yt, arma::regspace<arma::uvec>(0, Xt.n_cols - 1)};
+  split.validation = {&Xv, &Yv, arma::regspace<arma::uvec>(0, Xv.n_cols - 1)};
+  fit_map(s, *map, split.train);
+  std::unique_ptr<Learner> learner = make_learner(s, kernel, map, split);
+  const arma::vec scores = learner->validation_scores(grid, criterion);
+  const arma::uword best = best_lambda_index(scores, grid);
+  return {grid[best], scores[best]};
+}
+
+/// map and D of `c` by the rule, for n_train training and n_all final points.
+void apply_rule(TrainerConfig& c, arma::uword n_train, arma::uword n_all, arma::uword d, arma::uword outputs,
+                SelectionReport& report) {
+  const bool auto_features = c.features == 0, auto_map = c.map == "auto";
+  if (auto_features) report.automatic.push_back("features");
+  if (auto_map) report.automatic.push_back("map");
+  if (c.map == "exact") return;
+  if (auto_features) c.features = features_by_rule(n_train, n_all, d, outputs, c.loss, c.budget);
+  if (auto_map) c.map = c.features <= n_train ? "nystrom" : is_recursive(c.kernel) ? "fourier:orf" : "tensorsketch";
+  const FitCost cost = estimate_fit_cost(n_all, d, c.features, outputs, c.loss, c.lambdas.n_elem);
+  report.final_cost = cost;
+  report.rule = std::string(auto_features ? "D = min(n_train, " + std::to_string(kRuleMaxFeatures) +
+                                                ") halved until the modelled fit fits the budget"
+                                          : "D given") +
+                "; modelled fit " + short_number(cost.seconds) + " s, " + short_number(cost.bytes / 1073741824.0) +
+                " GiB (budget " + short_number(c.budget.seconds) + " s, " +
+                short_number(c.budget.bytes / 1073741824.0) + " GiB)";
+}
+
+void finish_report(const TrainerConfig& c, SelectionReport& report) {
+  report.kernel = c.kernel;
+  report.map = c.map;
+  report.features = c.map == "exact" ? 0 : c.features;
+  report.loss = c.loss;
+}
+
+}  // namespace
+
+bool has_automatic(const TrainerConfig& c) {
+  return c.kernel == "auto" || c.map == "auto" || c.features == 0 || c.loss == Loss::automatic ||
+         c.lambdas.is_empty() || (c.scaling == Scaling::sphere_lift && c.lift_scale == 0.0);
+}
+
+TrainerConfig choose_by_rule(const TrainerConfig& config, arma::uword n_train, arma::uword n_all, arma::uword d,
+                             arma::uword outputs, bool streaming, SelectionReport& report) {
+  TrainerConfig c = config;
+  report = SelectionReport();
+  if (c.kernel == "auto") {
+    c.kernel = "recursive:3";
+    report.automatic.push_back("kernel");
+  }
+  if (c.loss == Loss::automatic) {
+    c.loss = Loss::squared;
+    report.automatic.push_back("loss");
+  }
+  if (c.lambdas.is_empty() && c.norm_bound == 0.0) {
+    c.lambdas = automatic_lambda_grid();
+    report.automatic.push_back("lambdas");
+  }
+  if (streaming) {
+    // n is unknown before the stream ends, and a data-dependent map would see the first batch only.
+    if (c.map == "auto") {
+      c.map = is_recursive(c.kernel) ? "fourier:orf" : "tensorsketch";
+      report.automatic.push_back("map");
+    }
+    if (c.features == 0) {
+      c.features = 4096;
+      report.automatic.push_back("features");
+    }
+    report.rule = "streaming: fourier:orf (no data-dependent map), D = 4096";
+  } else {
+    apply_rule(c, n_train, n_all, d, outputs, report);
+  }
+  finish_report(c, report);
+  return c;
+}
+
+bool needs_search(const TrainerConfig& c) { return c.kernel == "auto" || c.loss == Loss::automatic; }
+
+SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_idx, std::uint64_t seed) {
+  return {subsample(train_idx, kSearchTrain, seed, 0), subsample(val_idx, kSearchValidation, seed, 1)};
+}
+
+std::vector<double> lift_scale_multiples() { return {1.0, 2.0, 4.0}; }
+
+TrainerConfig choose_dense(const TrainerConfig& config, const Scaler& scaler, const arma::mat& X, const arma::mat& Y,
+                           const arma::uvec& train_idx, const arma::mat& Xv, const arma::mat& Yv,
+                           const arma::uvec& val_idx, bool classify, SelectionReport& report) {
+  const arma::uword n_all = train_idx.n_elem + (&Xv == &X ? val_idx.n_elem : 0);
+  const bool auto_lift = config.scaling == Scaling::sphere_lift && config.lift_scale == 0.0;
+  if (!needs_search(config) && !auto_lift)
+    return choose_on_sample(config, arma::mat(), arma::mat(), arma::mat(), arma::mat(), train_idx.n_elem, n_all,
+                            X.n_rows, Y.n_rows, classify, report);
+  const SearchIndices s = search_indices(train_idx, val_idx, config.seed);
+  const arma::mat Xt_raw = X.cols(s.train), Xv_raw = Xv.cols(s.validation);
+  const arma::mat Yt = Y.cols(s.train), Yvs = Yv.cols(s.validation);
+  TrainerConfig c = config;
+  std::vector<SelectionCandidate> lift_candidates;
+  Scaler chosen = scaler;
+  if (auto_lift) {
+    // R of the sphere lift: multiples of the largest training norm (what fit() took), scored with
+    // the squared loss's free path at the given kernel (recursive:3 while the depth is still open).
+    const double base = scaler.factor();
+    const std::string kernel = c.kernel == "auto" ? "recursive:3" : c.kernel;
+    const arma::uword D = std::min(kSearchFeatures, Xt_raw.n_cols);
+    const arma::vec grid = c.lambdas.n_elem > 1 ? c.lambdas : automatic_lambda_grid();
+    const Criterion criterion = classify ? Criterion::error_rate : Criterion::mse;
+    arma::uword best = 0;
+    for (double m : lift_scale_multiples()) {
+      Scaler candidate = scaler;
+      candidate.set_factor(m * base);
+      const Scored r = score_candidate(c, kernel, Loss::squared, grid, candidate.transform(Xt_raw), Yt,
+                                       candidate.transform(Xv_raw), Yvs, criterion, D);
+      lift_candidates.push_back({"scale", kernel, Loss::squared, m * base, r.lambda, r.score, false});
+      if (r.score < lift_candidates[best].score) best = lift_candidates.size() - 1;
+    }
+    lift_candidates[best].chosen = true;
+    c.lift_scale = lift_candidates[best].lift_scale;
+    chosen.set_factor(c.lift_scale);
+  }
+  TrainerConfig out = needs_search(c)
+                          ? choose_on_sample(c, chosen.transform(Xt_raw), Yt, chosen.transform(Xv_raw), Yvs,
+                                             train_idx.n_elem, n_all, X.n_rows, Y.n_rows, classify, report)
+                          : choose_on_sample(c, arma::mat(), arma::mat(), arma::mat(), arma::mat(), train_idx.n_elem,
+                                             n_all, X.n_rows, Y.n_rows, classify, report);
+  if (auto_lift) {
+    report.automatic.insert(report.automatic.begin(), "lift_scale");
+    report.candidates.insert(report.candidates.begin(), lift_candidates.begin(), lift_candidates.end());
+    report.lift_scale = out.lift_scale;
+    if (report.sample_train == 0) {
+      report.sample_train = Xt_raw.n_cols;
+      report.sample_validation = Xv_raw.n_cols;
+      report.sample_features = std::min(kSearchFeatures, Xt_raw.n_cols);
+      report.criterion = classify ? "validation error rate" : "validation mse";
+    }
+  }
+  return out;
+}
+
+TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt, const arma::mat& Yt,
+                               const arma::mat& Xvs, const arma::mat& Yvs, arma::uword n_train, arma::uword n_all,
+                               arma::uword d, arma::uword outputs, bool classify, SelectionReport& report) {
+  TrainerConfig c = config;
+  report = SelectionReport();
+  const bool auto_kernel = c.kernel == "auto", auto_loss = c.loss == Loss::automatic,
+             auto_lambdas = c.lambdas.is_empty() && c.norm_bound == 0.0;
+  if (auto_kernel) report.automatic.push_back("kernel");
+  if (auto_loss) report.automatic.push_back("loss");
+  if (auto_lambdas) report.automatic.push_back("lambdas");
+  const bool check_hinge = auto_loss && classify;
+  if (auto_loss && !classify) c.loss = Loss::squared;
+  const Criterion criterion = classify ? Criterion::error_rate : Criterion::mse;
+  report.criterion = classify ? "validation error rate" : "validation mse";
+  double hinge_lambda = 0.0;
+  arma::uword m_train = n_train;
+  if (auto_kernel || check_hinge) {
+    // The search: a seeded subsample of the training and of the validation
+    // points, scaled like the final fit, Nystroem features of each candidate.
+    if (Xt.n_cols < 2 || Xvs.n_cols < 1)
+      fail("Trainer::fit()", "the automatic search needs >= 2 training and >= 1 validation points, got " +
+                                 std::to_string(Xt.n_cols) + " and " + std::to_string(Xvs.n_cols));
+    m_train = Xt.n_cols;
+    const arma::uword D = std::min(kSearchFeatures, Xt.n_cols);
+    report.sample_train = Xt.n_cols;
+    report.sample_validation = Xvs.n_cols;
+    report.sample_features = D;
+    const std::vector<std::string> kernels = auto_kernel ? kernel_candidates() : std::vector<std::string>{c.kernel};
+    const arma::vec grid = auto_lambdas || c.lambdas.n_elem < 2 ? automatic_lambda_grid() : c.lambdas;
+    arma::uword best = 0;
+    for (arma::uword k = 0; k < kernels.size(); ++k) {
+      const Scored s = score_candidate(c, kernels[k], Loss::squared, grid, Xt, Yt, Xvs, Yvs, criterion, D);
+      report.candidates.push_back({"kernel", kernels[k], Loss::squared, 0.0, s.lambda, s.score, false});
+      // Ties go to the shallower kernel (listed first).
+      if (s.score < report.candidates[best].score) best = k;
+    }
+    c.kernel = kernels[best];
+    SelectionCandidate* winner = &report.candidates[best];
+    if (check_hinge) {
+      const Scored h = score_candidate(c, c.kernel, Loss::squared_hinge, hinge_grid(), Xt, Yt, Xvs, Yvs, criterion, D);
+      report.candidates.push_back({"loss", c.kernel, Loss::squared_hinge, 0.0, h.lambda, h.score, false});
+      // The squared loss on ties: its final fit is cheaper and its lambda is re-chosen at full size.
+      if (h.score < winner->score) {
+        c.loss = Loss::squared_hinge;
+        hinge_lambda = h.lambda;
+        winner = &report.candidates.back();
+      } else {
+        c.loss = Loss::squared;
+        winner = &report.candidates[best];
+      }
+    }
+    winner->chosen = true;
+  }
+  if (auto_lambdas) {
+    if (c.loss == Loss::squared || c.map == "exact" || hinge_lambda == 0.0) {
+      c.lambdas = automatic_lambda_grid();  // the free path (or the full grid) on the validation split
+    } else {
+      // C = 1/(2 lambda n) carries from the subsample to the final fit on all points.
+      c.lambdas = arma::vec{hinge_lambda * static_cast<double>(m_train) / static_cast<double>(n_all)};
+    }
+  }
+  apply_rule(c, n_train, n_all, d, outputs, report);
+  finish_report(c, report);
+  return c;
+}
+
+void record_selection(const SelectionReport& r, ModelParts& parts) {
+  if (r.automatic.empty()) return;
+  std::string fields;
+  for (const std::string& f : r.automatic) fields += (fields.empty() ? "" : ", ") + f;
+  parts.metadata.emplace_back("auto fields", fields);
+  if (r.sample_train)
+    parts.metadata.emplace_back("auto search", std::to_string(r.sample_train) + " training + " +
+                                                   std::to_string(r.sample_validation) + " validation points, " +
+                                                   std::to_string(r.sample_features) + " nystrom features");
+  for (std::size_t i = 0; i < r.candidates.size(); ++i) {
+    const SelectionCandidate& k = r.candidates[i];
+    std::string text = k.stage + ": " + k.kernel + ", " + loss_name(k.loss);
+    if (k.lift_scale > 0) text += ", R " + format_double(k.lift_scale);
+    text += ", lambda " + format_double(k.lambda) + ": " + r.criterion + " " + format_double(k.score);
+    if (k.chosen) text += " (chosen)";
+    parts.metadata.emplace_back("auto candidate " + std::to_string(i + 1), text);
+  }
+  if (!r.rule.empty()) parts.metadata.emplace_back("auto rule", r.rule);
+}
+
+}  // namespace detail
+}  // namespace deepdot
