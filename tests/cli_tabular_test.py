@@ -68,8 +68,15 @@ write_csv(test, ["income", "ratio", "flag", "label"], tabular(300))
 model = os.path.join(tmp, "m.ddm")
 common = ["--features", "256", "--precision", "double"]
 
-code, plain, err = run_json("train", "--data", train, "--test", test, "--model", os.path.join(tmp, "plain.ddm"), *common)
+code, plain, err = run_json("train", "--data", train, "--test", test, "--model", os.path.join(tmp, "plain.ddm"),
+                            "--scaling", "unit-norm", *common)
 check("train without feature scaling runs", code == 0 and plain is not None, err)
+code, auto, err = run_json("train", "--data", train, "--test", test, "--model", os.path.join(tmp, "auto.ddm"), *common)
+check("the default (--scaling auto) chooses standardised features here", code == 0 and auto is not None and
+      auto.get("chosen preprocessing", "").startswith("standardize"), str(auto)[:300] + err)
+if plain and auto:
+    check("and beats the raw columns", auto["test accuracy"] > plain["test accuracy"] + 0.05,
+          f'{auto["test accuracy"]} vs {plain["test accuracy"]}')
 code, tr, err = run_json("train", "--data", train, "--test", test, "--model", model, "--feature-scaling", "standardize",
                          "--scaling", "sphere-lift", *common)
 check("train --feature-scaling standardize --scaling sphere-lift runs", code == 0 and tr is not None, err)

@@ -214,9 +214,14 @@ if ap:
 
 # No options: the automatic choices, every candidate's score in --json and in the table.
 code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "auto.ddm"))
-cands = (j or {}).get("selection candidates", [])
+all_cands = (j or {}).get("selection candidates", [])
+pre = [c for c in all_cands if c["stage"] == "preprocessing"]
+cands = [c for c in all_cands if c["stage"] != "preprocessing"]
 check("train with no options lists the automatic fields", code == 0 and j["automatic"] ==
-      "kernel, loss, lambdas, features, map", str(j)[:300] + err)
+      "scaling, kernel, loss, lambdas, features, map", str(j)[:300] + err)
+check("train --json has the five preprocessing candidates, unit norm first, one chosen",
+      len(pre) == 5 and pre[0]["preprocessing"] == "unit-norm" and sum(c["chosen"] for c in pre) == 1
+      and all(0 <= c["score"] <= 1 for c in pre), str(pre))
 check("train --json has the four kernel candidates and the loss check, one chosen",
       [c["kernel"] for c in cands[:4]] == ["recursive:%d" % k for k in range(1, 5)] and len(cands) == 5
       and cands[4]["loss"] == "squared-hinge" and sum(c["chosen"] for c in cands) == 1
@@ -227,10 +232,10 @@ check("the chosen candidate is the model's kernel and loss", chosen and j["kerne
 check("the D rule: Nystroem with D = the 360 training points", j and j["map"].startswith("nystrom") and
       j["features"] == 360, str(j)[:400])
 code, out, _ = run("train", "--data", libsvm, "--model", os.path.join(tmp, "auto.ddm"), "--quiet")
-check("train prints each candidate's validation score", code == 0 and out.count("validation error rate") >= 5
+check("train prints each candidate's validation score", code == 0 and out.count("validation error rate") >= 10
       and "<- chosen" in out, out[:600])
 code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "fixed.ddm"), "--kernel", "recursive:2",
-                        "--loss", "squared", "--map", "fourier:orf", "--features", "64")
+                        "--loss", "squared", "--map", "fourier:orf", "--features", "64", "--scaling", "unit-norm")
 check("explicit options are not searched", code == 0 and j["automatic"] == "lambdas" and j["kernel"] == "recursive:2"
       and j["features"] == 64 and "selection candidates" not in j, str(j)[:300] + err)
 code, j, err = run_json("train", "--data", libsvm, "--model", os.path.join(tmp, "budget.ddm"), "--loss", "squared",
@@ -242,7 +247,7 @@ check("--budget 0 is refused naming the budget", code != 0 and "budget" in err, 
 # The option table: help is generated with the library's defaults; unknown options are rejected.
 code, out, _ = run("train", "--help")
 for needle in ["--kernel SPEC", "recursive:1..4", "[0]", "[0.1]", "[float]", "--budget SECONDS", "[600]",
-               "--memory-budget GIB", "[8]", "[unit-norm]", "[2048]", "--accumulate A", "[single]", "--solver S",
+               "--memory-budget GIB", "[8]", "unit-norm | max-norm", "[2048]", "--accumulate A", "[single]", "--solver S",
                "[auto]", "[10000]", "[0.01]", "[1000]", "10 values, 1e-08 .. 10"]:
     check(f"train --help shows the TrainerConfig default {needle}", code == 0 and needle in out, out[:300])
 code, out, _ = run("transform", "--help")

@@ -182,13 +182,15 @@ void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
               "docs/preprocessing.md)",
               cfg.feature_scaling, parse_feature_scaling, feature_scaling_name)
       .choice("scaling", "S",
-              "unit-norm | max-norm | sphere-lift | none: into the unit ball (the kernels need\n"
-              "||x|| <= 1); sphere-lift keeps each point's magnitude in one more coordinate",
+              "auto | unit-norm | max-norm | sphere-lift | none: into the unit ball (the kernels\n"
+              "need ||x|| <= 1); sphere-lift keeps each point's magnitude in one more coordinate;\n"
+              "auto: unit norm, or standardised features with unit norm or the sphere lift,\n"
+              "whichever has the lowest validation error on a subsample (docs/defaults.md)",
               cfg.scaling, parse_scaling, scaling_name)
       .real("lift-scale", "R",
             "R of --scaling sphere-lift, x -> (x/R, sqrt(1 - |x|^2/R^2)); acts like a bandwidth\n"
-            "(smaller: more local); 0: chosen by validation among 1, 2, 4 x the largest training\n"
-            "norm after --feature-scaling (docs/defaults.md)",
+            "(smaller: more local); 0: chosen by validation among 1/4, 1/2, 1 x the largest\n"
+            "training norm after --feature-scaling (docs/defaults.md)",
             cfg.lift_scale);
 }
 
@@ -282,11 +284,13 @@ void add_selection(Report& report, const SelectionReport& s) {
     char line[200];
     for (const SelectionCandidate& k : s.candidates) {
       const std::string lift = k.lift_scale > 0 ? "R " + format_default(k.lift_scale) + " " : "";
-      std::snprintf(line, sizeof line, "  %-6s %-12s %-14s %slambda %-9.3g %s %.4f%s\n", k.stage.c_str(),
-                    k.kernel.c_str(), loss_name(k.loss).c_str(), lift.c_str(), k.lambda, s.criterion.c_str(), k.score,
-                    k.chosen ? "  <- chosen" : "");
+      const std::string what = k.preprocessing.empty() ? "" : k.preprocessing + ", ";
+      std::snprintf(line, sizeof line, "  %-13s %s%-12s %-14s %slambda %-9.3g %s %.4f%s\n", k.stage.c_str(),
+                    what.c_str(), k.kernel.c_str(), loss_name(k.loss).c_str(), lift.c_str(), k.lambda,
+                    s.criterion.c_str(), k.score, k.chosen ? "  <- chosen" : "");
       table += line;
       json += std::string(json.size() > 1 ? "," : "") + "{\"stage\":" + Report::quote(k.stage) +
+              ",\"preprocessing\":" + Report::quote(k.preprocessing) +
               ",\"kernel\":" + Report::quote(k.kernel) + ",\"loss\":" + Report::quote(loss_name(k.loss)) +
               ",\"lift_scale\":" + format_default(k.lift_scale) + ",\"lambda\":" + format_default(k.lambda) +
               ",\"score\":" + format_default(k.score) + ",\"chosen\":" + (k.chosen ? "true" : "false") + "}";
@@ -297,6 +301,7 @@ void add_selection(Report& report, const SelectionReport& s) {
                                         std::to_string(s.sample_validation) + " validation points, " +
                                         std::to_string(s.sample_features) + " nystrom features");
   }
+  if (!s.preprocessing.empty()) report.text("chosen preprocessing", s.preprocessing);
   report.text("chosen", s.kernel + ", " + s.map + (s.features ? ", D = " + std::to_string(s.features) : "") + ", " +
                             loss_name(s.loss) + " loss");
   if (!s.rule.empty()) report.text("feature rule", s.rule);

@@ -15,8 +15,9 @@ Scaling parse_scaling(const std::string& name) {
   if (name == "unit" || name == "unit-norm") return Scaling::unit_norm;
   if (name == "max" || name == "max-norm") return Scaling::max_norm;
   if (name == "sphere-lift" || name == "lift") return Scaling::sphere_lift;
+  if (name == "auto") return Scaling::automatic;
   detail::fail("parse_scaling()",
-               "unknown scaling '" + name + "'; expected none, unit-norm, max-norm or sphere-lift");
+               "unknown scaling '" + name + "'; expected auto, none, unit-norm, max-norm or sphere-lift");
 }
 
 std::string scaling_name(Scaling scaling) {
@@ -25,6 +26,7 @@ std::string scaling_name(Scaling scaling) {
     case Scaling::unit_norm: return "unit-norm";
     case Scaling::max_norm: return "max-norm";
     case Scaling::sphere_lift: return "sphere-lift";
+    case Scaling::automatic: return "auto";
   }
   return "none";
 }
@@ -360,6 +362,9 @@ arma::sp_mat sphere_lift(const arma::sp_mat& X, double R) {
 
 Scaler::Scaler(Scaling scaling, FeatureScaling features, double lift_scale)
     : scaling_(scaling), lift_scale_(lift_scale), features_(features) {
+  if (scaling == Scaling::automatic)
+    detail::fail("Scaler::Scaler()", "scaling 'auto' is a Trainer setting (the Trainer chooses a concrete scaling on "
+                                     "validation data); a Scaler needs none, unit-norm, max-norm or sphere-lift");
   if (!(lift_scale >= 0.0) || !std::isfinite(lift_scale))
     detail::fail("Scaler::Scaler()",
                  "the lift scale R must be finite and >= 0 (0: the largest training norm), got " +
@@ -436,6 +441,7 @@ void Scaler::scale_points_inplace(arma::mat& Z) const {
       }
       break;
     case Scaling::sphere_lift: Z = sphere_lift(Z, factor_); break;
+    case Scaling::automatic: break;  // refused by the constructor
   }
 }
 

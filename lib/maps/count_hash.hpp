@@ -19,12 +19,15 @@
 
 namespace deepdot::detail {
 
+// GCC and Clang's 128-bit integer (__extension__: not ISO C++, so -Wpedantic stays quiet).
+__extension__ typedef unsigned __int128 uint128;
+
 struct CountHash {
   static constexpr std::uint64_t kPrime = (std::uint64_t(1) << 61) - 1;
   std::uint64_t c[4] = {0, 0, 0, 0};  // coefficients in [0, p)
 
   static std::uint64_t mul_mod(std::uint64_t x, std::uint64_t y) {
-    const unsigned __int128 z = static_cast<unsigned __int128>(x) * y;
+    const uint128 z = static_cast<uint128>(x) * y;
     const std::uint64_t lo = static_cast<std::uint64_t>(z) & kPrime;
     const std::uint64_t hi = static_cast<std::uint64_t>(z >> 61);
     const std::uint64_t s = lo + hi;  // < 2^62: one conditional subtraction

@@ -90,6 +90,7 @@ std::uint8_t scaling_code(Scaling s) {
     case Scaling::unit_norm: return 1;
     case Scaling::max_norm: return 2;
     case Scaling::sphere_lift: return 3;
+    case Scaling::automatic: break;  // resolved by the Trainer before any model exists
   }
   return 255;
 }

@@ -76,6 +76,7 @@ TrainerConfig fixed_defaults() {
   c.features = 4096;
   c.loss = Loss::squared;
   c.lambdas = automatic_lambda_grid();
+  c.scaling = Scaling::unit_norm;
   return c;
 }
 
@@ -173,13 +174,90 @@ void finish_report(const TrainerConfig& c, SelectionReport& report) {
 
 bool has_automatic(const TrainerConfig& c) {
   return c.kernel == "auto" || c.map == "auto" || c.features == 0 || c.loss == Loss::automatic ||
-         c.lambdas.is_empty() || (c.scaling == Scaling::sphere_lift && c.lift_scale == 0.0);
+         c.lambdas.is_empty() || needs_preprocessing_search(c);
+}
+
+bool needs_preprocessing_search(const TrainerConfig& c) {
+  return c.scaling == Scaling::automatic || (c.scaling == Scaling::sphere_lift && c.lift_scale == 0.0);
+}
+
+PreprocessingChoice choose_preprocessing(const TrainerConfig& c, const arma::mat& Xt, const arma::mat& Yt,
+                                         const arma::mat& Xv, const arma::mat& Yv, bool classify) {
+  if (Xt.n_cols < 2 || Xv.n_cols < 1)
+    fail("Trainer::fit()", "the automatic preprocessing choice needs >= 2 training and >= 1 validation points, got " +
+                               std::to_string(Xt.n_cols) + " and " + std::to_string(Xv.n_cols));
+  struct Option {
+    Scaling scaling;
+    FeatureScaling features;
+    double multiple;
+  };
+  const FeatureScaling F = c.feature_scaling == FeatureScaling::none ? FeatureScaling::standardize : c.feature_scaling;
+  std::vector<Option> options;
+  if (c.scaling == Scaling::automatic) {
+    options.push_back({Scaling::unit_norm, c.feature_scaling, 0.0});
+    if (F != c.feature_scaling) options.push_back({Scaling::unit_norm, F, 0.0});
+  }
+  const FeatureScaling lift_features = c.scaling == Scaling::automatic ? F : c.feature_scaling;
+  // Below R = the largest norm, the points beyond R are clipped onto the sphere (their norm is
+  // lost): small multiples move towards unit norm, 1 keeps every point's magnitude.
+  for (double m : {0.25, 0.5, 1.0}) options.push_back({Scaling::sphere_lift, lift_features, m});
+
+  const std::string kernel = c.kernel == "auto" ? "recursive:3" : c.kernel;
+  const arma::uword D = std::min(kSearchFeatures, Xt.n_cols);
+  const arma::vec grid = c.lambdas.n_elem > 1 ? c.lambdas : automatic_lambda_grid();
+  const Criterion criterion = classify ? Criterion::error_rate : Criterion::mse;
+  PreprocessingChoice out;
+  arma::uword best = 0;
+  for (const Option& o : options) {
+    Scaler s(o.scaling, o.features, 0.0);
+    s.fit(Xt);  // the sample's own statistics: the same on every rank
+    if (o.multiple > 0.0) s.set_factor(o.multiple * s.factor());
+    const Scored r = score_candidate(c, kernel, Loss::squared, grid, s.transform(Xt), Yt, s.transform(Xv), Yv,
+                                     criterion, D);
+    std::string text = (o.features == FeatureScaling::none ? std::string() : feature_scaling_name(o.features) + " + ") +
+                       scaling_name(o.scaling);
+    if (o.multiple > 0.0) text += ", R = " + short_number(o.multiple) + " x the largest norm";
+    SelectionCandidate k{"preprocessing", text, kernel, Loss::squared, o.multiple > 0.0 ? s.factor() : 0.0,
+                         r.lambda, r.score, false};
+    out.candidates.push_back(k);
+    const double first = out.candidates.front().score;
+    // The first candidate (the simplest) unless another is clearly better.
+    const double margin = classify ? std::sqrt(std::max(first * (1.0 - first), 0.0) / double(Xv.n_cols)) : 0.0;
+    const arma::uword i = out.candidates.size() - 1;
+    if (i > 0 && r.score < first - margin && r.score < out.candidates[best].score) best = i;
+  }
+  out.candidates[best].chosen = true;
+  out.scaling = options[best].scaling;
+  out.features = options[best].features;
+  out.lift_multiple = options[best].multiple;
+  out.text = out.candidates[best].preprocessing;
+  return out;
+}
+
+TrainerConfig with_preprocessing(const TrainerConfig& c, const PreprocessingChoice& p) {
+  TrainerConfig r = c;
+  r.scaling = p.scaling;
+  r.feature_scaling = p.features;
+  r.lift_scale = 0.0;
+  return r;
+}
+
+void add_preprocessing_report(const PreprocessingChoice& p, double lift_scale, SelectionReport& report) {
+  report.automatic.insert(report.automatic.begin(), "scaling");
+  report.candidates.insert(report.candidates.begin(), p.candidates.begin(), p.candidates.end());
+  report.preprocessing = p.text;
+  if (p.scaling == Scaling::sphere_lift) report.lift_scale = lift_scale;
 }
 
 TrainerConfig choose_by_rule(const TrainerConfig& config, arma::uword n_train, arma::uword n_all, arma::uword d,
                              arma::uword outputs, bool streaming, SelectionReport& report) {
   TrainerConfig c = config;
   report = SelectionReport();
+  if (c.scaling == Scaling::automatic) {
+    c.scaling = Scaling::unit_norm;  // no search here: the default of images and of sparse data
+    report.automatic.push_back("scaling");
+    report.preprocessing = "unit-norm (by rule: no search on this path)";
+  }
   if (c.kernel == "auto") {
     c.kernel = "recursive:3";
     report.automatic.push_back("kernel");
@@ -216,60 +294,17 @@ SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_
   return {subsample(train_idx, kSearchTrain, seed, 0), subsample(val_idx, kSearchValidation, seed, 1)};
 }
 
-std::vector<double> lift_scale_multiples() { return {1.0, 2.0, 4.0}; }
-
 TrainerConfig choose_dense(const TrainerConfig& config, const Scaler& scaler, const arma::mat& X, const arma::mat& Y,
                            const arma::uvec& train_idx, const arma::mat& Xv, const arma::mat& Yv,
                            const arma::uvec& val_idx, bool classify, SelectionReport& report) {
   const arma::uword n_all = train_idx.n_elem + (&Xv == &X ? val_idx.n_elem : 0);
-  const bool auto_lift = config.scaling == Scaling::sphere_lift && config.lift_scale == 0.0;
-  if (!needs_search(config) && !auto_lift)
+  if (!needs_search(config))
     return choose_on_sample(config, arma::mat(), arma::mat(), arma::mat(), arma::mat(), train_idx.n_elem, n_all,
                             X.n_rows, Y.n_rows, classify, report);
   const SearchIndices s = search_indices(train_idx, val_idx, config.seed);
-  const arma::mat Xt_raw = X.cols(s.train), Xv_raw = Xv.cols(s.validation);
-  const arma::mat Yt = Y.cols(s.train), Yvs = Yv.cols(s.validation);
-  TrainerConfig c = config;
-  std::vector<SelectionCandidate> lift_candidates;
-  Scaler chosen = scaler;
-  if (auto_lift) {
-    // R of the sphere lift: multiples of the largest training norm (what fit() took), scored with
-    // the squared loss's free path at the given kernel (recursive:3 while the depth is still open).
-    const double base = scaler.factor();
-    const std::string kernel = c.kernel == "auto" ? "recursive:3" : c.kernel;
-    const arma::uword D = std::min(kSearchFeatures, Xt_raw.n_cols);
-    const arma::vec grid = c.lambdas.n_elem > 1 ? c.lambdas : automatic_lambda_grid();
-    const Criterion criterion = classify ? Criterion::error_rate : Criterion::mse;
-    arma::uword best = 0;
-    for (double m : lift_scale_multiples()) {
-      Scaler candidate = scaler;
-      candidate.set_factor(m * base);
-      const Scored r = score_candidate(c, kernel, Loss::squared, grid, candidate.transform(Xt_raw), Yt,
-                                       candidate.transform(Xv_raw), Yvs, criterion, D);
-      lift_candidates.push_back({"scale", kernel, Loss::squared, m * base, r.lambda, r.score, false});
-      if (r.score < lift_candidates[best].score) best = lift_candidates.size() - 1;
-    }
-    lift_candidates[best].chosen = true;
-    c.lift_scale = lift_candidates[best].lift_scale;
-    chosen.set_factor(c.lift_scale);
-  }
-  TrainerConfig out = needs_search(c)
-                          ? choose_on_sample(c, chosen.transform(Xt_raw), Yt, chosen.transform(Xv_raw), Yvs,
-                                             train_idx.n_elem, n_all, X.n_rows, Y.n_rows, classify, report)
-                          : choose_on_sample(c, arma::mat(), arma::mat(), arma::mat(), arma::mat(), train_idx.n_elem,
-                                             n_all, X.n_rows, Y.n_rows, classify, report);
-  if (auto_lift) {
-    report.automatic.insert(report.automatic.begin(), "lift_scale");
-    report.candidates.insert(report.candidates.begin(), lift_candidates.begin(), lift_candidates.end());
-    report.lift_scale = out.lift_scale;
-    if (report.sample_train == 0) {
-      report.sample_train = Xt_raw.n_cols;
-      report.sample_validation = Xv_raw.n_cols;
-      report.sample_features = std::min(kSearchFeatures, Xt_raw.n_cols);
-      report.criterion = classify ? "validation error rate" : "validation mse";
-    }
-  }
-  return out;
+  return choose_on_sample(config, scaler.transform(arma::mat(X.cols(s.train))), Y.cols(s.train),
+                          scaler.transform(arma::mat(Xv.cols(s.validation))), Yv.cols(s.validation), train_idx.n_elem,
+                          n_all, X.n_rows, Y.n_rows, classify, report);
 }
 
 TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt, const arma::mat& Yt,
@@ -304,7 +339,7 @@ TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt,
     arma::uword best = 0;
     for (arma::uword k = 0; k < kernels.size(); ++k) {
       const Scored s = score_candidate(c, kernels[k], Loss::squared, grid, Xt, Yt, Xvs, Yvs, criterion, D);
-      report.candidates.push_back({"kernel", kernels[k], Loss::squared, 0.0, s.lambda, s.score, false});
+      report.candidates.push_back({"kernel", "", kernels[k], Loss::squared, 0.0, s.lambda, s.score, false});
       // Ties go to the shallower kernel (listed first).
       if (s.score < report.candidates[best].score) best = k;
     }
@@ -312,7 +347,7 @@ TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt,
     SelectionCandidate* winner = &report.candidates[best];
     if (check_hinge) {
       const Scored h = score_candidate(c, c.kernel, Loss::squared_hinge, hinge_grid(), Xt, Yt, Xvs, Yvs, criterion, D);
-      report.candidates.push_back({"loss", c.kernel, Loss::squared_hinge, 0.0, h.lambda, h.score, false});
+      report.candidates.push_back({"loss", "", c.kernel, Loss::squared_hinge, 0.0, h.lambda, h.score, false});
       // The squared loss on ties: its final fit is cheaper and its lambda is re-chosen at full size.
       if (h.score < winner->score) {
         c.loss = Loss::squared_hinge;
@@ -349,12 +384,14 @@ void record_selection(const SelectionReport& r, ModelParts& parts) {
                                                    std::to_string(r.sample_features) + " nystrom features");
   for (std::size_t i = 0; i < r.candidates.size(); ++i) {
     const SelectionCandidate& k = r.candidates[i];
-    std::string text = k.stage + ": " + k.kernel + ", " + loss_name(k.loss);
+    std::string text = k.stage + ": " + (k.preprocessing.empty() ? "" : k.preprocessing + ", ") + k.kernel + ", " +
+                       loss_name(k.loss);
     if (k.lift_scale > 0) text += ", R " + format_double(k.lift_scale);
     text += ", lambda " + format_double(k.lambda) + ": " + r.criterion + " " + format_double(k.score);
     if (k.chosen) text += " (chosen)";
     parts.metadata.emplace_back("auto candidate " + std::to_string(i + 1), text);
   }
+  if (!r.preprocessing.empty()) parts.metadata.emplace_back("auto preprocessing", r.preprocessing);
   if (!r.rule.empty()) parts.metadata.emplace_back("auto rule", r.rule);
 }
 

@@ -278,25 +278,45 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
     detail::check_rows(*Y_val, "Y_val", Y.n_rows, "the number of outputs c", where);
     detail::require_finite(*Y_val, where, "Y_val");
   }
-  Scaler scaler = make_scaler(config_);
-  scaler.fit(X);  // on the training points only
   // The automatic choices read the raw points (before any in-place scaling),
-  // the training part and the validation part only.
-  SelectionReport report;
-  TrainerConfig resolved = config_;
+  // the training part and the validation part only: first the preprocessing
+  // (on the raw search sample), then the rest on the sample scaled as chosen.
+  const bool classify = !classes.is_empty();
+  const arma::mat& Xv = X_val ? *X_val : X;
+  const arma::mat& Yv = X_val ? *Y_val : Y;
+  arma::uvec train_idx, val_idx;
   if (detail::has_automatic(config_)) {
-    const arma::uword n = X.n_cols;
     if (X_val) {
-      resolved = detail::choose_dense(config_, scaler, X, Y, arma::regspace<arma::uvec>(0, n - 1), *X_val, *Y_val,
-                                      arma::regspace<arma::uvec>(0, X_val->n_cols - 1), !classes.is_empty(), report);
+      train_idx = arma::regspace<arma::uvec>(0, X.n_cols - 1);
+      val_idx = arma::regspace<arma::uvec>(0, X_val->n_cols - 1);
     } else {
-      const detail::ValidationSplit vs = detail::validation_split(
-          n, config_.seed, config_.validation_fraction > 0.0 ? config_.validation_fraction : 0.1);
-      resolved = detail::choose_dense(config_, scaler, X, Y, vs.train, X, Y, vs.validation, !classes.is_empty(), report);
+      detail::ValidationSplit vs = detail::validation_split(
+          X.n_cols, config_.seed, config_.validation_fraction > 0.0 ? config_.validation_fraction : 0.1);
+      train_idx = std::move(vs.train);
+      val_idx = std::move(vs.validation);
     }
   }
+  TrainerConfig base = config_;
+  const bool choose_scaling = detail::needs_preprocessing_search(config_);
+  detail::PreprocessingChoice pre;
+  if (choose_scaling) {
+    const detail::SearchIndices s = detail::search_indices(train_idx, val_idx, config_.seed);
+    pre = detail::choose_preprocessing(config_, X.cols(s.train), Y.cols(s.train), Xv.cols(s.validation),
+                                       Yv.cols(s.validation), classify);
+    base = detail::with_preprocessing(config_, pre);
+  }
+  Scaler scaler = make_scaler(base);
+  scaler.fit(X);  // on the training points only
+  if (choose_scaling && pre.lift_multiple > 0.0) {
+    scaler.set_factor(pre.lift_multiple * scaler.factor());  // R: a multiple of the largest training norm
+    base.lift_scale = scaler.factor();
+  }
+  SelectionReport report;
+  TrainerConfig resolved = base;
+  if (detail::has_automatic(base))
+    resolved = detail::choose_dense(base, scaler, X, Y, train_idx, Xv, Yv, val_idx, classify, report);
+  if (choose_scaling) detail::add_preprocessing_report(pre, scaler.factor(), report);
   const TrainerConfig& c = resolved;
-  if (c.lift_scale != config_.lift_scale) scaler.set_factor(c.lift_scale);  // the chosen R of the sphere lift
   arma::mat copy, val_scaled;
   const arma::uword d = X.n_rows;  // X aliases *in_place: only its shape is used below, and read first
   if (!in_place) copy = X;

@@ -68,6 +68,36 @@ SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_
 TrainerConfig choose_on_sample(const TrainerConfig& c, const arma::mat& Xt, const arma::mat& Yt, const arma::mat& Xv,
                                const arma::mat& Yv, arma::uword n_train, arma::uword n_all, arma::uword d,
                                arma::uword outputs, bool classify, SelectionReport& report);
+/// True when the preprocessing is chosen: scaling automatic, or the sphere
+/// lift with lift_scale 0 (R chosen).
+bool needs_preprocessing_search(const TrainerConfig& c);
+/// The chosen preprocessing: scaling and feature scaling, and for the sphere
+/// lift R as a multiple of the largest (feature-scaled) training norm, which
+/// the caller takes over all its training points.
+struct PreprocessingChoice {
+  Scaling scaling = Scaling::unit_norm;
+  FeatureScaling features = FeatureScaling::none;
+  double lift_multiple = 0.0;  ///< R / (largest training norm); 0 unless sphere_lift
+  std::string text;            ///< in words, for the report
+  std::vector<SelectionCandidate> candidates;
+};
+/// Scores the preprocessing candidates on the raw search sample (Xt d x m_t
+/// with targets Yt, Xv d x m_v with Yv; the sample of search_indices()): each
+/// candidate's scaler is fitted on Xt alone, so every rank of a data-parallel
+/// fit, given the same gathered sample, makes the same choice. Candidates
+/// (scaling automatic): unit norm; F + unit norm; F + sphere lift with R =
+/// {1/4, 1/2, 1} x the largest norm, where F is the configured feature scaling,
+/// or standardize when that is none. With the sphere lift and lift_scale 0:
+/// the lifts only. Scored like the kernel stage (squared loss, free lambda
+/// path, Nystroem features of recursive:3 or the given kernel); the first
+/// candidate is kept unless another is better by more than one standard error
+/// of its validation error rate (classification) or has a lower MSE.
+PreprocessingChoice choose_preprocessing(const TrainerConfig& c, const arma::mat& Xt, const arma::mat& Yt,
+                                         const arma::mat& Xv, const arma::mat& Yv, bool classify);
+/// c with the chosen preprocessing (lift_scale stays 0 for the caller to set).
+TrainerConfig with_preprocessing(const TrainerConfig& c, const PreprocessingChoice& p);
+/// Puts the preprocessing stage in front of `report` (after the other stages filled it).
+void add_preprocessing_report(const PreprocessingChoice& p, double lift_scale, SelectionReport& report);
 /// The report as "auto ..." metadata of the model.
 void record_selection(const SelectionReport& report, ModelParts& parts);
 

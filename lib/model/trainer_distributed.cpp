@@ -142,41 +142,68 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   arma::mat copy;
   if (!in_place) copy = X;
   arma::mat& Xs = in_place ? *in_place : copy;
-  Scaler scaler = make_scaler(config_);
+  const bool classify = !classes.is_empty();
+
+  // The automatic choices of fit(): the same global split and search sample,
+  // gathered on every rank (at most 4,500 points), searched identically:
+  // first the preprocessing on the raw sample, then the rest on the sample
+  // scaled as chosen.
+  const bool automatic = detail::has_automatic(config_);
+  detail::ValidationSplit vs;
+  detail::SearchIndices search;
+  arma::uvec search_t, search_v;  // this rank's columns of the search sample
+  if (automatic) {
+    vs = detail::validation_split(n, config_.seed, config_.validation_fraction > 0.0 ? config_.validation_fraction : 0.1);
+    search = detail::search_indices(vs.train, vs.validation, config_.seed);
+    search_t = local_indices(search.train, offset, n_local);
+    search_v = local_indices(search.validation, offset, n_local);
+  }
+  TrainerConfig base = config_;
+  const bool choose_scaling = detail::needs_preprocessing_search(config_);
+  detail::PreprocessingChoice pre;
+  if (choose_scaling) {
+    const arma::mat Xt = gather_columns(comm, arma::mat(Xs.cols(search_t)), Xs.n_rows);  // raw
+    const arma::mat Yt = gather_columns(comm, arma::mat(Y.cols(search_t)), Y.n_rows);
+    const arma::mat Xv = gather_columns(comm, arma::mat(Xs.cols(search_v)), Xs.n_rows);
+    const arma::mat Yv = gather_columns(comm, arma::mat(Y.cols(search_v)), Y.n_rows);
+    pre = detail::choose_preprocessing(config_, Xt, Yt, Xv, Yv, classify);
+    base = detail::with_preprocessing(config_, pre);
+  }
+
+  Scaler scaler = make_scaler(base);
   // Per-feature statistics over all ranks: the single-process fit's to rounding.
-  if (config_.feature_scaling != FeatureScaling::none) {
-    FeatureScaler features(config_.feature_scaling);
+  if (base.feature_scaling != FeatureScaling::none) {
+    FeatureScaler features(base.feature_scaling);
     features.fit(global_feature_statistics(comm, Xs, n));
     features.transform_inplace(Xs);
     scaler.set_features(std::move(features));
   }
-  // max-norm and the sphere lift's automatic R: the largest norm over all ranks.
-  if (config_.scaling == Scaling::max_norm || (config_.scaling == Scaling::sphere_lift && config_.lift_scale == 0.0)) {
+  // max-norm and the sphere lift's automatic R: the largest norm over all ranks
+  // (times the chosen multiple when the preprocessing was chosen).
+  if (base.scaling == Scaling::max_norm || (base.scaling == Scaling::sphere_lift && base.lift_scale == 0.0)) {
     arma::vec m{n_local ? column_norms(Xs).max() : 0.0};
     comm.allreduce_max(m);
     if (m[0] > 0.0) scaler.set_factor(m[0]);
   }
+  if (choose_scaling && pre.lift_multiple > 0.0) {
+    scaler.set_factor(pre.lift_multiple * scaler.factor());
+    base.lift_scale = scaler.factor();
+  }
   scaler.scale_points_inplace(Xs);
 
-  // The automatic choices of fit(): the same global split and search sample,
-  // gathered on every rank (at most 4,500 points), searched identically.
   SelectionReport report;
-  TrainerConfig resolved = config_;
-  if (detail::has_automatic(config_)) {
-    const detail::ValidationSplit vs = detail::validation_split(
-        n, config_.seed, config_.validation_fraction > 0.0 ? config_.validation_fraction : 0.1);
+  TrainerConfig resolved = base;
+  if (automatic) {
     arma::mat Xt, Yt, Xv, Yv;
-    if (detail::needs_search(config_)) {
-      const detail::SearchIndices s = detail::search_indices(vs.train, vs.validation, config_.seed);
-      const arma::uvec mt = local_indices(s.train, offset, n_local), mv = local_indices(s.validation, offset, n_local);
-      Xt = gather_columns(comm, arma::mat(Xs.cols(mt)), Xs.n_rows);  // already scaled
-      Yt = gather_columns(comm, arma::mat(Y.cols(mt)), Y.n_rows);
-      Xv = gather_columns(comm, arma::mat(Xs.cols(mv)), Xs.n_rows);
-      Yv = gather_columns(comm, arma::mat(Y.cols(mv)), Y.n_rows);
+    if (detail::needs_search(base)) {
+      Xt = gather_columns(comm, arma::mat(Xs.cols(search_t)), Xs.n_rows);  // scaled now
+      Yt = gather_columns(comm, arma::mat(Y.cols(search_t)), Y.n_rows);
+      Xv = gather_columns(comm, arma::mat(Xs.cols(search_v)), Xs.n_rows);
+      Yv = gather_columns(comm, arma::mat(Y.cols(search_v)), Y.n_rows);
     }
-    resolved = detail::choose_on_sample(config_, Xt, Yt, Xv, Yv, vs.train.n_elem, n, d, Y.n_rows,
-                                        !classes.is_empty(), report);
+    resolved = detail::choose_on_sample(base, Xt, Yt, Xv, Yv, vs.train.n_elem, n, d, Y.n_rows, classify, report);
   }
+  if (choose_scaling) detail::add_preprocessing_report(pre, scaler.factor(), report);
   const TrainerConfig& c = resolved;
 
   // More ranks: the squared loss by reduced statistics, logistic and squared

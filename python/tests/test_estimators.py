@@ -503,7 +503,7 @@ def test_feature_scaling_and_sphere_lift_parameters():
     info = clf.model_.info()
     assert info["feature_scaling"] == "standardize" and info["scaling"] == "sphere-lift"
     assert info["feature_factor"][2] == 0.0  # the constant column
-    raw = deepdot.Classifier(n_components=256, random_state=0).fit(X, y)
+    raw = deepdot.Classifier(n_components=256, scaling="unit-norm", random_state=0).fit(X, y)
     assert clf.score(Xt, yt) > raw.score(Xt, yt) + 0.05
     # Pickled, the model predicts the same.
     back = pickle.loads(pickle.dumps(clf))

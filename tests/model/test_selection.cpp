@@ -115,6 +115,7 @@ TEST_CASE("Trainer{}: classification checks the squared hinge, deterministically
   for (arma::uword j = 0; j < X.n_cols; ++j) labels[j] = X(0, j) * X(1, j) > 0.05 ? 1 : (X(2, j) > 0.2 ? 2 : 0);
   deepdot::SelectionReport report;
   deepdot::TrainerConfig c;
+  c.scaling = deepdot::Scaling::unit_norm;  // the points lie on the sphere; this case is about kernel and loss
   c.on_selection = [&report](const deepdot::SelectionReport& r) { report = r; };
   const deepdot::Model m = deepdot::Trainer(c).fit(X, labels);
   REQUIRE(report.candidates.size() == 5);
@@ -136,6 +137,7 @@ TEST_CASE("Trainer{}: classification checks the squared hinge, deterministically
   e.loss = deepdot::Loss::squared;
   e.features = 100;
   e.map = "fourier:orf";
+  e.scaling = deepdot::Scaling::unit_norm;
   e.on_selection = c.on_selection;
   const deepdot::Model f = deepdot::Trainer(e).fit(X, labels);
   CHECK(f.parts().kernel.spec() == "recursive:2");
@@ -191,17 +193,22 @@ TEST_CASE("Trainer: the sphere lift's R is chosen among multiples of the largest
   REQUIRE(report.candidates.size() == 3);
   double largest = 0.0;
   for (arma::uword j = 0; j < X.n_cols; ++j) largest = std::max(largest, arma::norm(X.col(j)));
+  // The candidates' R: 1/4, 1/2 and 1 x the largest norm of the search sample; the
+  // final R: the chosen multiple x the largest norm of all training points.
+  const double sample_largest = report.candidates[2].lift_scale;
+  CHECK(sample_largest <= largest);
+  CHECK(sample_largest > 0.8 * largest);
   int chosen = 0;
   for (arma::uword i = 0; i < 3; ++i) {
-    CHECK(report.candidates[i].stage == "scale");
-    CHECK(report.candidates[i].lift_scale == doctest::Approx(largest * (1 << i)));
+    CHECK(report.candidates[i].stage == "preprocessing");
+    CHECK(report.candidates[i].lift_scale == doctest::Approx(sample_largest * 0.25 * (1 << i)));
     if (report.candidates[i].chosen) {
       ++chosen;
-      CHECK(lifted.parts().scaling_factor == doctest::Approx(report.candidates[i].lift_scale));
+      CHECK(lifted.parts().scaling_factor == doctest::Approx(largest * 0.25 * (1 << i)));
     }
   }
   CHECK(chosen == 1);
-  CHECK(report.automatic.front() == "lift_scale");
+  CHECK(report.automatic.front() == "scaling");
   c.scaling = deepdot::Scaling::unit_norm;
   const deepdot::Model unit = deepdot::Trainer(c).fit(X, y);
   const double acc_lift = deepdot::accuracy(yt, lifted.predict_labels(Xt));
@@ -213,4 +220,42 @@ TEST_CASE("Trainer: the sphere lift's R is chosen among multiples of the largest
   c.lift_scale = 7.0;
   CHECK(deepdot::Trainer(c).fit(X, y).parts().scaling_factor == 7.0);
   CHECK(report.candidates.empty());
+}
+
+TEST_CASE("Trainer{}: the preprocessing is chosen: standardised features where the columns have different units") {
+  // Two informative columns on very different scales plus a large constant-ish
+  // one: unit norm sees mostly the largest column; standardising recovers the signal.
+  deepdot::Rng rng(41, 1);
+  auto make = [&rng](arma::uword n, arma::mat& X, arma::ivec& y) {
+    const arma::mat G = rng.normal_matrix(2, n);
+    X.set_size(3, n);
+    X.row(0) = 1000.0 + 1.0 * G.row(0);
+    X.row(1) = 0.01 * G.row(1);
+    X.row(2) = 50.0 + 0.001 * rng.normal_matrix(1, n);
+    y.set_size(n);
+    for (arma::uword j = 0; j < n; ++j) y[j] = G(0, j) + G(1, j) > 0 ? 1 : 0;
+  };
+  arma::mat X, Xt;
+  arma::ivec y, yt;
+  make(1200, X, y);
+  make(400, Xt, yt);
+  deepdot::SelectionReport report;
+  deepdot::TrainerConfig c;
+  c.kernel = "recursive:2";
+  c.loss = deepdot::Loss::squared;
+  c.on_selection = [&report](const deepdot::SelectionReport& r) { report = r; };
+  const deepdot::Model m = deepdot::Trainer(c).fit(X, y);
+  REQUIRE(report.candidates.size() == 5);
+  CHECK(report.candidates[0].preprocessing == "unit-norm");
+  CHECK(!report.candidates[0].chosen);
+  CHECK(m.parts().feature_scaling == deepdot::FeatureScaling::standardize);
+  CHECK(report.preprocessing.find("standardize") == 0);
+  CHECK(deepdot::accuracy(yt, m.predict_labels(Xt)) > 0.9);
+  // Points already on the sphere gain nothing from standardising: unit norm stays.
+  const arma::mat S = sphere_points(4, 800, 5);
+  arma::ivec ys(S.n_cols);
+  for (arma::uword j = 0; j < S.n_cols; ++j) ys[j] = S(0, j) * S(1, j) > 0 ? 1 : 0;
+  const deepdot::Model u = deepdot::Trainer(c).fit(S, ys);
+  CHECK(u.parts().scaling == deepdot::Scaling::unit_norm);
+  CHECK(u.parts().feature_scaling == deepdot::FeatureScaling::none);
 }

@@ -37,6 +37,7 @@ deepdot::TrainerConfig taylor_config() {
   c.kernel = "poly:2:1";
   c.map = "taylor:2";
   c.features = 10;  // the natural dimension for d = 3: 1 + 3 + 6
+  c.scaling = deepdot::Scaling::unit_norm;  // not the automatic choice, which may lift to d = 4
   c.loss = deepdot::Loss::squared;
   c.lambdas = {1e-4};
   c.precision = deepdot::Precision::double_precision;

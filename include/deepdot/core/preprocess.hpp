@@ -25,6 +25,10 @@ enum class Scaling {
   /// R is the lift scale (Scaler's lift_scale; 0: the largest training norm);
   /// later points with ||x|| > R are clipped onto the sphere: (x / ||x||, 0).
   sphere_lift,
+  /// Chosen by the Trainer on a validation sample (docs/defaults.md): unit
+  /// norm, or standardised features with unit norm or the sphere lift. Only a
+  /// TrainerConfig holds it; a Scaler or a model never does.
+  automatic,
 };
 
 /// Parses "none", "unit" / "unit-norm", "max" / "max-norm" or "sphere-lift" /

@@ -67,7 +67,8 @@ std::vector<std::string> kernel_candidates();
 
 /// One configuration scored on the validation subsample.
 struct SelectionCandidate {
-  std::string stage;       ///< "kernel" (scored with the squared loss) or "loss" (the squared hinge check)
+  std::string stage;       ///< "preprocessing", "kernel" (both scored with the squared loss) or "loss" (the squared hinge check)
+  std::string preprocessing;  ///< stage "preprocessing": the candidate, e.g. "standardize + sphere-lift, R = 0.5 x max norm"
   std::string kernel;      ///< kernel spec
   Loss loss = Loss::squared;
   double lift_scale = 0.0; ///< the sphere lift's R (0: not part of the candidate)
@@ -79,7 +80,7 @@ struct SelectionCandidate {
 /// What a Trainer chose automatically, and how every candidate scored. Every
 /// field a TrainerConfig left on "auto" is listed in `automatic`.
 struct SelectionReport {
-  std::vector<std::string> automatic;  ///< the fields chosen: "kernel", "loss", "map", "features", "lambdas"
+  std::vector<std::string> automatic;  ///< the fields chosen: "scaling", "kernel", "loss", "map", "features", "lambdas"
   std::vector<SelectionCandidate> candidates;
   std::string criterion;               ///< "validation error rate" or "validation mse"
   arma::uword sample_train = 0;        ///< training points of the search subsample (0: no search)
@@ -90,6 +91,7 @@ struct SelectionReport {
   arma::uword features = 0;
   Loss loss = Loss::squared;
   double lift_scale = 0.0;
+  std::string preprocessing;           ///< the chosen preprocessing, in words (empty: given, not chosen)
   FitCost final_cost;                  ///< modelled cost of the final fit
   std::string rule;                    ///< how map and D were decided, in words
 };

@@ -81,12 +81,18 @@ struct TrainerConfig {
   /// does not centre. A feature constant on the training points becomes 0.
   FeatureScaling feature_scaling = FeatureScaling::none;
   /// The point-level map into the unit ball (after the feature scaling):
-  /// unit_norm (the default) discards each point's magnitude; sphere_lift
-  /// keeps it in one extra coordinate (the feature map then sees d + 1 inputs).
-  Scaling scaling = Scaling::unit_norm;
+  /// unit_norm discards each point's magnitude; sphere_lift keeps it in one
+  /// extra coordinate (the feature map then sees d + 1 inputs). automatic (the
+  /// default): chosen on the validation search sample among unit norm, and
+  /// standardised features (or the feature_scaling given) with unit norm or
+  /// the sphere lift at R = {1/4, 1/2, 1} x the largest training norm
+  /// (detail::choose_preprocessing; docs/defaults.md). Sparse and streaming
+  /// fits take unit_norm without a search.
+  Scaling scaling = Scaling::automatic;
   /// R of Scaling::sphere_lift, x -> (x / R, sqrt(1 - ||x||^2 / R^2)): it acts
-  /// like a bandwidth (small R: a more local kernel). 0 (the default): R =
-  /// the largest norm of a training point after the feature scaling. Later
+  /// like a bandwidth (small R: a more local kernel). 0 (the default): chosen
+  /// like `scaling` automatic, among the lifts (dense fits), or R = the largest
+  /// norm of a training point after the feature scaling (sparse fits). Later
   /// points beyond R are clipped onto the sphere. Ignored by the other scalings.
   double lift_scale = 0.0;
   /// Points per feature batch: memory is O(batch x D) for the features.
