@@ -175,7 +175,8 @@ Dataset read_data(const DataValues& values, const std::string& option, bool requ
 
 void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
   table.text("kernel", "SPEC", "recursive:K | poly:P[:C] | gaussian:S | arccos:0|1 | coeffs:A0,A1,... | auto:\n"
-             "recursive:1..4, the lowest validation error on a subsample (docs/defaults.md)", cfg.kernel)
+             "recursive:1..4 by validation error on a subsample; recursive:3 unless another depth\n"
+             "is better by one standard error (docs/defaults.md)", cfg.kernel)
       .choice("feature-scaling", "F",
               "none | standardize | minmax | maxabs: per-feature scaling fitted on the training\n"
               "data, before --scaling (sparse data: maxabs, or standardize without centring;\n"

@@ -91,6 +91,7 @@ constexpr arma::uword kSearchTrain = 3000;          // training points of the se
 constexpr arma::uword kSearchValidation = 1500;     // validation points of the search
 constexpr arma::uword kSearchFeatures = 1024;       // Nystroem features of the search
 constexpr double kSearchTolerance = 1e-2;
+constexpr const char* kRuleKernel = "recursive:3";  // the kernel of the paths without a search
 constexpr arma::uword kSearchEpochs = 200;
 
 std::string short_number(double v) {
@@ -336,12 +337,26 @@ TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt,
     report.sample_features = D;
     const std::vector<std::string> kernels = auto_kernel ? kernel_candidates() : std::vector<std::string>{c.kernel};
     const arma::vec grid = auto_lambdas || c.lambdas.n_elem < 2 ? automatic_lambda_grid() : c.lambdas;
-    arma::uword best = 0;
     for (arma::uword k = 0; k < kernels.size(); ++k) {
       const Scored s = score_candidate(c, kernels[k], Loss::squared, grid, Xt, Yt, Xvs, Yvs, criterion, D);
       report.candidates.push_back({"kernel", "", kernels[k], Loss::squared, 0.0, s.lambda, s.score, false});
-      // Ties go to the shallower kernel (listed first).
-      if (s.score < report.candidates[best].score) best = k;
+    }
+    // The rule's kernel (recursive:3, what the paths without a search use) is
+    // kept unless another depth is better by more than one standard error of
+    // its validation error rate: the depths often differ by less than the noise
+    // of a few thousand validation points. Among those clearly better, the
+    // lowest score wins, ties to the shallower kernel (listed first).
+    const auto it = std::find(kernels.begin(), kernels.end(), std::string(kRuleKernel));
+    const bool has_reference = it != kernels.end();
+    const arma::uword reference = has_reference ? static_cast<arma::uword>(it - kernels.begin()) : 0;
+    const double e = report.candidates[reference].score;
+    const double margin =
+        classify && has_reference ? std::sqrt(std::max(e * (1.0 - e), 0.0) / double(Xvs.n_cols)) : 0.0;
+    arma::uword best = reference;
+    for (arma::uword k = 0; k < kernels.size(); ++k) {
+      const double score = report.candidates[k].score;
+      if (k != reference && score < e - margin && (best == reference || score < report.candidates[best].score))
+        best = k;
     }
     c.kernel = kernels[best];
     SelectionCandidate* winner = &report.candidates[best];

@@ -33,6 +33,7 @@ constexpr arma::uword max_certificate_sample = 4000;
 ///  - kernel "auto": the depth of the recursive kernel, recursive:1..4
 ///    (kernel_candidates()), by the validation error of the squared loss's free
 ///    lambda path on a subsample (a few thousand points, Nystroem features);
+///    recursive:3 unless another depth is better by one standard error;
 ///  - loss automatic (classification): squared or squared hinge, the second
 ///    checked on the same subsample at the best kernel; regression: squared;
 ///  - lambdas empty: squared loss, the default grid on the validation split
