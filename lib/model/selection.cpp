@@ -359,21 +359,22 @@ TrainerConfig choose_on_sample(const TrainerConfig& config, const arma::mat& Xt,
         best = k;
     }
     c.kernel = kernels[best];
-    SelectionCandidate* winner = &report.candidates[best];
+    // An index, not a pointer: push_back below may move the candidates.
+    arma::uword winner = best;
     if (check_hinge) {
       const Scored h = score_candidate(c, c.kernel, Loss::squared_hinge, hinge_grid(), Xt, Yt, Xvs, Yvs, criterion, D);
       report.candidates.push_back({"loss", "", c.kernel, Loss::squared_hinge, 0.0, h.lambda, h.score, false});
       // The squared loss on ties: its final fit is cheaper and its lambda is re-chosen at full size.
-      if (h.score < winner->score) {
+      if (h.score < report.candidates[winner].score) {
         c.loss = Loss::squared_hinge;
         hinge_lambda = h.lambda;
-        winner = &report.candidates.back();
+        winner = report.candidates.size() - 1;
       } else {
         c.loss = Loss::squared;
-        winner = &report.candidates[best];
+        winner = best;
       }
     }
-    winner->chosen = true;
+    report.candidates[winner].chosen = true;
   }
   if (auto_lambdas) {
     if (c.loss == Loss::squared || c.map == "exact" || hinge_lambda == 0.0) {
