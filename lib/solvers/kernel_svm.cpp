@@ -27,6 +27,7 @@ namespace deepdot {
 
 using detail::fail;
 using detail::format_double;
+using detail::run_groups;
 
 namespace {
 
@@ -79,26 +80,6 @@ constexpr arma::uword kOutputsPerGroup = 5;
 // tolerance >= kFloatFloor can see.
 constexpr double kFloatFloor = 1e-5;
 
-/// Runs task(g) for g = 0..groups-1 on up to `threads` threads; rethrows the first exception.
-template <class Task>
-void run_groups(arma::uword groups, arma::uword threads, const Task& task) {
-  std::vector<std::exception_ptr> errors(groups);
-  auto worker = [&](arma::uword first) {
-    for (arma::uword g = first; g < groups; g += threads) {
-      try {
-        task(g);
-      } catch (...) {
-        errors[g] = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (arma::uword t = 1; t < threads; ++t) pool.emplace_back(worker, t);
-  worker(0);
-  for (auto& th : pool) th.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
-}
 
 }  // namespace
 
