@@ -153,8 +153,34 @@ class Kernel::Impl::Polynomial final : public Kernel::Impl {
   }
   KernelFamily family() const override { return KernelFamily::polynomial; }
   arma::uword integer_parameter() const override { return p_; }
+  void apply(double* p, std::size_t n) const override { apply_all(p, n); }
+  void apply(float* p, std::size_t n) const override { apply_all(p, n); }
 
  private:
+  /// f on every element in double: the integer power by squaring, over blocks
+  /// whose loops the compiler vectorises (std::pow per element cost several
+  /// times the Nystroem map's kernel GEMM). Within a few ulps of f().
+  template <typename eT>
+  void apply_all(eT* p, std::size_t n) const {
+    constexpr std::size_t kBlock = 256;
+    double base[kBlock], power[kBlock];
+    const double scale = 1.0 + c_;
+    for (std::size_t i0 = 0; i0 < n; i0 += kBlock) {
+      const std::size_t m = std::min(kBlock, n - i0);
+      for (std::size_t j = 0; j < m; ++j) {
+        base[j] = (std::min(std::max(static_cast<double>(p[i0 + j]), -1.0), 1.0) + c_) / scale;
+        power[j] = 1.0;
+      }
+      for (arma::uword e = p_; e != 0; e >>= 1) {
+        if (e & 1)
+          for (std::size_t j = 0; j < m; ++j) power[j] *= base[j];
+        if (e > 1)
+          for (std::size_t j = 0; j < m; ++j) base[j] *= base[j];
+      }
+      for (std::size_t j = 0; j < m; ++j) p[i0 + j] = static_cast<eT>(power[j]);
+    }
+  }
+
   arma::uword p_;
   double c_;
 };

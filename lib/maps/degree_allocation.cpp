@@ -168,6 +168,108 @@ DegreeAllocation optimised_allocation(const Kernel& kernel, arma::uword first, a
                          arma::vec(m * m, arma::fill::ones));
 }
 
+namespace {
+
+arma::uword next_pow2(arma::uword v) {
+  arma::uword m = 1;
+  while (m < v) m <<= 1;
+  return m;
+}
+
+/// The modelled FFT work of one point for degree n >= 2 with L features (see plan() in tensorsketch.cpp).
+double fft_work(arma::uword n, arma::uword L) {
+  const arma::uword N = next_pow2(L) == L ? L : next_pow2(n * (L - 1) + 1);
+  const double len = double(N);
+  return double(n + 1) * len * std::log2(std::max(len, 2.0)) + double(n) * len;
+}
+
+}  // namespace
+
+DegreeAllocation fft_friendly_allocation(const Kernel& kernel, const DegreeAllocation& alloc, double tolerance) {
+  const arma::uword k = alloc.degrees.n_elem;
+  if (k == 0) return alloc;
+  const arma::uword budget = alloc.total();
+  const arma::vec a = kernel.coefficients(kMaxRandomDegree + 1);
+  const arma::vec t = arma::linspace(-1.0, 1.0, 41);
+  arma::vec weight(k);
+  for (arma::uword i = 0; i < k; ++i) {
+    const double n = double(alloc.degrees[i]);
+    const double v = arma::mean(arma::pow(1.0 + 2.0 * arma::square(t), n) - arma::pow(arma::square(t), n));
+    weight[i] = a[alloc.degrees[i]] * a[alloc.degrees[i]] * std::max(v, 0.0);
+  }
+  auto variance = [&](const arma::uvec& c) {
+    double s = 0.0;
+    for (arma::uword i = 0; i < k; ++i) s += weight[i] / double(c[i]);
+    return s;
+  };
+  auto work = [&](const arma::uvec& c) {
+    double s = 0.0;
+    for (arma::uword i = 0; i < k; ++i)
+      if (alloc.degrees[i] >= 2) s += fft_work(alloc.degrees[i], c[i]);
+    return s;
+  };
+  const double limit = (1.0 + tolerance) * variance(alloc.counts);
+
+  // The degrees that may move: n >= 2, the ten costliest.
+  std::vector<arma::uword> movable;
+  for (arma::uword i = 0; i < k; ++i)
+    if (alloc.degrees[i] >= 2) movable.push_back(i);
+  std::stable_sort(movable.begin(), movable.end(), [&](arma::uword i, arma::uword j) {
+    return fft_work(alloc.degrees[i], alloc.counts[i]) > fft_work(alloc.degrees[j], alloc.counts[j]);
+  });
+  if (movable.size() > 10) movable.resize(10);
+  const bool absorber = alloc.degrees[0] == 1;
+
+  DegreeAllocation best = alloc;
+  double best_work = work(alloc.counts), best_var = variance(alloc.counts);
+  std::vector<int> choice(movable.size(), 0);  // 0: as it is, 1: floor power of two, 2: ceiling
+  arma::uvec c(k);
+  for (;;) {
+    c = alloc.counts;
+    bool valid = true;
+    for (std::size_t m = 0; m < movable.size() && valid; ++m) {
+      const arma::uword i = movable[m], ceil2 = next_pow2(alloc.counts[i]);
+      const arma::uword floor2 = ceil2 == alloc.counts[i] ? ceil2 : ceil2 / 2;
+      if (choice[m] == 1) c[i] = floor2;
+      if (choice[m] == 2) c[i] = ceil2;
+      // A count already a power of two has one candidate.
+      if (choice[m] != 0 && ceil2 == alloc.counts[i]) valid = false;
+    }
+    if (valid) {
+      const long long excess = static_cast<long long>(arma::accu(c)) - static_cast<long long>(budget);
+      // Who pays the difference: the count sketch of degree 1, or else the first degree left as it was.
+      arma::uword payer = k;
+      if (absorber) {
+        payer = 0;
+      } else {
+        for (std::size_t m = 0; m < movable.size(); ++m)
+          if (choice[m] == 0) {
+            payer = movable[m];
+            break;
+          }
+      }
+      if (excess != 0) {
+        if (payer == k || static_cast<long long>(c[payer]) - excess < 1)
+          valid = false;
+        else
+          c[payer] = static_cast<arma::uword>(static_cast<long long>(c[payer]) - excess);
+      }
+    }
+    if (valid) {
+      const double v = variance(c), w = work(c);
+      if (v <= limit && (w < best_work || (w == best_work && v < best_var))) {
+        best.counts = c;
+        best_work = w;
+        best_var = v;
+      }
+    }
+    std::size_t m = 0;
+    while (m < choice.size() && ++choice[m] == 3) choice[m++] = 0;
+    if (m == choice.size()) break;
+  }
+  return best;
+}
+
 bool parse_allocation_option(const std::string& name, const std::string& options) {
   if (options.empty()) return false;
   if (options == "opt") return true;

@@ -88,6 +88,19 @@ DegreeAllocation optimised_allocation(const Kernel& kernel, arma::uword first, a
 /// removes, and the allocation deepens as the budget grows.
 DegreeAllocation default_allocation(const Kernel& kernel, arma::uword first, arma::uword budget);
 
+/// The FFT lengths of TensorSketch: degree n >= 2 with L features convolves
+/// n count sketches modulo L, by FFTs of length L when L is a power of two and
+/// otherwise of the padded length pow2(n (L - 1) + 1), up to 2n times longer.
+/// Returns `alloc` with the counts of the degrees n >= 2 moved to a nearby power
+/// of two (floor or ceiling, or left as they are) where that lowers the
+/// modelled FFT work sum_n ((n + 1) N log2 N + n N) most, while the modelled
+/// variance sum_n a_n^2 mean(v_n) / c_n (the default allocation's model pairs)
+/// stays within (1 + tolerance) of alloc's. The features freed or taken go to
+/// degree 1 when it is sketched (a count sketch has no FFT), otherwise to a
+/// degree left as it was; the total stays `alloc.total()`. At most the ten
+/// costliest degrees are moved (3^10 candidates).
+DegreeAllocation fft_friendly_allocation(const Kernel& kernel, const DegreeAllocation& alloc, double tolerance);
+
 /// Parses the allocation part of a random map's options ("", "opt"): returns true
 /// for "opt". Anything else throws naming the spec.
 bool parse_allocation_option(const std::string& name, const std::string& options);

@@ -70,9 +70,13 @@ class DegreeSketchMap : public StatefulMap {
   /// dispatched to the derived class inside the base constructor).
   void initialise() {
     if (optimised_) return;
-    alloc_ = default_allocation(kernel(), exact_.first_random_degree(), budget_);
+    alloc_ = shape_allocation(default_allocation(kernel(), exact_.first_random_degree(), budget_));
     draw_parameters();
   }
+
+  /// The map's own adjustment of the default allocation (e.g. lengths its
+  /// transforms handle fast); the optimised allocation is kept as computed.
+  virtual DegreeAllocation shape_allocation(DegreeAllocation alloc) const { return alloc; }
 
   /// Draws the random parameters of every degree in alloc_ from the seed.
   virtual void draw_parameters() = 0;

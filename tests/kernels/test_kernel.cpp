@@ -117,7 +117,7 @@ TEST_CASE_TEMPLATE("apply_inplace: f on every element, clamped, for every family
   T(6, 142) = 1.0 + 1e-13;
   // f is exact up to the rounding of its value in eT (one ulp of the result).
   const double bound = 2.0 * static_cast<double>(std::numeric_limits<eT>::epsilon());
-  for (const char* spec : {"recursive:0", "recursive:1", "recursive:3", "recursive:1000", "poly:3:1", "gaussian:2",
+  for (const char* spec : {"recursive:0", "recursive:1", "recursive:3", "recursive:1000", "poly:3:1", "poly:2:0", "poly:5:0.5", "poly:8:0.25", "gaussian:2",
                            "arccos:1", "coeffs:1,2,3"}) {
     const std::string name = spec;
     CAPTURE(name);

@@ -145,6 +145,48 @@ TEST_CASE("degree allocation: the default split is exact, ordered, and deepens w
   CHECK(default_allocation(k, 2, 0).empty());
 }
 
+TEST_CASE("degree allocation: TensorSketch's power-of-two adjustment keeps the total and bounds the variance") {
+  using namespace deepdot::detail;
+  auto pow2 = [](arma::uword v) { return v != 0 && (v & (v - 1)) == 0; };
+  auto variance = [](const deepdot::Kernel& k, const DegreeAllocation& a) {
+    const arma::vec coef = k.coefficients(kMaxRandomDegree + 1), t = arma::linspace(-1.0, 1.0, 41);
+    double s = 0.0;
+    for (arma::uword i = 0; i < a.degrees.n_elem; ++i) {
+      const double n = double(a.degrees[i]);
+      const double v = arma::mean(arma::pow(1.0 + 2.0 * arma::square(t), n) - arma::pow(arma::square(t), n));
+      s += coef[a.degrees[i]] * coef[a.degrees[i]] * v / double(a.counts[i]);
+    }
+    return s;
+  };
+  // poly:3:1 at D = 2,048, d = 784 (no exact linear part): degrees 1..3.
+  const auto poly = deepdot::make_kernel("poly:3:1");
+  const DegreeAllocation base = default_allocation(poly, 1, 2047);
+  REQUIRE(base.degrees.n_elem == 3);
+  CHECK_FALSE(pow2(base.counts[1]));
+  const DegreeAllocation snapped = fft_friendly_allocation(poly, base, 0.05);
+  CHECK(arma::all(snapped.degrees == base.degrees));
+  CHECK(snapped.total() == base.total());
+  CHECK(pow2(snapped.counts[1]));
+  CHECK(pow2(snapped.counts[2]));
+  CHECK(snapped.counts[0] >= 1);
+  CHECK(variance(poly, snapped) <= 1.05 * variance(poly, base));
+  CHECK(variance(poly, snapped) > variance(poly, base));  // the default is the variance optimum
+  // No tolerance: nothing that costs variance moves.
+  const DegreeAllocation same = fft_friendly_allocation(poly, base, 0.0);
+  CHECK(arma::all(same.counts == base.counts));
+  // Without a sketched degree 1 (linear part exact) the total still holds, for every budget.
+  const auto rec = deepdot::make_kernel("recursive:2");
+  for (arma::uword budget : {3u, 40u, 300u, 1000u, 5000u}) {
+    INFO("budget ", budget);
+    const DegreeAllocation a = default_allocation(rec, 2, budget);
+    const DegreeAllocation b = fft_friendly_allocation(rec, a, 0.05);
+    CHECK(b.total() == budget);
+    CHECK(b.counts.min() >= 1);
+    CHECK(variance(rec, b) <= 1.05 * variance(rec, a) * (1.0 + 1e-12));
+  }
+  CHECK(fft_friendly_allocation(poly, DegreeAllocation(), 0.05).empty());
+}
+
 TEST_CASE("degree allocation: the optimised split trades truncation bias for variance") {
   using namespace deepdot::detail;
   deepdot::Rng rng(3);
