@@ -5,7 +5,8 @@
 # Every model chooses its hyper-parameters on the training file only:
 #   * LIBLINEAR (L2-loss SVM, -s 2): C by its own 5-fold cross-validation (liblinear-train -C), then
 #     trained at that C on the whole training file;
-#   * deepdot: lambda by its validation split of the training file, for each of a few kernels and D;
+#   * deepdot: lambda by its validation split of the training file, for each of a few kernels, maps
+#     (TensorSketch; Nystroem, whose landmarks stay sparse) and D;
 #     the candidate with the lowest validation error is deepdot's model (all are printed);
 #   * scikit-learn: scripts/spam_sklearn.py (PolynomialCountSketch + a linear model).
 # The test file is used only to score the chosen models.
@@ -39,7 +40,9 @@ printf "%-52s test accuracy %.4f\n" "LIBLINEAR -s 2, C = $best_c (5-fold CV)" "$
 # deepdot candidates: kernel, map, D, loss; lambda by validation inside each.
 best_err=2 best_line=""
 for cand in "poly:2:1 tensorsketch 4096 squared-hinge" "poly:2:1 tensorsketch 16384 squared-hinge" \
-            "recursive:2 tensorsketch 16384 squared-hinge" "poly:3:1 tensorsketch 16384 squared-hinge"; do
+            "recursive:2 tensorsketch 16384 squared-hinge" "poly:3:1 tensorsketch 16384 squared-hinge" \
+            "recursive:1 nystrom 4096 squared-hinge" "recursive:2 nystrom 4096 squared-hinge" \
+            "poly:2:1 nystrom 4096 squared-hinge"; do
   read -r kernel map D loss <<< "$cand"
   json=$("$deepdot" train --sparse --dim "$d" --data "$train" --test "$test" --kernel "$kernel" --map "$map" \
            --features "$D" --loss "$loss" --model "$out/deepdot.ddm" --json)

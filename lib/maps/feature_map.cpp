@@ -40,8 +40,9 @@ const MapEntry kMaps[] = {
 
 constexpr char kMagic[8] = {'D', 'D', 'F', 'M', 'A', 'P', '\0', '\1'};
 // Version 2: TensorSketch stores its hash functions (two words per factor)
-// instead of d x n tables of buckets and signs. Version 1 is still read.
-constexpr std::uint64_t kFormatVersion = 2;
+// instead of d x n tables of buckets and signs. Version 3: Nystroem may store
+// sparse landmarks (compressed columns). Versions 1 and 2 are still read.
+constexpr std::uint64_t kFormatVersion = 3;
 constexpr std::uint64_t kOldestFormatVersion = 1;
 
 }  // namespace
@@ -209,13 +210,18 @@ void FeatureMap::fit_sparse(const arma::sp_mat& sample) {
                                           " rows but the map expects d = " + std::to_string(input_dim_));
   check_unit_ball(sample, "FeatureMap::fit()");
   if (is_fitted()) return;  // data-independent (or already fitted): nothing to learn
-  // The data-dependent maps learn from a dense sample: refuse one that cannot be small.
+  fit_sparse_impl(sample);
+}
+
+void FeatureMap::fit_sparse_impl(const arma::sp_mat& sample) {
+  // This map learns from a dense sample: refuse one that cannot be small.
   const double bytes = 8.0 * double(sample.n_rows) * double(sample.n_cols);
   if (bytes > double(std::uint64_t(4) << 30))
     detail::fail("FeatureMap::fit() [" + spec() + "]",
                  "this map is data-dependent and fits on the densified sample, d x m = " +
                      std::to_string(sample.n_rows) + " x " + std::to_string(sample.n_cols) +
-                     " doubles, more than 4 GiB; use a data-independent map (tensorsketch) or a smaller sample");
+                     " doubles, more than 4 GiB; use a data-independent map (tensorsketch), nystrom (which fits on "
+                     "the sparse form) or a smaller sample");
   fit(dense_columns(sample, 0, sample.n_cols));
 }
 
@@ -295,12 +301,26 @@ std::unique_ptr<FeatureMap> read_feature_map(const char* data, std::size_t size,
   // bad file is refused here rather than predicting NaN later.
   if (map->is_fitted()) {
     const arma::uword d0 = map->input_dim();
-    arma::mat probe(d0, 3, arma::fill::zeros);
-    probe(0, 0) = 1.0;
-    probe.col(1).fill(1.0 / std::sqrt(static_cast<double>(d0)));
-    probe.col(2).fill(-1.0 / std::sqrt(static_cast<double>(d0)));
-    if (!map->transform(probe).is_finite() || !map->transform(arma::conv_to<arma::fmat>::from(probe)).is_finite())
-      r.error("the map's state gives non-finite features for a unit vector: the state is corrupt");
+    // Over 2^16 inputs the probes are sparse (e_0 and spread +-1/sqrt(k) on k
+    // coordinates): three dense columns of d = 2^24 would be 400 MB.
+    bool finite = true;
+    if (d0 <= (arma::uword(1) << 16)) {
+      arma::mat probe(d0, 3, arma::fill::zeros);
+      probe(0, 0) = 1.0;
+      probe.col(1).fill(1.0 / std::sqrt(static_cast<double>(d0)));
+      probe.col(2).fill(-1.0 / std::sqrt(static_cast<double>(d0)));
+      finite = map->transform(probe).is_finite() && map->transform(arma::conv_to<arma::fmat>::from(probe)).is_finite();
+    } else {
+      const arma::uword k = 256, stride = d0 / k;
+      arma::sp_mat probe(d0, 3);
+      probe(0, 0) = 1.0;
+      for (arma::uword i = 0; i < k; ++i) {
+        probe(i * stride, 1) = 1.0 / std::sqrt(static_cast<double>(k));
+        probe(i * stride + stride / 2, 2) = -1.0 / std::sqrt(static_cast<double>(k));
+      }
+      finite = map->transform(probe).is_finite() && map->transform(to_float(probe)).is_finite();
+    }
+    if (!finite) r.error("the map's state gives non-finite features for a unit vector: the state is corrupt");
   }
   return map;
 }
@@ -335,11 +355,13 @@ std::unique_ptr<FeatureMap> make_feature_map(const std::string& spec, const Kern
                             std::to_string(max_feature_map_input_dim));
   const auto colon = spec.find(':');
   const std::string name = spec.substr(0, colon);
-  // Most maps hold O(D d) numbers of state (projections, landmarks, padded
-  // signs): refuse before generating it what memory cannot hold. TensorSketch
-  // holds O(p) words (hash functions) and Taylor O(p d) per degree p, which the
+  // Most maps hold O(D d) numbers of state (projections, padded signs):
+  // refuse before generating it what memory cannot hold. TensorSketch holds
+  // O(p) words (hash functions) and Taylor O(p d) per degree p, which the
   // input-dimension limit above bounds: sparse inputs with huge d need them.
-  if (name != "tensorsketch" && name != "taylor")
+  // Nystroem's landmarks come from the sample at fit(): dense d x D landmarks
+  // are checked there, sparse ones take O(nnz).
+  if (name != "tensorsketch" && name != "taylor" && name != "nystrom")
     require_memory(8.0 * static_cast<double>(output_dim) * static_cast<double>(input_dim), where,
                    "a map of d = " + std::to_string(input_dim) + " inputs to D = " + std::to_string(output_dim) +
                        " features (D x d doubles of random state)",

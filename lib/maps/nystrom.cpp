@@ -18,8 +18,14 @@
 // so phi(x)'phi(y), and every rotation-invariant learner (l2-regularised linear
 // models), see the same kernel; only the treatment of the tiny eigenvalues
 // differs (a ridge eps instead of a cut). Option "eig" forces the cut.
+//
+// Fitted on a sparse sample (fit_sparse()), the landmarks stay sparse: their
+// compressed columns, O(nnz) however large d is (hashed text: d = 2^18 and
+// more). K_mm and K(L, x) then come from sparse products
+// (maps/sparse_landmarks.hpp); the whitening is the same.
 #include "maps/stateful_map.hpp"
 #include "maps/registry.hpp"
+#include "maps/sparse_landmarks.hpp"
 
 #include <deepdot/core/sparse.hpp>
 
@@ -28,6 +34,7 @@
 
 #include <deepdot/kernels/gram.hpp>
 #include <deepdot/core/random.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include <cblas.h>
 
@@ -48,8 +55,12 @@ enum class Whitening { automatic, eig, chol };
 // fitted with the Cholesky factor L (then W = L^-1 is applied by solving).
 // The factor is written as its packed lower triangle (kCholeskyPacked: half
 // the bytes, 1 GiB less at D = 16,384); files with the full square
-// (kCholesky, written before) are still read.
-constexpr std::uint8_t kUnfitted = 0, kEigen = 1, kCholesky = 2, kCholeskyPacked = 3;
+// (kCholesky, written before) are still read. Sparse landmarks (encoding
+// version 3 on) have their own two flags: the eigen whitening or the packed
+// Cholesky factor after the landmarks' compressed columns.
+constexpr std::uint8_t kUnfitted = 0, kEigen = 1, kCholesky = 2, kCholeskyPacked = 3, kSparseEigen = 4,
+                       kSparseCholeskyPacked = 5;
+constexpr std::uint64_t kSparseFromVersion = 3;
 
 bool lower_triangular(const arma::mat& A) {
   for (arma::uword j = 1; j < A.n_cols; ++j)
@@ -75,21 +86,16 @@ class NystromMap final : public StatefulMap {
   void fit(const arma::mat& sample) override {
     FeatureMap::fit(sample);
     const arma::uword m = output_dim();
-    if (sample.n_cols < m)
-      fail("FeatureMap::fit() [" + spec() + "]",
-           "the sample has " + std::to_string(sample.n_cols) + " points but Nystroem picks D = " +
-               std::to_string(m) + " landmarks from it; fit on at least D points or lower D");
-    Rng rng(seed(), 1);
-    const arma::uvec perm = rng.permutation(sample.n_cols);
-    arma::mat L = sample.cols(perm.head(m));
+    require_points(sample.n_cols);
+    // The landmarks in double and in float.
+    require_memory(12.0 * static_cast<double>(input_dim()) * static_cast<double>(m), "FeatureMap::fit() [" + spec() + "]",
+                   "the d x D = " + std::to_string(input_dim()) + " x " + std::to_string(m) + " dense landmarks",
+                   "use fewer features, or fit on the sparse form (fit_sparse()), which keeps the landmarks sparse");
+    arma::mat L = sample.cols(landmark_indices(sample.n_cols));
     arma::mat K = gram(kernel(), L);
-    const bool chol = how_ == Whitening::chol || (how_ == Whitening::automatic && m >= kCholeskyFrom);
     arma::mat F;
-    if (chol && cholesky_factor(K, rcond_, F)) {
-      set_state(std::move(L), std::move(F), kCholesky);
-      return;
-    }
-    set_state(std::move(L), eig_whitening(K, rcond_), kEigen);
+    const std::uint8_t state = whitening(K, F);
+    set_state(std::move(L), std::move(F), state);
   }
 
   bool is_fitted() const override { return state_ != kUnfitted; }
@@ -98,17 +104,32 @@ class NystromMap final : public StatefulMap {
   // In double even for float input (see transform_impl below).
   /// The kernel GEMM and the whitening. The Cholesky path (float) solves a
   /// triangular system: D^2 n flops, as many as a GEMM of inner size D / 2.
+  /// With sparse landmarks the kernel product is not a GEMM: only the whitening.
   std::vector<GemmShape> gemm_shapes() const override {
     if (state_ == kUnfitted) return {};
-    if (state_ == kCholesky)
-      return {{output_dim(), input_dim(), true}, {output_dim(), std::max<arma::uword>(1, output_dim() / 2), true}};
-    return {{output_dim(), input_dim(), false}, {output_dim(), output_dim(), false}};
+    std::vector<GemmShape> shapes;
+    if (state_ == kCholesky) {
+      if (!sparse_) shapes.push_back({output_dim(), input_dim(), true});
+      shapes.push_back({output_dim(), std::max<arma::uword>(1, output_dim() / 2), true});
+      return shapes;
+    }
+    if (!sparse_) shapes.push_back({output_dim(), input_dim(), false});
+    shapes.push_back({output_dim(), output_dim(), false});
+    return shapes;
   }
 
   void save_state(BinaryWriter& out) const override {
-    out.u8(state_ == kCholesky ? kCholeskyPacked : state_);
-    if (state_ == kUnfitted) return;
-    out.mat(landmarks_);
+    if (state_ == kUnfitted) {
+      out.u8(kUnfitted);
+      return;
+    }
+    if (sparse_) {
+      out.u8(state_ == kCholesky ? kSparseCholeskyPacked : kSparseEigen);
+      save_sparse_landmarks(out);
+    } else {
+      out.u8(state_ == kCholesky ? kCholeskyPacked : state_);
+      out.mat(landmarks_);
+    }
     if (state_ == kEigen) {
       out.mat(factor_);
       return;
@@ -121,28 +142,44 @@ class NystromMap final : public StatefulMap {
 
   void load_state(BinaryReader& in) override {
     const std::uint8_t flag = in.u8("the Nystroem fitted flag");
-    if (flag > kCholeskyPacked)
+    const bool knows_sparse = encoding_version() >= kSparseFromVersion;
+    if (flag > (knows_sparse ? kSparseCholeskyPacked : kCholeskyPacked))
       in.error("the Nystroem fitted flag is " + std::to_string(flag) +
-               ", expected 0 (not fitted), 1 (eigen), 2 (Cholesky) or 3 (Cholesky, packed)");
+               ", expected 0 (not fitted), 1 (eigen), 2 (Cholesky), 3 (Cholesky, packed)" +
+               (knows_sparse ? std::string(", 4 (sparse landmarks, eigen) or 5 (sparse landmarks, Cholesky, packed)")
+                             : " (encoding version " + std::to_string(encoding_version()) + " has no sparse landmarks)"));
     if (flag == kUnfitted) {
       state_ = kUnfitted;
+      sparse_ = false;
       landmarks_.reset();
       factor_.reset();
       landmarks_f_.reset();
       factor_f_.reset();
+      sparse_landmarks_.reset();
+      by_feature_ = {};
+      by_feature_f_ = {};
       return;
     }
-    arma::mat L = in.mat<double>("the landmarks");
-    if (L.n_rows != input_dim() || L.n_cols != output_dim())
-      in.error("the landmarks are " + std::to_string(L.n_rows) + " x " + std::to_string(L.n_cols) + ", expected d x D = " +
-               std::to_string(input_dim()) + " x " + std::to_string(output_dim()));
-    if (!L.is_finite()) in.error("the landmarks have a non-finite entry");
-    const double limit = unit_ball_tolerance<double>();
-    for (arma::uword j = 0; j < L.n_cols; ++j)
-      if (arma::norm(L.col(j)) > limit) in.error("landmark " + std::to_string(j) + " lies outside the unit ball");
-    const std::string what = flag == kEigen ? "the whitening matrix" : "the Cholesky factor";
+    const bool sparse = flag == kSparseEigen || flag == kSparseCholeskyPacked;
+    const bool eigen = flag == kEigen || flag == kSparseEigen;
+    const bool packed = flag == kCholeskyPacked || flag == kSparseCholeskyPacked;
+    arma::mat L;
+    arma::sp_mat S;
+    if (sparse) {
+      S = load_sparse_landmarks(in);
+    } else {
+      L = in.mat<double>("the landmarks");
+      if (L.n_rows != input_dim() || L.n_cols != output_dim())
+        in.error("the landmarks are " + std::to_string(L.n_rows) + " x " + std::to_string(L.n_cols) +
+                 ", expected d x D = " + std::to_string(input_dim()) + " x " + std::to_string(output_dim()));
+      if (!L.is_finite()) in.error("the landmarks have a non-finite entry");
+      const double limit = unit_ball_tolerance<double>();
+      for (arma::uword j = 0; j < L.n_cols; ++j)
+        if (arma::norm(L.col(j)) > limit) in.error("landmark " + std::to_string(j) + " lies outside the unit ball");
+    }
+    const std::string what = eigen ? "the whitening matrix" : "the Cholesky factor";
     arma::mat F;
-    if (flag == kCholeskyPacked) {
+    if (packed) {
       in.expect_u64(output_dim(), "the order of the packed Cholesky factor");
       const arma::uword D = output_dim();
       F.zeros(D, D);
@@ -154,24 +191,45 @@ class NystromMap final : public StatefulMap {
       in.error(what + " is " + std::to_string(F.n_rows) + " x " + std::to_string(F.n_cols) + ", expected D x D = " +
                std::to_string(output_dim()) + " x " + std::to_string(output_dim()));
     if (!F.is_finite()) in.error(what + " has a non-finite entry");
-    if (flag != kEigen && (!lower_triangular(F) || !arma::all(F.diag() > 0.0)))
+    if (!eigen && (!lower_triangular(F) || !arma::all(F.diag() > 0.0)))
       in.error("the Cholesky factor is not lower triangular with a positive diagonal");
-    set_state(std::move(L), std::move(F), flag == kEigen ? kEigen : kCholesky);
+    if (sparse)
+      set_sparse_state(std::move(S), std::move(F), eigen ? kEigen : kCholesky);
+    else
+      set_state(std::move(L), std::move(F), eigen ? kEigen : kCholesky);
   }
 
  protected:
+  /// sample: d x n sparse with n >= D (checked: d rows, unit ball). The same
+  /// landmarks as fit() of the densified sample, kept sparse.
+  void fit_sparse_impl(const arma::sp_mat& sample) override {
+    require_points(sample.n_cols);
+    arma::sp_mat L = sparse_columns(sample, landmark_indices(sample.n_cols));
+    // K_mm = L'L by the same accumulation as the transform: exactly symmetric.
+    arma::mat K = LandmarksByFeature<double>(L).times_sparse(L);
+    kernel().apply_inplace(K);
+    arma::mat F;
+    const std::uint8_t state = whitening(K, F);
+    set_sparse_state(std::move(L), std::move(F), state);
+  }
+
   /// X: d x n; returns D x n = W K(L, X). With the eigen whitening the float
   /// version goes through double: the cut can leave directions amplified by
   /// up to (rcond lambda_max)^-1/2, far beyond single precision.
   arma::mat transform_impl(const arma::mat& X) const override { return whiten(transform_raw_impl(X)); }
-  // Sparse input: K(L, X) from the sparse x dense product (X'L)', O(nnz D).
+  // Sparse input: K(L, X) from the sparse x dense product (X'L)', O(nnz D),
+  // or with sparse landmarks from the sparse x sparse accumulation.
   arma::mat transform_sparse_impl(const arma::sp_mat& X) const override { return whiten(transform_raw_sparse_impl(X)); }
   arma::fmat transform_sparse_impl(const arma::sp_fmat& X) const override {
     if (state_ != kCholesky) return arma::conv_to<arma::fmat>::from(transform_sparse_impl(to_double(X)));
     return whiten(transform_raw_sparse_impl(X));
   }
-  arma::mat transform_raw_sparse_impl(const arma::sp_mat& X) const override { return raw_sparse(X, landmarks_); }
-  arma::fmat transform_raw_sparse_impl(const arma::sp_fmat& X) const override { return raw_sparse(X, landmarks_f_); }
+  arma::mat transform_raw_sparse_impl(const arma::sp_mat& X) const override {
+    return sparse_ ? kernel_of(by_feature_.times_sparse(X)) : raw_sparse(X, landmarks_);
+  }
+  arma::fmat transform_raw_sparse_impl(const arma::sp_fmat& X) const override {
+    return sparse_ ? kernel_of(by_feature_f_.times_sparse(X)) : raw_sparse(X, landmarks_f_);
+  }
 
   /// W T for raw features T (D x n) in double.
   arma::mat whiten(arma::mat T) const {
@@ -206,12 +264,14 @@ class NystromMap final : public StatefulMap {
   /// again against the double tolerance, which float input converted to
   /// double can exceed.
   arma::mat transform_raw_impl(const arma::mat& X) const override {
+    if (sparse_) return kernel_of(by_feature_.times_dense(X));
     arma::mat T = landmarks_.t() * X;
     kernel().apply_inplace(T);
     return T;
   }
 
   arma::fmat transform_raw_impl(const arma::fmat& X) const override {
+    if (sparse_) return kernel_of(by_feature_f_.times_dense(X));
     arma::fmat T = landmarks_f_.t() * X;
     kernel().apply_inplace(T);
     return T;
@@ -221,6 +281,12 @@ class NystromMap final : public StatefulMap {
   arma::Mat<eT> raw_sparse(const arma::SpMat<eT>& X, const arma::Mat<eT>& L) const {
     const arma::SpMat<eT> Xt = X.t();
     arma::Mat<eT> T = arma::Mat<eT>(Xt * L).t();
+    kernel().apply_inplace(T);
+    return T;
+  }
+
+  template <typename eT>
+  arma::Mat<eT> kernel_of(arma::Mat<eT> T) const {
     kernel().apply_inplace(T);
     return T;
   }
@@ -236,12 +302,104 @@ class NystromMap final : public StatefulMap {
  private:
   static blasint to_blas(arma::uword v) { return static_cast<blasint>(v); }
 
+  void require_points(arma::uword n) const {
+    if (n < output_dim())
+      fail("FeatureMap::fit() [" + spec() + "]",
+           "the sample has " + std::to_string(n) + " points but Nystroem picks D = " + std::to_string(output_dim()) +
+               " landmarks from it; fit on at least D points or lower D");
+  }
+
+  /// The D sample columns that become the landmarks (seeded): the same for
+  /// the dense and the sparse fit.
+  arma::uvec landmark_indices(arma::uword n) const {
+    Rng rng(seed(), 1);
+    return rng.permutation(n).head(output_dim());
+  }
+
+  /// F and the state for K = K(L, L) (which it may change; D x D).
+  std::uint8_t whitening(arma::mat& K, arma::mat& F) const {
+    const bool chol = how_ == Whitening::chol || (how_ == Whitening::automatic && output_dim() >= kCholeskyFrom);
+    if (chol && cholesky_factor(K, rcond_, F)) return kCholesky;
+    F = eig_whitening(K, rcond_);
+    return kEigen;
+  }
+
   void set_state(arma::mat L, arma::mat F, std::uint8_t state) {
     landmarks_f_ = arma::conv_to<arma::fmat>::from(L);
     factor_f_ = state == kCholesky ? arma::conv_to<arma::fmat>::from(F) : arma::fmat();
     landmarks_ = std::move(L);
     factor_ = std::move(F);
+    sparse_landmarks_.reset();
+    by_feature_ = {};
+    by_feature_f_ = {};
+    sparse_ = false;
     state_ = state;
+  }
+
+  void set_sparse_state(arma::sp_mat L, arma::mat F, std::uint8_t state) {
+    by_feature_ = LandmarksByFeature<double>(L);
+    by_feature_f_ = LandmarksByFeature<float>(L);
+    factor_f_ = state == kCholesky ? arma::conv_to<arma::fmat>::from(F) : arma::fmat();
+    sparse_landmarks_ = std::move(L);
+    factor_ = std::move(F);
+    landmarks_.reset();
+    landmarks_f_.reset();
+    sparse_ = true;
+    state_ = state;
+  }
+
+  /// d, D, nnz, then the compressed columns: D + 1 column starts, nnz row
+  /// indices (ascending in each column), nnz values.
+  void save_sparse_landmarks(BinaryWriter& out) const {
+    const arma::sp_mat& L = sparse_landmarks_;
+    L.sync();
+    out.u64(L.n_rows);
+    out.u64(L.n_cols);
+    out.u64(L.n_nonzero);
+    for (arma::uword j = 0; j <= L.n_cols; ++j) out.u64(L.col_ptrs[j]);
+    for (arma::uword k = 0; k < L.n_nonzero; ++k) out.u64(L.row_indices[k]);
+    out.f64s(L.values, L.n_nonzero);
+  }
+
+  arma::sp_mat load_sparse_landmarks(BinaryReader& in) const {
+    in.expect_u64(input_dim(), "the sparse landmarks' row count (d)");
+    in.expect_u64(output_dim(), "the sparse landmarks' column count (D)");
+    const std::uint64_t nnz = in.u64("the sparse landmarks' nonzero count");
+    // Every entry takes 16 bytes (index, value) and the column starts 8 (D + 1).
+    if (nnz > in.remaining() / 16)
+      in.error("the sparse landmarks claim " + std::to_string(nnz) + " nonzeros, more than the " +
+               std::to_string(in.remaining()) + " bytes left hold");
+    const arma::uword D = output_dim(), d = input_dim();
+    arma::uvec ptrs(D + 1), rows(nnz);
+    arma::vec values(nnz);
+    for (arma::uword j = 0; j <= D; ++j) ptrs[j] = in.u64("the sparse landmarks' column starts");
+    if (ptrs[0] != 0 || ptrs[D] != nnz)
+      in.error("the sparse landmarks' column starts run from " + std::to_string(ptrs[0]) + " to " +
+               std::to_string(ptrs[D]) + ", expected 0 to nnz = " + std::to_string(nnz));
+    for (arma::uword j = 0; j < D; ++j)
+      if (ptrs[j + 1] < ptrs[j])
+        in.error("the sparse landmarks' column starts decrease at landmark " + std::to_string(j));
+    for (arma::uword k = 0; k < nnz; ++k) rows[k] = in.u64("the sparse landmarks' row indices");
+    in.f64s(values.memptr(), nnz, "the sparse landmarks' values");
+    const double limit = unit_ball_tolerance<double>();
+    for (arma::uword j = 0; j < D; ++j) {
+      double norm2 = 0.0;
+      for (arma::uword k = ptrs[j]; k < ptrs[j + 1]; ++k) {
+        if (rows[k] >= d)
+          in.error("landmark " + std::to_string(j) + " has row index " + std::to_string(rows[k]) + ", not below d = " +
+                   std::to_string(d));
+        if (k > ptrs[j] && rows[k] <= rows[k - 1])
+          in.error("landmark " + std::to_string(j) + "'s row indices are not strictly ascending (" +
+                   std::to_string(rows[k - 1]) + " then " + std::to_string(rows[k]) + ")");
+        if (!std::isfinite(values[k]))
+          in.error("landmark " + std::to_string(j) + " has a non-finite value at row " + std::to_string(rows[k]));
+        if (values[k] == 0.0)
+          in.error("landmark " + std::to_string(j) + " stores a zero at row " + std::to_string(rows[k]));
+        norm2 += values[k] * values[k];
+      }
+      if (std::sqrt(norm2) > limit) in.error("landmark " + std::to_string(j) + " lies outside the unit ball");
+    }
+    return arma::sp_mat(rows, ptrs, values, d, D);  // no stored zeros (refused above), so nothing is dropped
   }
 
   /// C lower with C C' = K + eps I, eps = rcond trace(K) (with a floor that
@@ -276,10 +434,14 @@ class NystromMap final : public StatefulMap {
 
   double rcond_;
   Whitening how_;
-  std::uint8_t state_ = kUnfitted;
-  arma::mat landmarks_;  // d x D
+  std::uint8_t state_ = kUnfitted;  // kUnfitted, kEigen or kCholesky (the file's packing and sparsity aside)
+  bool sparse_ = false;             // the landmarks are sparse_landmarks_ (fit_sparse()) rather than landmarks_
+  arma::mat landmarks_;  // d x D (dense landmarks)
   arma::mat factor_;     // D x D: the whitening W (eigen) or the Cholesky factor (lower)
   arma::fmat landmarks_f_, factor_f_;  // float copies for the float transform (Cholesky path)
+  arma::sp_mat sparse_landmarks_;      // d x D compressed columns (sparse landmarks), as written to files
+  LandmarksByFeature<double> by_feature_;  // the same by feature, for the products
+  LandmarksByFeature<float> by_feature_f_;
 };
 
 }  // namespace

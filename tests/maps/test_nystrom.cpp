@@ -173,8 +173,10 @@ TEST_CASE("nystrom: the Cholesky whitening gives the eigen whitening's kernel, u
   CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("the order of the packed Cholesky factor is 99, expected 100"),
                        std::invalid_argument);
   bad = bytes;
-  bad[flag] = 4;
-  CHECK_THROWS_WITH_AS(loaded(bad), doctest::Contains("expected 0 (not fitted), 1 (eigen), 2 (Cholesky) or 3"),
+  bad[flag] = 6;
+  CHECK_THROWS_WITH_AS(loaded(bad),
+                       doctest::Contains("expected 0 (not fitted), 1 (eigen), 2 (Cholesky), 3 (Cholesky, packed), 4 "
+                                         "(sparse landmarks, eigen) or 5"),
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(loaded(bytes.substr(0, bytes.size() - 8)), doctest::Contains("packed Cholesky factor"),
                        std::invalid_argument);

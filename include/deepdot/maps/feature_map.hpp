@@ -95,9 +95,12 @@ class FeatureMap {
   /// transform_raw() of sparse X (maps with a linear tail), as transform().
   arma::mat transform_raw(const arma::sp_mat& X) const;
   arma::fmat transform_raw(const arma::sp_fmat& X) const;
-  /// fit() on a sparse sample (d x m): data-dependent maps keep dense state
-  /// (Nystroem: d x D landmarks), so the sample is densified (d x m values);
-  /// data-independent maps only check it, in O(nnz).
+  /// fit() on a sparse sample (d x m, unit ball). Nystroem keeps its D
+  /// landmarks sparse (compressed columns, O(nnz of the landmarks) whatever
+  /// d) and gives the same features as fit() of the densified sample, to
+  /// rounding; the other data-dependent maps keep dense state, so the sample
+  /// is densified (d x m values; refused above 4 GiB); data-independent maps
+  /// only check it, in O(nnz).
   void fit_sparse(const arma::sp_mat& sample);
   /// Columns per densified block of the default sparse transform: about 2^22
   /// values (32 MB in double) whatever d, at least 1.
@@ -151,6 +154,9 @@ class FeatureMap {
   /// The same for transform_raw() (default: densify blocks, transform_raw_impl()).
   virtual arma::mat transform_raw_sparse_impl(const arma::sp_mat& X) const;
   virtual arma::fmat transform_raw_sparse_impl(const arma::sp_fmat& X) const;
+  /// fit_sparse() of an unfitted map (sample validated: d rows, finite, unit
+  /// ball). Default: densify the sample (refused above 4 GiB) and call fit().
+  virtual void fit_sparse_impl(const arma::sp_mat& sample);
   /// Maps with a linear tail override these three (X validated, W D x k).
   virtual arma::mat transform_raw_impl(const arma::mat& X) const;
   virtual arma::fmat transform_raw_impl(const arma::fmat& X) const;
