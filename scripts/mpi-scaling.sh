@@ -40,7 +40,8 @@ PY
 }
 fit() {  # P D: the JSON report of deepdot-mpi train on the current subset
   mpirun --oversubscribe -np "$1" build/apps/deepdot-mpi train --data "$work/train-images-idx3-ubyte" \
-    --model "$work/m.ddm" --features "$2" --lambda 1e-4 --no-score --quiet --json
+    --model "$work/m.ddm" --kernel recursive:3 --map fourier:orf --loss squared --scaling unit-norm \
+    --features "$2" --lambda 1e-4 --no-score --no-certificate --quiet --json
 }
 for P in $plist; do
   subset 20

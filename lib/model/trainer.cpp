@@ -366,8 +366,11 @@ Model Trainer::fit_sparse_any(const arma::sp_mat& X, const arma::mat& Y, const a
                                   ? X.n_cols - std::max<arma::uword>(1, static_cast<arma::uword>(
                                                                             std::llround(config_.validation_fraction * X.n_cols)))
                                   : X.n_cols;
-  const TrainerConfig resolved = detail::choose_by_rule(config_, std::max<arma::uword>(1, n_train), X.n_cols, X.n_rows,
-                                                        Y.n_rows, false, report);
+  // The cost model counts d flops and bytes per point and landmark; sparse
+  // products cost the nonzeros instead (Nystroem keeps its landmarks sparse).
+  const arma::uword work_dim = std::max<arma::uword>(1, (X.n_nonzero + X.n_cols - 1) / X.n_cols);
+  const TrainerConfig resolved = detail::choose_by_rule(config_, std::max<arma::uword>(1, n_train), X.n_cols,
+                                                        std::min(work_dim, X.n_rows), Y.n_rows, false, report);
   const TrainerConfig& c = resolved;
   if (is_exact(c.map))
     fail(where, "the kernel limit (map \"exact\") takes dense inputs only: its model stores the d x n training "
