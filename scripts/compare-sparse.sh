@@ -6,6 +6,7 @@
 # and peak memory. Then the kernel error of both against the exact (<x,y>)^3, and deepdot's
 # transform time over d (fixed nnz) and over nnz (fixed d).
 #   usage: scripts/compare-sparse.sh [BUILD_DIR] [N] [SKLEARN_TIMEOUT_SECONDS]
+#   SCALING_ONLY=1: only the tables over d and over nnz (seconds, no scikit-learn run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -30,6 +31,7 @@ measure() {  # label, command...: prints "label wall cpu rss_mb"
   fi
 }
 
+if [ "${SCALING_ONLY:-0}" != 1 ]; then
 file=$out/sparse-n$n-d20.libsvm
 [ -f "$file" ] || $py scripts/sparse_bench.py make "$n" "$d" 100 1 "$file"
 echo "input: $file, $(du -m "$file" | cut -f1) MB, n = $n, d = 2^20, ~100 nonzeros per point; output $n x $D float64 = $((n * D * 8 / 1048576)) MB"
@@ -43,6 +45,8 @@ if [ -s "$out/time-sklearn.log" ] && [ -f "$out/z-sklearn.npy" ]; then
   $py scripts/sparse_bench.py error "$file" $d "$out/z-deepdot.npy" "$out/z-sklearn.npy"
 else
   $py scripts/sparse_bench.py error "$file" $d "$out/z-deepdot.npy"
+fi
+
 fi
 
 echo "deepdot transform over d at ~100 nonzeros per point (n = 5000):"
