@@ -49,19 +49,35 @@ fi
 
 fi
 
+# The tables over d and nnz: five runs each, the median of the process CPU time (user + sys; the
+# wall time of these sub-second runs is dominated by first touches of fresh memory, which vary
+# from run to run on a VM) and of the wall time.
+median5() {  # label, command...: prints "label cpu ... wall ... peak ..." (medians of 5 runs)
+  local label=$1; shift
+  local log=$out/time-scaling.log
+  : > "$log.all"
+  for _ in 1 2 3 4 5; do
+    /usr/bin/time -f "%U %S %e %M" -o "$log" "$@" > /dev/null 2>&1 || { echo "$label failed" >&2; return 1; }
+    cat "$log" >> "$log.all"
+  done
+  local cpu wall rss
+  cpu=$(awk '{print $1 + $2}' "$log.all" | sort -g | sed -n 3p)
+  wall=$(awk '{print $3}' "$log.all" | sort -g | sed -n 3p)
+  rss=$(awk '{print $4}' "$log.all" | sort -g | tail -1)
+  printf "%-12s cpu %6.2f s  wall %6.2f s  peak %5.0f MB  (medians of 5 runs; peak: the largest)\n" \
+    "$label" "$cpu" "$wall" "$(echo "$rss / 1024" | bc)"
+}
 echo "deepdot transform over d at ~100 nonzeros per point (n = 5000):"
 for bits in 14 16 18 20 22 24; do
   f=$out/sparse-n5000-d$bits.libsvm
   [ -f "$f" ] || $py scripts/sparse_bench.py make 5000 $((1 << bits)) 100 2 "$f"
-  measure "d=2^$bits" "$deepdot" transform --sparse --data "$f" --dim $((1 << bits)) --kernel coeffs:0,0,0,1 \
+  median5 "d=2^$bits" "$deepdot" transform --sparse --data "$f" --dim $((1 << bits)) --kernel coeffs:0,0,0,1 \
     --map tensorsketch --features $D --precision double --out "$out/z-d.npy" --quiet
-  grep -h "seconds" "$out/d=2^$bits.out" | sed 's/^/    transform only: /'
 done
 echo "deepdot transform over nnz at d = 2^20 (n = 5000):"
 for nnz in 25 50 100 200 400; do
   f=$out/sparse-n5000-nnz$nnz.libsvm
   [ -f "$f" ] || $py scripts/sparse_bench.py make 5000 $d $nnz 3 "$f"
-  measure "nnz=$nnz" "$deepdot" transform --sparse --data "$f" --dim $d --kernel coeffs:0,0,0,1 \
+  median5 "nnz=$nnz" "$deepdot" transform --sparse --data "$f" --dim $d --kernel coeffs:0,0,0,1 \
     --map tensorsketch --features $D --precision double --out "$out/z-n.npy" --quiet
-  grep -h "seconds" "$out/nnz=$nnz.out" | sed 's/^/    transform only: /'
 done
