@@ -513,10 +513,20 @@ class KernelHinge final : public Learner {
   }
   void finish(ModelParts& parts) override {
     parts.mode = ModelMode::kernel_limit;
-    parts.dual = solution_.dual;
     parts.lambdas = solution_.lambdas;
     parts.training_size = Xt_.n_cols;
-    parts.support = std::move(Xt_);
+    // Only the support vectors are kept: a point whose dual coefficient is 0 for every
+    // output adds nothing to any score, and prediction costs the number kept.
+    const arma::uvec sv = arma::find(arma::any(solution_.dual != 0.0, 1));
+    if (sv.n_elem > 0 && sv.n_elem < Xt_.n_cols) {
+      parts.dual = solution_.dual.rows(sv);
+      parts.support = Xt_.cols(sv);
+      Xt_.reset();
+    } else {
+      parts.dual = solution_.dual;
+      parts.support = std::move(Xt_);
+    }
+    parts.metadata.emplace_back("support vectors", std::to_string(parts.support.n_cols));
     parts.metadata.emplace_back("solver", "kernel dual coordinate descent");
     parts.metadata.emplace_back("solver iterations", std::to_string(solution_.iterations));
     parts.metadata.emplace_back("solver optimality", format_double(solution_.optimality));

@@ -31,6 +31,24 @@ using detail::run_groups;
 
 namespace {
 
+// K coef' (n x m) for coef m x n, in double. A float K is multiplied a block of
+// its columns at a time, converted to double: the exact scores from the float
+// kernel values, and no n x n double copy.
+template <typename eT>
+arma::mat kernel_times(const arma::Mat<eT>& K, const arma::mat& coef) {
+  if constexpr (std::is_same<eT, double>::value) {
+    return K * coef.t();
+  } else {
+    arma::mat S(K.n_rows, coef.n_rows, arma::fill::zeros);
+    constexpr arma::uword kBlock = 1024;
+    for (arma::uword i0 = 0; i0 < K.n_cols; i0 += kBlock) {
+      const arma::uword i1 = std::min(K.n_cols, i0 + kBlock) - 1;
+      S += arma::conv_to<arma::mat>::from(K.cols(i0, i1)) * coef.cols(i0, i1).t();
+    }
+    return S;
+  }
+}
+
 // Scores are kept for all points: S = K (alpha o Y)' (n x c), so a coordinate
 // update costs one column of K (read once for all outputs) per output moved.
 // eT is the type K is stored in; the scores are double either way.
@@ -40,26 +58,43 @@ struct KernelCdOps {
   const arma::Mat<eT>& K;
   arma::mat S;
 
-  KernelCdOps(const arma::Mat<eT>& k, arma::uword c) : K(k), S(k.n_rows, c, arma::fill::zeros) {}
+  // Per output, the points whose scores are kept exact (dual_cd's unshrunk
+  // pairs); all points while `all_` is set. Once most points are shrunk (at
+  // alpha = 0 with a margin beyond 1, or at the bound), an update costs their
+  // number instead of n: that is most of an epoch's time near the hard margin.
+  std::vector<std::vector<arma::uword>> kept_;
+  std::vector<char> all_;
+
+  KernelCdOps(const arma::Mat<eT>& k, arma::uword c)
+      : K(k), S(k.n_rows, c, arma::fill::zeros), kept_(c), all_(c, 1) {}
   void scores(arma::uword i, double* out, const char* /*active*/) const {
     for (arma::uword j = 0; j < S.n_cols; ++j) out[j] = S(i, j);
   }
   void update(arma::uword i, const double* delta) {
-    for (arma::uword j = 0; j < S.n_cols; ++j)
-      if (delta[j] != 0.0) detail::axpy_kernel(delta[j], K.colptr(i), S.colptr(j), K.n_rows);  // K symmetric
-  }
-  void refresh(const arma::mat& coef) {
-    if constexpr (std::is_same<eT, double>::value) {
-      S = K * coef.t();
-    } else {
-      // In double, a block of K's columns at a time: the exact scores from the float kernel values.
-      S.zeros(K.n_rows, coef.n_rows);
-      constexpr arma::uword kBlock = 1024;
-      for (arma::uword i0 = 0; i0 < K.n_cols; i0 += kBlock) {
-        const arma::uword i1 = std::min(K.n_cols, i0 + kBlock) - 1;
-        S += arma::conv_to<arma::mat>::from(K.cols(i0, i1)) * coef.cols(i0, i1).t();
+    const eT* column = K.colptr(i);  // K symmetric: column i is row i
+    for (arma::uword j = 0; j < S.n_cols; ++j) {
+      if (delta[j] == 0.0) continue;
+      double* s = S.colptr(j);
+      if (all_[j]) {
+        detail::axpy_kernel(delta[j], column, s, K.n_rows);
+      } else {
+        const double d = delta[j];
+        for (const arma::uword p : kept_[j]) s[p] += d * static_cast<double>(column[p]);
       }
     }
+  }
+  void keep_scores(const arma::Mat<char>& shrunk) {
+    for (arma::uword j = 0; j < S.n_cols; ++j) {
+      kept_[j].clear();
+      for (arma::uword i = 0; i < shrunk.n_cols; ++i)
+        if (!shrunk(j, i)) kept_[j].push_back(i);
+      // A gather costs more per point than the contiguous loop: keep that one above half.
+      all_[j] = 2 * kept_[j].size() > shrunk.n_cols;
+    }
+  }
+  void refresh(const arma::mat& coef) {
+    S = kernel_times(K, coef);
+    std::fill(all_.begin(), all_.end(), 1);  // every score exact again (dual_cd narrows them after an epoch)
   }
   arma::mat all_scores() const { return S.t(); }
 };
@@ -123,9 +158,9 @@ void KernelSVM::prepare(const char* where, const arma::mat& X, const arma::mat& 
 
 namespace {
 
-// Runs dual CD on K for a group of outputs at the given lambdas from the warm
-// start beta; returns the per-output RKHS norms, sqrt(a_j' K a_j) with
-// a_j = alpha_j o y_j.
+// Runs dual CD on K for a group of outputs at the given lambdas, warm-started
+// from the previous solves (see warm_start); returns the per-output RKHS
+// norms, sqrt(a_j' K a_j) with a_j = alpha_j o y_j.
 template <typename eT>
 struct KernelRun {
   const arma::Mat<eT>& K;
@@ -138,16 +173,22 @@ struct KernelRun {
   arma::mat coef;  // c x n, alpha o Y at the last solve
   arma::uword epochs = 0;
   double violation = 0.0;
+  arma::vec violations;          // per output, at the last solve
+  arma::vec last_lambdas;        // where beta was solved (empty before the first solve)
 
   KernelRun(const arma::Mat<eT>& k, const arma::mat& y, bool sq, const SolverOptions& o)
       : K(k), Y(y), squared(sq), options(o), ops(k, y.n_rows), diag(arma::conv_to<arma::vec>::from(k.diag())),
         beta(y.n_rows, y.n_cols, arma::fill::zeros) {}
 
   arma::vec solve(const arma::vec& lambdas) {
+    if (!last_lambdas.is_empty()) warm_start(lambdas);
     const detail::DualCdResult r =
         detail::dual_cd(ops, diag, Y, lambdas, squared, beta, options.tolerance, options.max_iterations, kSeed);
     epochs += r.epochs;
     violation = r.violation;
+    violations = r.violations;
+    last_solution_ = beta;
+    last_lambdas = lambdas;
     const double n = static_cast<double>(Y.n_cols);
     coef.set_size(Y.n_rows, Y.n_cols);
     for (arma::uword j = 0; j < Y.n_rows; ++j) coef.row(j) = beta.row(j) % Y.row(j) / (2.0 * lambdas[j] * n);
@@ -155,6 +196,61 @@ struct KernelRun {
     for (arma::uword j = 0; j < Y.n_rows; ++j)
       norms[j] = std::sqrt(std::max(arma::dot(coef.row(j).t(), ops.S.col(j)), 0.0));
     return norms;
+  }
+
+  // Output j's last solution solves the lambda form at every smaller lambda too:
+  // hinge loss, solved to the tolerance, no alpha at the upper bound C (beta < 1).
+  // Then the box constraints alpha <= C' > C are inactive and the KKT
+  // conditions (which do not involve C otherwise) hold unchanged.
+  // The search only uses this to try kLambdaFloor next, where a solve checks it,
+  // so a violation a little above the tolerance (as measured after the last epoch) is accepted.
+  bool flat(arma::uword j) const {
+    return !squared && !last_lambdas.is_empty() && violations[j] <= 2.0 * options.tolerance &&
+           last_solution_.row(j).max() < 1.0;
+  }
+
+ private:
+  arma::mat last_solution_;  // beta of the last solve, at last_lambdas
+
+  // The starting point at new lambdas, per output the better by dual objective
+  // of two feasible candidates (beta = alpha / C is the loss derivative):
+  //   beta kept: right for the points at the upper bound, and when most are;
+  //   alpha kept (clipped to the new box): right near the hard margin, where
+  //     the solution stops moving with lambda; exactly right once it is flat.
+  // Both cost one product with K together (about one epoch), against the
+  // hundreds of epochs a poor start costs near the hard margin.
+  void warm_start(const arma::vec& lambdas) {
+    const arma::uword c = Y.n_rows, n = Y.n_cols;
+    const double upper = squared ? std::numeric_limits<double>::infinity() : 1.0;
+    std::vector<arma::mat> candidates;
+    candidates.push_back(last_solution_);
+    arma::mat kept = last_solution_;
+    for (arma::uword j = 0; j < c; ++j)
+      kept.row(j) = arma::clamp(kept.row(j) * (lambdas[j] / last_lambdas[j]), 0.0, upper);  // C_old / C_new
+    candidates.push_back(std::move(kept));
+    // Every candidate's alpha o y, stacked: one pass over K for all.
+    const arma::uword m = candidates.size();
+    arma::vec C(c);
+    for (arma::uword j = 0; j < c; ++j) C[j] = 1.0 / (2.0 * lambdas[j] * static_cast<double>(n));
+    arma::mat coefs(m * c, n);
+    for (arma::uword k = 0; k < m; ++k)
+      for (arma::uword j = 0; j < c; ++j) coefs.row(k * c + j) = candidates[k].row(j) % Y.row(j) * C[j];
+    const arma::mat S = kernel_times(K, coefs);
+    for (arma::uword j = 0; j < c; ++j) {
+      double best = std::numeric_limits<double>::infinity();
+      arma::uword pick = 0;
+      for (arma::uword k = 0; k < m; ++k) {
+        // The dual objective 1/2 a'(Q + diag(d)) a - 1'a at C_j (d = 1 / (2 C_j) for the squared hinge).
+        const arma::rowvec a = candidates[k].row(j) * C[j];
+        double value = 0.5 * arma::dot(coefs.row(k * c + j).t(), S.col(k * c + j)) - arma::accu(a);
+        if (squared) value += 0.25 / C[j] * arma::dot(a, a);
+        if (value < best) {
+          best = value;
+          pick = k;
+        }
+      }
+      beta.row(j) = candidates[pick].row(j);
+    }
   }
 };
 
@@ -236,8 +332,13 @@ void KernelSVM::fit_ball(const arma::mat& X, const arma::mat& Y, double B) {
   prepare(where, X, Y, K, Kf);
   auto solve = [&](auto& run, GroupFit& f) {
     // Both hinge losses are 1 at f = 0, so lambda = 1/B^2 starts inside the ball.
+    // The norm is matched to B within a tenth of the solver's relative tolerance, or 1e-8
+    // if that is smaller: solves stopped at the tolerance determine the norm no better
+    // (near B it drifts by ~1e-4 from one warm-started solve to the next at 0.01).
+    const double rtol = std::max(1e-8, 0.1 * options_.tolerance);
     const detail::BallSearchResult search = detail::search_ball_lambdas(
-        [&](const arma::vec& lam) { return run.solve(lam); }, arma::vec(run.Y.n_rows, arma::fill::ones), B);
+        [&](const arma::vec& lam) { return run.solve(lam); }, arma::vec(run.Y.n_rows, arma::fill::ones), B, rtol,
+        80, [&](arma::uword j) { return run.flat(j); });
     f.lambdas = search.lambdas;
     f.norms = search.norms;
   };

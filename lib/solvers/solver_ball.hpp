@@ -35,9 +35,19 @@ struct BallSearchResult {
 /// falling back to bisection in log lambda, converges in a few warm-started
 /// solves. A group whose norm at kLambdaFloor is still <= B is inside: its
 /// lambda is kLambdaFloor.
-template <class Solve>
+///
+/// flat(j), optional, says that group j's last solution is also the solution
+/// at every smaller lambda (the hinge loss once no point is at the upper bound
+/// of the dual box: the lambda form then has the hard-margin solution). A
+/// group inside the ball with a flat solution goes straight to kLambdaFloor,
+/// where one more solve confirms it, instead of stepping down to it.
+struct NeverFlat {
+  bool operator()(arma::uword) const { return false; }
+};
+
+template <class Solve, class Flat = NeverFlat>
 BallSearchResult search_ball_lambdas(Solve&& solve, const arma::vec& loss_at_zero, double B,
-                                     double rtol = 1e-8, arma::uword max_solves = 80) {
+                                     double rtol = 1e-8, arma::uword max_solves = 80, Flat&& flat = Flat()) {
   const arma::uword k = loss_at_zero.n_elem;
   const double inf = std::numeric_limits<double>::infinity();
   arma::vec lam(k), lo(k, arma::fill::zeros), hi(k), prev_t(k), prev_n(k);
@@ -59,6 +69,11 @@ BallSearchResult search_ball_lambdas(Solve&& solve, const arma::vec& loss_at_zer
       if (std::abs(nrm - B) <= rtol * B) { done[j] = 1; continue; }
       if (nrm > B) lo[j] = lam[j]; else hi[j] = lam[j];
       if (nrm <= B && lam[j] <= kLambdaFloor) { done[j] = 1; continue; }
+      if (nrm <= B && flat(j)) {
+        lam[j] = kLambdaFloor;
+        all_done = false;
+        continue;
+      }
       if (lo[j] > 0.0 && hi[j] < inf && hi[j] <= lo[j] * (1.0 + 1e-12)) {  // bracket collapsed
         lam[j] = hi[j];
         done[j] = 1;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace deepdot::detail {
@@ -30,6 +31,7 @@ namespace deepdot::detail {
 struct DualCdResult {
   arma::uword epochs = 0;  ///< epochs run (largest over outputs)
   double violation = 0.0;  ///< max_i |projected gradient| of the dual at the end, largest over outputs
+  arma::vec violations;    ///< the same per output (c values)
 };
 
 /// Level-1 kernels of the coordinate updates. Written out instead of calling
@@ -58,6 +60,16 @@ template <typename X, typename Y>
 inline void axpy_kernel(Y a, const X* x, Y* y, arma::uword len) {
   for (arma::uword k = 0; k < len; ++k) y[k] += a * static_cast<Y>(x[k]);
 }
+
+/// Ops that keep per-point scores may declare keep_scores(shrunk) (shrunk: c x n
+/// flags): from then on they need to keep S(j, i) exact only where shrunk(j, i)
+/// is 0 (LIBSVM's shrinking of the gradient, not only of the updates).
+/// dual_cd calls it after every epoch and refreshes all scores before any
+/// shrunk pair is checked again.
+template <class T, class = void>
+struct keeps_score_subsets : std::false_type {};
+template <class T>
+struct keeps_score_subsets<T, std::void_t<decltype(&T::keep_scores)>> : std::true_type {};
 
 /// Projected gradient of the dual at coordinate value a with gradient G, box [0, U].
 inline double projected_gradient(double G, double a, double U) {
@@ -169,7 +181,7 @@ DualCdResult dual_cd(Ops& ops, const arma::vec& diag, const arma::mat& Y, const 
       if (moved) ops.update(i, delta.data());
     }
     result.epochs = epoch + 1;
-    bool any = false;
+    bool any = false, unshrunk = false;
     for (arma::uword j = 0; j < c; ++j) {
       if (!active[j]) continue;
       if (worst[j] <= tolerance) {
@@ -177,6 +189,7 @@ DualCdResult dual_cd(Ops& ops, const arma::vec& diag, const arma::mat& Y, const 
           active[j] = 0;
           continue;
         }
+        unshrunk = true;
         shrunk.row(j).zeros();  // converged on the kept pairs: check all of them again
         shrunk_count[j] = 0;
         pg_max_old[j] = inf;
@@ -188,13 +201,19 @@ DualCdResult dual_cd(Ops& ops, const arma::vec& diag, const arma::mat& Y, const 
       any = true;
     }
     if (!any) break;
+    if constexpr (keeps_score_subsets<Ops>::value) {
+      // The scores of the pairs shrunk so far went stale; they are read again from the next epoch.
+      if (unshrunk) ops.refresh(alpha % Y);
+      ops.keep_scores(shrunk);
+    }
     if (Ops::refresh_every > 0 && (epoch + 1) % Ops::refresh_every == 0) ops.refresh(alpha % Y);
   }
   ops.refresh(alpha % Y);
   // The reported violation is recomputed at the final point, not taken from
   // the last epoch (where it was measured while the point was still moving).
   for (arma::uword j = 0; j < c; ++j) beta.row(j) = alpha.row(j) / C[j];
-  result.violation = dual_violation(ops.all_scores(), Y, beta, C, squared).max();
+  result.violations = dual_violation(ops.all_scores(), Y, beta, C, squared);
+  result.violation = result.violations.max();
   return result;
 }
 

@@ -3,6 +3,9 @@
 
 #include <deepdot/core/metrics.hpp>
 #include <deepdot/core/random.hpp>
+#include <deepdot/core/labels.hpp>
+#include <deepdot/kernels/kernel.hpp>
+#include <deepdot/solvers/kernel_svm.hpp>
 
 #include <doctest/doctest.h>
 
@@ -160,6 +163,16 @@ TEST_CASE("Trainer: fit_inplace gives fit's model and leaves X scaled, for every
                        doctest::Contains("Trainer::fit_inplace(): X has 5 columns"), std::invalid_argument);
 }
 
+namespace {
+
+std::string meta(const deepdot::Model& m, const std::string& key) {
+  for (const auto& kv : m.parts().metadata)
+    if (kv.first == key) return kv.second;
+  return "<missing>";
+}
+
+}  // namespace
+
 TEST_CASE("Trainer: hinge losses on features and in the kernel limit") {
   const Toy t = make_toy(300, 7), v = make_toy(300, 8);
   deepdot::TrainerConfig c;
@@ -177,6 +190,19 @@ TEST_CASE("Trainer: hinge losses on features and in the kernel limit") {
   CHECK(deepdot::accuracy(v.labels, k.predict_labels(v.X)) > 0.75);
   const deepdot::Model back = deepdot::Model::deserialize(k.serialize(), "memory");
   CHECK(arma::approx_equal(back.predict(v.X), k.predict(v.X), "absdiff", 0.0));
+  // Only the support vectors are stored, and they predict as the solver's full dual does.
+  const auto& p = k.parts();
+  CHECK(p.training_size == 300);
+  CHECK(p.support.n_cols < 300);
+  CHECK(meta(k, "support vectors") == std::to_string(p.support.n_cols));
+  CHECK(arma::all(arma::any(p.dual != 0.0, 1)));
+  const arma::mat Xs = k.scaler().transform(t.X);
+  deepdot::LabelEncoder enc;
+  enc.fit(t.labels);
+  deepdot::KernelSVM svm(deepdot::make_kernel(c.kernel), c.loss, c.solver_options);
+  svm.fit(Xs, enc.encode(t.labels), 1e-4);
+  const arma::mat full = svm.predict(k.scaler().transform(v.X));
+  CHECK(arma::abs(k.predict(v.X) - full).max() <= 1e-9 * (1.0 + arma::abs(full).max()));
 }
 
 TEST_CASE("Trainer: every validation branch") {
@@ -284,16 +310,6 @@ TEST_CASE("Trainer: progress events cover every stage, in order, with consistent
   REQUIRE(e.size() == 2);
   CHECK((e[0].stage == "kernel limit" && e[0].done == 0 && e[1].done == 1 && e[1].total == 1));
 }
-
-namespace {
-
-std::string meta(const deepdot::Model& m, const std::string& key) {
-  for (const auto& kv : m.parts().metadata)
-    if (kv.first == key) return kv.second;
-  return "<missing>";
-}
-
-}  // namespace
 
 TEST_CASE("Trainer: an explicit validation set selects lambda on it, for every back end") {
   const Toy t = make_toy(150);

@@ -197,7 +197,8 @@ Check check_output(const arma::mat& K, const arma::mat& A, const arma::mat& Y, a
     r.primal += (squared ? m * m : m) / n;
     const double a = 2.0 * lambda * n * A(i, j) * Y(j, i) * C;  // the dual variable alpha_i in [0, C]
     const double G = Y(j, i) * f[i] - 1.0 + (squared ? a / (2.0 * C) : 0.0);
-    const double pg = a <= 0.0 ? std::min(G, 0.0) : (!squared && a >= C) ? std::max(G, 0.0) : G;
+    // At the bound up to the rounding of a = 2 lambda n A y C (a at C comes back as C (1 - 1e-16)).
+    const double pg = a <= 0.0 ? std::min(G, 0.0) : (!squared && a >= C * (1.0 - 1e-12)) ? std::max(G, 0.0) : G;
     r.kkt = std::max(r.kkt, std::abs(pg));
   }
   return r;
@@ -246,5 +247,92 @@ TEST_CASE("KernelSVM: the float Gram path and the output groups reach the double
       CHECK(fb.rkhs_norms()[j] >= 3.0 * (1.0 - 1e-3));
       CHECK(fb.lambdas()[j] == doctest::Approx(eb.lambdas()[j]).epsilon(0.05));
     }
+  }
+}
+
+TEST_CASE("KernelSVM: shrinking with kept score subsets leaves the exact optimum (most points settled)") {
+  // Many points, little regularisation: most alphas end at 0 (or at the bound), so the
+  // coordinate updates keep only the unshrunk points' scores; the KKT conditions are
+  // checked against scores recomputed here from the exact Gram matrix.
+  const Problem p = make_problem(5, 400, 3, 11);
+  const auto k = deepdot::make_kernel("recursive:2");
+  const arma::mat K = deepdot::gram(k, p.X);
+  for (auto loss : {deepdot::Loss::hinge, deepdot::Loss::squared_hinge}) {
+    CAPTURE(deepdot::loss_name(loss));
+    const bool sq = loss == deepdot::Loss::squared_hinge;
+    const double lambda = sq ? 1e-6 : 1e-4;
+    deepdot::KernelSVM svm(k, loss, tight(1e-9));  // double Gram
+    svm.fit(p.X, p.Y, lambda);
+    const arma::mat& A = svm.dual_coefficients();
+    for (arma::uword j = 0; j < 3; ++j) {
+      CAPTURE(j);
+      // More than half the points end at a bound (0, or C for the hinge): shrinkable.
+      const arma::vec a = 2.0 * lambda * 400.0 * (A.col(j) % p.Y.row(j).t());  // beta, in [0, 1] for the hinge
+      arma::uword settled = 0;
+      for (const double b : a) settled += b == 0.0 || (!sq && b >= 1.0 - 1e-12);
+      REQUIRE(settled > 200);
+      CHECK(check_output(K, A, p.Y, j, lambda, sq).kkt <= 1e-8);
+    }
+    deepdot::KernelSVM fast(k, loss, tight(1e-2));  // float Gram, the table's tolerance
+    fast.fit(p.X, p.Y, lambda);
+    for (arma::uword j = 0; j < 3; ++j) {
+      CAPTURE(j);
+      const Check e = check_output(K, A, p.Y, j, lambda, sq), f = check_output(K, fast.dual_coefficients(), p.Y, j, lambda, sq);
+      // The violation it reports (from its float scores) is the one the exact Gram matrix sees.
+      CHECK(f.kkt <= fast.optimality() + 1e-4);
+      CHECK(fast.optimality() <= 2e-2);
+      CHECK(f.primal >= e.primal * (1.0 - 1e-9));
+      CHECK(f.primal - e.primal <= 2e-2 * e.primal);
+    }
+  }
+}
+
+TEST_CASE("KernelSVM::fit_ball: the warm-started search ends at the cold-start solution of its lambdas") {
+  const Problem p = make_problem(6, 400, 4, 12);
+  const auto k = deepdot::make_kernel("recursive:1");
+  const arma::mat K = deepdot::gram(k, p.X);
+  const double B = 6.0;
+  for (const double tol : {1e-2, 1e-4}) {
+    CAPTURE(tol);
+    deepdot::KernelSVM ball(k, deepdot::Loss::hinge, tight(tol));
+    ball.fit_ball(p.X, p.Y, B);
+    const arma::vec lam = ball.lambdas();
+    for (arma::uword j = 0; j < 4; ++j) {
+      CAPTURE(j);
+      REQUIRE(lam[j] > 1e-10);  // the ball binds: the search had to find lambda
+      CHECK(ball.rkhs_norms()[j] <= B);
+      CHECK(ball.rkhs_norms()[j] >= B * (1.0 - 1.5 * std::max(1e-8, 0.1 * tol)));
+      deepdot::KernelSVM cold(k, deepdot::Loss::hinge, tight(tol));
+      cold.fit(p.X, p.Y, lam[j]);  // from alpha = 0
+      deepdot::KernelSVM exact(k, deepdot::Loss::hinge, tight(1e-10));
+      exact.fit(p.X, p.Y, lam[j]);
+      const Check w = check_output(K, ball.dual_coefficients(), p.Y, j, lam[j], false);
+      const Check c = check_output(K, cold.dual_coefficients(), p.Y, j, lam[j], false);
+      const Check e = check_output(K, exact.dual_coefficients(), p.Y, j, lam[j], false);
+      CHECK(w.primal >= e.primal * (1.0 - 1e-9));
+      CHECK(w.primal - e.primal <= 2.0 * tol * e.primal);  // as close to the optimum as a cold start must be
+      CHECK(c.primal - e.primal <= 2.0 * tol * e.primal);
+    }
+  }
+}
+
+TEST_CASE("KernelSVM::fit_ball: a flat (hard-margin) solution inside the ball is the floor lambda's solution") {
+  const Problem p = make_problem(4, 200, 1, 13);
+  arma::mat Ysep(1, 200);
+  for (arma::uword i = 0; i < 200; ++i) Ysep(0, i) = p.X(0, i) + 0.3 * p.X(1, i) > 0 ? 1.0 : -1.0;
+  const auto k = deepdot::make_kernel("recursive:1");
+  const arma::mat K = deepdot::gram(k, p.X);
+  for (const double tol : {1e-2, 1e-5}) {
+    CAPTURE(tol);
+    deepdot::KernelSVM ball(k, deepdot::Loss::hinge, tight(tol));
+    ball.fit_ball(p.X, Ysep, 1e4);
+    CHECK(ball.lambdas()[0] == doctest::Approx(1e-10));
+    // The KKT conditions hold at the floor lambda itself, and the functions agree with a cold solve there.
+    CHECK(check_output(K, ball.dual_coefficients(), Ysep, 0, 1e-10, false).kkt <= 1.5 * tol);
+    deepdot::KernelSVM cold(k, deepdot::Loss::hinge, tight(1e-7));
+    cold.fit(p.X, Ysep, 1e-10);
+    const arma::rowvec fb = ball.predict(p.Xt), fc = cold.predict(p.Xt);
+    CHECK(arma::abs(fb - fc).max() <= 20.0 * tol * arma::abs(fc).max());
+    CHECK(arma::accu(arma::sign(fb) != arma::sign(fc)) <= 1);
   }
 }
