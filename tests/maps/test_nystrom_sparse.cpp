@@ -5,6 +5,7 @@
 #include <deepdot/core/random.hpp>
 #include <deepdot/core/sparse.hpp>
 #include <deepdot/kernels/gram.hpp>
+#include <deepdot/util/perf.hpp>
 
 #include <doctest/doctest.h>
 
@@ -12,7 +13,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -22,33 +22,9 @@
 
 using map_test::loaded;
 using map_test::saved;
+using map_test::unit_sparse;
 
 namespace {
-
-/// d x n, about per_col nonzeros per column (normal values), unit norm.
-arma::sp_mat unit_sparse(arma::uword d, arma::uword n, arma::uword per_col, std::uint64_t seed) {
-  deepdot::Rng rng(seed);
-  arma::sp_mat X(d, n);
-  for (arma::uword j = 0; j < n; ++j)
-    for (arma::uword k = 0; k < per_col; ++k) X(rng.below(d), j) = rng.normal();
-  deepdot::Scaler unit(deepdot::Scaling::unit_norm);
-  return unit.transform(X);
-}
-
-/// The peak resident memory of this process so far, in bytes (VmHWM).
-double peak_rss_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmHWM:") {
-      double kb = 0.0;
-      status >> kb;
-      return 1024.0 * kb;
-    }
-    status.ignore(1 << 20, '\n');
-  }
-  return 0.0;
-}
 
 double max_abs(const arma::mat& A) { return A.is_empty() ? 0.0 : arma::abs(A).max(); }
 
@@ -66,7 +42,7 @@ TEST_CASE("nystrom sparse: d = 2^24 fits and transforms in memory independent of
   // Dense landmarks would be d x D = 2^24 x 200 doubles, 25 GiB; the sparse
   // ones hold 600 nonzeros.
   const arma::uword d = arma::uword(1) << 24, n = 300, D = 200;
-  const double before = peak_rss_bytes();
+  const double before = deepdot::peak_rss_bytes();
   REQUIRE(before > 0.0);
   const arma::sp_mat X = unit_sparse(d, n, 2, 41);
   const auto kernel = deepdot::make_kernel("recursive:1");
@@ -88,7 +64,7 @@ TEST_CASE("nystrom sparse: d = 2^24 fits and transforms in memory independent of
   const auto back = loaded(saved(*map));
   const arma::mat Zb = back->transform(Y);
   CHECK(std::memcmp(Zb.memptr(), Z.memptr(), Z.n_elem * sizeof(double)) == 0);
-  const double grown = peak_rss_bytes() - before;
+  const double grown = deepdot::peak_rss_bytes() - before;
   MESSAGE("peak memory grew by ", grown / 1048576.0, " MiB");
   CHECK(grown < 64.0 * 1048576.0);
 }

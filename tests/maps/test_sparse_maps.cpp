@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/map_test_support.hpp"
+
 #include <string>
 #include <vector>
 
@@ -15,16 +17,9 @@
 // points, in double and float; then TensorSketch's input-sparsity path at a
 // dimension where a dense copy would not be cheap.
 
-namespace {
+using map_test::unit_sparse;
 
-arma::sp_mat unit_sparse(arma::uword d, arma::uword n, arma::uword per_col, std::uint64_t seed) {
-  deepdot::Rng rng(seed);
-  arma::sp_mat X(d, n);
-  for (arma::uword j = 0; j < n; ++j)
-    for (arma::uword k = 0; k < per_col; ++k) X(rng.below(d), j) = rng.normal();
-  deepdot::Scaler unit(deepdot::Scaling::unit_norm);
-  return unit.transform(X);
-}
+namespace {
 
 struct Case {
   const char* map;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Helpers shared by the feature-map tests (test_fourier, test_layerwise, test_nystrom).
+// Helpers shared by the feature-map tests (test_fourier, test_layerwise, test_nystrom, the sparse ones).
 #pragma once
 
 #include <deepdot/maps/feature_map.hpp>
@@ -22,6 +22,17 @@ inline arma::mat ball_points(arma::uword d, arma::uword n, std::uint64_t seed, d
   deepdot::normalize_columns(X);
   for (arma::uword j = 0; j < n; ++j) X.col(j) *= rmin + (1.0 - rmin) * rng.uniform();
   return X;
+}
+
+/// d x n sparse points, about per_col nonzeros per column (normal values,
+/// repeated rows overwrite), scaled to unit norm; fixed seed.
+inline arma::sp_mat unit_sparse(arma::uword d, arma::uword n, arma::uword per_col, std::uint64_t seed) {
+  deepdot::Rng rng(seed);
+  arma::sp_mat X(d, n);
+  for (arma::uword j = 0; j < n; ++j)
+    for (arma::uword k = 0; k < per_col; ++k) X(rng.below(d), j) = rng.normal();
+  deepdot::Scaler unit(deepdot::Scaling::unit_norm);
+  return unit.transform(X);
 }
 
 /// The bytes FeatureMap::save() writes.
