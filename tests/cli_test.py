@@ -219,8 +219,13 @@ pre = [c for c in all_cands if c["stage"] == "preprocessing"]
 cands = [c for c in all_cands if c["stage"] != "preprocessing"]
 check("train with no options lists the automatic fields", code == 0 and j["automatic"] ==
       "scaling, kernel, loss, lambdas, features, map", str(j)[:300] + err)
-check("train --json has the five preprocessing candidates, unit norm first, one chosen",
-      len(pre) == 5 and pre[0]["preprocessing"] == "unit-norm" and sum(c["chosen"] for c in pre) == 1
+# Five with recursive:3, then four Gaussians on the lifted sphere (a squared-hinge final of two when a
+# Gaussian is clearly better under the squared loss).
+gauss = [c for c in pre if c["kernel"].startswith("gaussian:")]
+check("train --json has the five recursive and four Gaussian preprocessing candidates, unit norm first, one chosen",
+      len(pre) in (9, 11) and pre[0]["preprocessing"] == "unit-norm" and sum(c["chosen"] for c in pre) == 1
+      and [c["kernel"] for c in pre[:5]] == ["recursive:3"] * 5 and len(gauss) >= 4
+      and all(c["lift_scale"] == pre[4]["lift_scale"] for c in gauss)
       and all(0 <= c["score"] <= 1 for c in pre), str(pre))
 check("train --json has the four kernel candidates and the loss check, one chosen",
       [c["kernel"] for c in cands[:4]] == ["recursive:%d" % k for k in range(1, 5)] and len(cands) == 5

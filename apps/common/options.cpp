@@ -175,8 +175,10 @@ Dataset read_data(const DataValues& values, const std::string& option, bool requ
 
 void add_kernel_options(OptionTable& table, TrainerConfig& cfg) {
   table.text("kernel", "SPEC", "recursive:K | poly:P[:C] | gaussian:S | arccos:0|1 | coeffs:A0,A1,... | auto:\n"
-             "recursive:1..4 by validation error on a subsample; recursive:3 unless another depth\n"
-             "is better by one standard error (docs/defaults.md)", cfg.kernel)
+             "recursive:1..4 by validation error on a subsample, and (with --scaling auto) the\n"
+             "Gaussian on the lifted sphere at 4 widths (an RBF: a bandwidth the recursive kernel\n"
+             "lacks); recursive:3 unless another is better by one standard error (docs/defaults.md)",
+             cfg.kernel)
       .choice("feature-scaling", "F",
               "none | standardize | minmax | maxabs: per-feature scaling fitted on the training\n"
               "data, before --scaling (sparse data: maxabs, or standardize without centring;\n"
@@ -300,7 +302,8 @@ void add_selection(Report& report, const SelectionReport& s) {
     report.text("selection criterion", s.criterion);
     report.text("selection sample", std::to_string(s.sample_train) + " training + " +
                                         std::to_string(s.sample_validation) + " validation points, " +
-                                        std::to_string(s.sample_features) + " nystrom features");
+                                        std::to_string(s.sample_features) + " nystrom features" +
+                                        (s.sample_folds ? ", " + std::to_string(s.sample_folds) + "-fold cross-validation of all of them" : ""));
   }
   if (!s.preprocessing.empty()) report.text("chosen preprocessing", s.preprocessing);
   report.text("chosen", s.kernel + ", " + s.map + (s.features ? ", D = " + std::to_string(s.features) : "") + ", " +

@@ -329,10 +329,9 @@ int transform(const Communicator& comm, int argc, char** argv) {
   agree(comm, "transform", [&] {
     if (p.mode != ModelMode::features) throw std::invalid_argument(model_path + ": a kernel-limit model has no feature map");
     map = p.map;
-    // The model's scaling, as deepdot transform --model applies it (in place: the input can be large).
-    Scaler scaler(p.scaling);
-    if (p.scaling == Scaling::max_norm) scaler.set_factor(p.scaling_factor);
-    scaler.transform_inplace(a.data.X);
+    // The model's whole preprocessing (feature scaling, then max-norm's divisor or
+    // the lift's R), as deepdot transform --model applies it; in place: the input can be large.
+    a.model.scaler().transform_inplace(a.data.X);
   });
   const arma::mat& X = a.data.X;
   // The single-process writers on this rank's rows: float32 .npy with float features, else float64.

@@ -302,7 +302,7 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
   if (choose_scaling) {
     const detail::SearchIndices s = detail::search_indices(train_idx, val_idx, config_.seed);
     pre = detail::choose_preprocessing(config_, X.cols(s.train), Y.cols(s.train), Xv.cols(s.validation),
-                                       Yv.cols(s.validation), classify);
+                                       Yv.cols(s.validation), classify, X_val == nullptr);
     base = detail::with_preprocessing(config_, pre);
   }
   Scaler scaler = make_scaler(base);
@@ -310,6 +310,7 @@ Model Trainer::fit_any(const arma::mat& X, const arma::mat& Y, const arma::ivec&
   if (choose_scaling && pre.lift_multiple > 0.0) {
     scaler.set_factor(pre.lift_multiple * scaler.factor());  // R: a multiple of the largest training norm
     base.lift_scale = scaler.factor();
+    detail::finish_preprocessing(pre, base.lift_scale, base);
   }
   SelectionReport report;
   TrainerConfig resolved = base;

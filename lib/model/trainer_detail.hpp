@@ -67,7 +67,7 @@ SearchIndices search_indices(const arma::uvec& train_idx, const arma::uvec& val_
 /// a data-parallel fit calls it on the same gathered sample and agrees.
 TrainerConfig choose_on_sample(const TrainerConfig& c, const arma::mat& Xt, const arma::mat& Yt, const arma::mat& Xv,
                                const arma::mat& Yv, arma::uword n_train, arma::uword n_all, arma::uword d,
-                               arma::uword outputs, bool classify, SelectionReport& report);
+                               arma::uword outputs, bool classify, SelectionReport& report, bool folds = true);
 /// True when the preprocessing is chosen: scaling automatic, or the sphere
 /// lift with lift_scale 0 (R chosen).
 bool needs_preprocessing_search(const TrainerConfig& c);
@@ -78,9 +78,14 @@ struct PreprocessingChoice {
   Scaling scaling = Scaling::unit_norm;
   FeatureScaling features = FeatureScaling::none;
   double lift_multiple = 0.0;  ///< R / (largest training norm); 0 unless sphere_lift
+  std::string kernel;          ///< a Gaussian kernel chosen with the lift ("gaussian:S"); empty: not chosen here
+  double gaussian_width = 0.0;     ///< S of `kernel` (0: none)
+  double sample_lift_scale = 0.0;  ///< R on the search sample (with `kernel`)
   std::string text;            ///< in words, for the report
   std::vector<SelectionCandidate> candidates;
 };
+/// `folds`: false when the validation points are an explicit validation set,
+/// which is then the only one scored on (no cross-validation of small sets).
 /// Scores the preprocessing candidates on the raw search sample (Xt d x m_t
 /// with targets Yt, Xv d x m_v with Yv; the sample of search_indices()): each
 /// candidate's scaler is fitted on Xt alone, so every rank of a data-parallel
@@ -88,14 +93,21 @@ struct PreprocessingChoice {
 /// (scaling automatic): unit norm; F + unit norm; F + sphere lift with R =
 /// {1/4, 1/2, 1} x the largest norm, where F is the configured feature scaling,
 /// or standardize when that is none. With the sphere lift and lift_scale 0:
-/// the lifts only. Scored like the kernel stage (squared loss, free lambda
+/// the lifts only. When the kernel is automatic, also F + sphere lift with R =
+/// the largest norm and a Gaussian kernel of width {0.71, 0.5, 0.35, 0.25} x
+/// the median distance between the lifted sample points (kernel and
+/// preprocessing chosen together). Scored like the kernel stage (squared loss, free lambda
 /// path, Nystroem features of recursive:3 or the given kernel); the first
 /// candidate is kept unless another is better by more than one standard error
 /// of its validation error rate (classification) or has a lower MSE.
 PreprocessingChoice choose_preprocessing(const TrainerConfig& c, const arma::mat& Xt, const arma::mat& Yt,
-                                         const arma::mat& Xv, const arma::mat& Yv, bool classify);
+                                         const arma::mat& Xv, const arma::mat& Yv, bool classify, bool folds = true);
 /// c with the chosen preprocessing (lift_scale stays 0 for the caller to set).
 TrainerConfig with_preprocessing(const TrainerConfig& c, const PreprocessingChoice& p);
+/// With a Gaussian chosen here: its width rescaled from the sample's R to the
+/// final R (the largest norm of all training points, often a little larger),
+/// so that the width in the feature-scaled space is the one validated.
+void finish_preprocessing(const PreprocessingChoice& p, double lift_scale, TrainerConfig& c);
 /// Puts the preprocessing stage in front of `report` (after the other stages filled it).
 void add_preprocessing_report(const PreprocessingChoice& p, double lift_scale, SelectionReport& report);
 /// The report as "auto ..." metadata of the model.

@@ -188,6 +188,7 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
   if (choose_scaling && pre.lift_multiple > 0.0) {
     scaler.set_factor(pre.lift_multiple * scaler.factor());
     base.lift_scale = scaler.factor();
+    detail::finish_preprocessing(pre, base.lift_scale, base);
   }
   scaler.scale_points_inplace(Xs);
 

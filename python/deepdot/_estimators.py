@@ -244,8 +244,9 @@ class Classifier(_ModelPickling, _TrainerParams, ClassifierMixin, BaseEstimator)
     Parameters (deepdot::TrainerConfig fields; defaults from TrainerConfig{})
     ----------
     kernel, map : kernel and feature-map specs; map="exact" is the kernel limit;
-        "auto" (the default): the depth recursive:1..4 by validation on a
-        subsample, Nystroem features (docs/defaults.md).
+        "auto" (the default): the depth recursive:1..4, or a Gaussian of the
+        lifted points at one of 4 widths, by validation on a subsample,
+        Nystroem features (docs/defaults.md).
     n_components : int, D; 0 (the default): the rule min(n, 16384) within the budget.
     loss : "squared", "logistic", "hinge", "squared-hinge" or "auto" (squared
         or squared hinge by validation).

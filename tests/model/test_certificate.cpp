@@ -120,6 +120,7 @@ TEST_CASE("Trainer: every feature fit carries a certificate that survives save a
   const Sample s = make_sample(5, 1500, 7);
   deepdot::TrainerConfig c;
   c.kernel = "recursive:2";
+  c.scaling = deepdot::Scaling::unit_norm;  // no preprocessing search (a cross-validated one at this size)
   c.map = "tensorsketch";
   c.features = 512;
   c.certificate_sample = 300;

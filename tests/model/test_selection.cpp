@@ -8,7 +8,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -258,4 +261,92 @@ TEST_CASE("Trainer{}: the preprocessing is chosen: standardised features where t
   const deepdot::Model u = deepdot::Trainer(c).fit(S, ys);
   CHECK(u.parts().scaling == deepdot::Scaling::unit_norm);
   CHECK(u.parts().feature_scaling == deepdot::FeatureScaling::none);
+}
+
+TEST_CASE("Trainer{}: a Gaussian on the lifted sphere is chosen with its width where the labels are local") {
+  // A checkerboard of the plane: every depth of the recursive kernel is too
+  // smooth at the points' scale; an RBF of a width below the squares' side is not.
+  deepdot::Rng rng(53, 1);
+  auto make = [&rng](arma::uword n, arma::mat& X, arma::ivec& y) {
+    X = rng.normal_matrix(2, n);
+    X.row(1) *= 100.0;  // different units: the lift sees the standardised columns
+    y.set_size(n);
+    for (arma::uword j = 0; j < n; ++j) y[j] = std::sin(4.0 * X(0, j)) * std::sin(0.04 * X(1, j)) > 0 ? 1 : 0;
+  };
+  arma::mat X, Xv, Xt;
+  arma::ivec y, yv, yt;
+  make(1200, X, y);
+  make(400, Xv, yv);  // an explicit validation set: one split, no cross-validation (a fast test)
+  make(600, Xt, yt);
+  deepdot::SelectionReport report;
+  deepdot::TrainerConfig c;
+  c.loss = deepdot::Loss::squared;
+  c.features = 512;
+  c.on_selection = [&report](const deepdot::SelectionReport& r) { report = r; };
+  const deepdot::Model m = deepdot::Trainer(c).fit(X, y, Xv, yv);
+  // Five recursive:3 candidates, then four Gaussians with R = the largest norm,
+  // widths 0.707, 0.5, 0.354 and 0.25 x one median distance.
+  std::vector<double> widths;
+  for (const deepdot::SelectionCandidate& k : report.candidates)
+    if (k.stage == "preprocessing" && k.kernel.rfind("gaussian:", 0) == 0) {
+      widths.push_back(std::stod(k.kernel.substr(9)));
+      CHECK(k.lift_scale == doctest::Approx(report.candidates[4].lift_scale));
+    }
+  REQUIRE(widths.size() == 4);
+  const double base = widths[0] / 0.707;
+  CHECK(widths[1] == doctest::Approx(0.5 * base).epsilon(0.01));
+  CHECK(widths[2] == doctest::Approx(0.354 * base).epsilon(0.01));
+  CHECK(widths[3] == doctest::Approx(0.25 * base).epsilon(0.01));
+  REQUIRE(m.parts().kernel.spec().rfind("gaussian:", 0) == 0);
+  CHECK(m.parts().scaling == deepdot::Scaling::sphere_lift);
+  CHECK(m.parts().feature_scaling == deepdot::FeatureScaling::standardize);
+  CHECK(std::find(report.automatic.begin(), report.automatic.end(), "kernel") != report.automatic.end());
+  // The chosen width, moved from the sample's R to the final R.
+  double chosen_width = 0.0, sample_R = 0.0;
+  for (const deepdot::SelectionCandidate& k : report.candidates)
+    if (k.chosen && k.stage == "preprocessing") chosen_width = std::stod(k.kernel.substr(9)), sample_R = k.lift_scale;
+  REQUIRE(chosen_width > 0.0);
+  const double final_width = std::stod(m.parts().kernel.spec().substr(9));
+  CHECK(final_width == doctest::Approx(chosen_width * sample_R / m.parts().scaling_factor).epsilon(0.005));
+  // Better than the best the recursive kernel does with the same search.
+  deepdot::TrainerConfig r = c;
+  r.kernel = "recursive:1";
+  const double acc_gauss = deepdot::accuracy(yt, m.predict_labels(Xt));
+  const double acc_rec = deepdot::accuracy(yt, deepdot::Trainer(r).fit(X, y, Xv, yv).predict_labels(Xt));
+  CHECK(acc_gauss > 0.9);
+  CHECK(acc_gauss > acc_rec + 0.1);
+}
+
+TEST_CASE("Trainer{}: a small data set is cross-validated in 5 folds, and its final fit trains on every point") {
+  const arma::mat X = sphere_points(5, 400, 61);
+  arma::ivec y(X.n_cols);
+  for (arma::uword j = 0; j < X.n_cols; ++j) y[j] = X(0, j) * X(1, j) + 0.3 * X(2, j) > 0 ? 1 : 0;
+  deepdot::SelectionReport report;
+  deepdot::TrainerConfig c;
+  c.scaling = deepdot::Scaling::unit_norm;
+  c.loss = deepdot::Loss::squared;
+  c.on_selection = [&report](const deepdot::SelectionReport& r) { report = r; };
+  const deepdot::Model m = deepdot::Trainer(c).fit(X, y);
+  CHECK(report.sample_folds == 5);
+  CHECK(report.sample_train + report.sample_validation == 400);
+  CHECK(report.sample_features == 320);  // the training points of one fold
+  REQUIRE(report.candidates.size() == 4);
+  double chosen_lambda = 0.0;
+  for (const deepdot::SelectionCandidate& k : report.candidates) {
+    // An error rate over all 400 points (the 5 folds' validation points), not over one split's 40.
+    const double errors = k.score * 400.0;
+    CHECK(std::abs(errors - std::round(errors)) < 1e-6);
+    if (k.chosen) chosen_lambda = k.lambda;
+  }
+  REQUIRE(chosen_lambda > 0.0);
+  // The final fit: the cross-validated lambda, on all points (no split left over).
+  REQUIRE(!m.parts().lambdas.is_empty());
+  for (double l : m.parts().lambdas) CHECK(l == doctest::Approx(chosen_lambda));
+  // Above 2,000 points the search holds out one validation split instead.
+  const arma::mat Xl = sphere_points(5, 2400, 62);
+  arma::ivec yl(Xl.n_cols);
+  for (arma::uword j = 0; j < Xl.n_cols; ++j) yl[j] = Xl(0, j) > 0 ? 1 : 0;
+  c.features = 64;
+  deepdot::Trainer(c).fit(Xl, yl);
+  CHECK(report.sample_folds == 0);
 }

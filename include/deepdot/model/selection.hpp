@@ -86,6 +86,7 @@ struct SelectionReport {
   arma::uword sample_train = 0;        ///< training points of the search subsample (0: no search)
   arma::uword sample_validation = 0;   ///< validation points of the search subsample
   arma::uword sample_features = 0;     ///< Nystroem features of the search
+  arma::uword sample_folds = 0;        ///< > 0: a small data set, cross-validated in this many folds of the sample
   // The final choice.
   std::string kernel, map;
   arma::uword features = 0;
