@@ -216,9 +216,11 @@ class FeatureSquared final : public StreamingRidge {
   }
 
  private:
+  // The float input batch is freed before the accumulation: only the
+  // features of the batch are held while ZZ' is updated.
   void add(const arma::mat& Xb, const arma::mat& Yb, FeatureRidge& into) {
     if (c_.precision == Precision::single_precision)
-      into.accumulate(map_->transform(arma::conv_to<arma::fmat>::from(Xb)), Yb);
+      into.accumulate(float_features(*map_, Xb, c_.precision), Yb);
     else
       into.accumulate(map_->transform(Xb), Yb);
   }
@@ -249,7 +251,7 @@ class FeatureSquared final : public StreamingRidge {
   }
   void add(const arma::sp_mat& Xb, const arma::mat& Yb, FeatureRidge& into) {
     if (c_.precision == Precision::single_precision)
-      into.accumulate(map_->transform(to_float(Xb)), Yb);
+      into.accumulate(float_features(*map_, Xb, c_.precision), Yb);
     else
       into.accumulate(map_->transform(Xb), Yb);
   }
