@@ -8,6 +8,7 @@
 #include <deepdot/solvers/kernel_ridge.hpp>
 #include <deepdot/solvers/kernel_svm.hpp>
 #include <deepdot/solvers/linear_solver.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include "core/check.hpp"
 #include "solvers/solver_primal.hpp"
@@ -148,6 +149,7 @@ class FeatureSquared final : public StreamingRidge {
   /// summed over the ranks in place, piece by piece: ZZ' is held once.
   void accumulate_and_reduce(const DataPart& train) {
     accumulate_part(train, ridge_);
+    release_free_memory();  // the last batch's buffers, before the reduction and the solve
     ridge_.reduce_statistics([this](arma::vec& v) { comm_->allreduce_sum(v); });
   }
 
