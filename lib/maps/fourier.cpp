@@ -46,6 +46,8 @@
 
 #include <deepdot/core/random.hpp>
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -56,26 +58,29 @@
 namespace deepdot::detail {
 namespace {
 
-// The float path's elementwise part, for one point: z_cos[j] = scale e_j cos p_j
-// and z_sin[j] = scale e_j sin p_j with e_j = exp(-c_j q), j < m. The std
+// The float path's elementwise part, for one point: on entry zs[j] holds the
+// projection p_j = w_j'x; on return z_cos[j] = scale e_j cos p_j and
+// z_sin[j] = scale e_j sin p_j with e_j = exp(-c_j q), j < m. The projection
+// is read and overwritten in place (it lives in the feature column itself,
+// so no M x b projection matrix is held beside the features). The std
 // functions do not vectorise and made this part cost more than the GEMM
 // before it (docs/performance.md); written with the branch-free functions of
 // fastmath.hpp the loop vectorises.
-inline void pair_features_body(const float* __restrict p, const float* __restrict c, double q, double scale,
-                               float* __restrict zc, float* __restrict zs, std::size_t m, bool small) {
+inline void pair_features_body(const float* __restrict c, double q, double scale, float* __restrict zc,
+                               float* __restrict zs, std::size_t m, bool small) {
   if (small) {
     // Every c_j q <= 0.01 (unit-norm data: q is rounding noise): a quartic
     // gives exp(-t) to 1e-12, and is cheaper than the general exp. With every
     // |p_j| in range, everything runs in float (twice the lanes).
     float big = 0.0f;
-    for (std::size_t j = 0; j < m; ++j) big = std::max(big, std::abs(p[j]));
+    for (std::size_t j = 0; j < m; ++j) big = std::max(big, std::abs(zs[j]));
     if (big <= kFastSincosfLimit) {
       const float qf = static_cast<float>(q), sf = static_cast<float>(scale);
       for (std::size_t j = 0; j < m; ++j) {
         const float t = c[j] * qf;
         const float e = sf * (1.0f - t * (1.0f - t * (0.5f - t * (1.0f / 6 - t * (1.0f / 24)))));
         float sn, cs;
-        fast_sincosf(p[j], sn, cs);
+        fast_sincosf(zs[j], sn, cs);
         zc[j] = e * cs;
         zs[j] = e * sn;
       }
@@ -85,7 +90,7 @@ inline void pair_features_body(const float* __restrict p, const float* __restric
       const double t = c[j] * q;
       const double e = 1.0 - t * (1.0 - t * (0.5 - t * (1.0 / 6 - t * (1.0 / 24))));
       double sn, cs;
-      fast_sincos(p[j], sn, cs);
+      fast_sincos(zs[j], sn, cs);
       zc[j] = static_cast<float>(scale * e * cs);
       zs[j] = static_cast<float>(scale * e * sn);
     }
@@ -94,7 +99,7 @@ inline void pair_features_body(const float* __restrict p, const float* __restric
   for (std::size_t j = 0; j < m; ++j) {
     const double e = fast_exp_neg(c[j] * q);
     double sn, cs;
-    fast_sincos(p[j], sn, cs);
+    fast_sincos(zs[j], sn, cs);
     zc[j] = static_cast<float>(scale * e * cs);
     zs[j] = static_cast<float>(scale * e * sn);
   }
@@ -102,18 +107,16 @@ inline void pair_features_body(const float* __restrict p, const float* __restric
 
 // Compiled for AVX2 + FMA (twice the vector width of the x86-64 baseline) and
 // for the baseline; pair_features() picks one at run time.
-__attribute__((target("avx2,fma"))) void pair_features_avx2(const float* p, const float* c, double q, double scale,
-                                                            float* zc, float* zs, std::size_t m, bool small) {
-  pair_features_body(p, c, q, scale, zc, zs, m, small);
+__attribute__((target("avx2,fma"))) void pair_features_avx2(const float* c, double q, double scale, float* zc,
+                                                            float* zs, std::size_t m, bool small) {
+  pair_features_body(c, q, scale, zc, zs, m, small);
 }
-void pair_features_base(const float* p, const float* c, double q, double scale, float* zc, float* zs, std::size_t m,
-                        bool small) {
-  pair_features_body(p, c, q, scale, zc, zs, m, small);
+void pair_features_base(const float* c, double q, double scale, float* zc, float* zs, std::size_t m, bool small) {
+  pair_features_body(c, q, scale, zc, zs, m, small);
 }
-void pair_features(const float* p, const float* c, double q, double scale, float* zc, float* zs, std::size_t m,
-                   bool small) {
+void pair_features(const float* c, double q, double scale, float* zc, float* zs, std::size_t m, bool small) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  (avx2 ? pair_features_avx2 : pair_features_base)(p, c, q, scale, zc, zs, m, small);
+  (avx2 ? pair_features_avx2 : pair_features_base)(c, q, scale, zc, zs, m, small);
 }
 
 constexpr double kTwoPi = 6.283185307179586476925286766559;
@@ -213,7 +216,7 @@ class FourierMap final : public StatefulMap {
   arma::mat transform_impl(const arma::mat& X) const override { return features(X, W_, c_, b_); }
   arma::fmat transform_impl(const arma::fmat& X) const override {
     // The fast elementwise path needs every c_j q <= 700 (fast_exp_neg's range; q <= 1).
-    if (!opt_.pair || cmax_ > 700.0) return features(X, Wf_, cf_, bf_);
+    if (!opt_.pair || cmax_ > 700.0) return features(X, float_frequencies(), cf_, bf_);
     return features_fast(X);
   }
   // Sparse input: the projection W'X is a sparse x dense product, (X'W)',
@@ -222,8 +225,12 @@ class FourierMap final : public StatefulMap {
     return features_from(project(X, W_), sparse_squared_norms(X), c_, b_);
   }
   arma::fmat transform_sparse_impl(const arma::sp_fmat& X) const override {
-    if (!opt_.pair || cmax_ > 700.0) return features_from(project(X, Wf_), sparse_squared_norms(X), cf_, bf_);
-    return features_fast_from(project(X, Wf_), sparse_squared_norms(X));
+    const arma::fmat P = project(X, float_frequencies());
+    if (!opt_.pair || cmax_ > 700.0) return features_from(P, sparse_squared_norms(X), cf_, bf_);
+    arma::fmat Z(output_dim(), X.n_cols);
+    Z.rows(projection_row(), output_dim() - 1) = P;
+    fill_fast(Z, sparse_squared_norms(X));
+    return Z;
   }
 
  private:
@@ -281,13 +288,15 @@ class FourierMap final : public StatefulMap {
     for (arma::uword j = pairs_; j < M; ++j) b_[j] = kTwoPi * rng_b.uniform();
   }
 
-  /// Derived quantities from (s, W, b): decay rates and float copies.
+  /// Derived quantities from (s, W, b): decay rates and float copies of the
+  /// O(M) vectors. W itself is kept in double only (what is saved); the
+  /// float paths convert it when they use it (project_into(): a block at a
+  /// time), so a float run does not hold the d x M matrix twice.
   void finish() {
     const double k = static_cast<double>(kernel().integer_parameter());
     c_ = 0.5 * r_ * s_;
     cf_ = arma::conv_to<arma::fmat>::from(c_);
     cmax_ = c_.is_empty() ? 0.0 : static_cast<double>(cf_.max());
-    Wf_ = arma::conv_to<arma::fmat>::from(W_);
     bf_ = arma::conv_to<arma::fmat>::from(b_);
     const double M = static_cast<double>(frequencies_);
     pair_scale_ = std::sqrt(1.0 / (k * M));
@@ -295,9 +304,17 @@ class FourierMap final : public StatefulMap {
     const0_ = std::sqrt((k - 1.0) / k);
   }
 
-  /// X: d x n; returns D x n. One GEMM W'X, then elementwise exp/cos/sin in eT.
-  /// Float path for cos/sin pairs: one SGEMM, then the vectorised
-  /// elementwise part with the points split over the cores.
+  /// W in float, whole (the paths other than the dense pair path).
+  arma::fmat float_frequencies() const { return arma::conv_to<arma::fmat>::from(W_); }
+
+  /// The first row of the projections in a feature column during the fast
+  /// path: the sine half and the single features are its last M rows.
+  arma::uword projection_row() const { return (constant_ ? 1 : 0) + pairs_; }
+
+  /// Float path for cos/sin pairs: the projection W'X by SGEMM straight into
+  /// the last M rows of Z, then the vectorised elementwise part in place,
+  /// with the points split over the cores. Beside Z and X it holds one
+  /// d x 256 float block of W.
   arma::fmat features_fast(const arma::fmat& X) const {
     arma::vec sq(X.n_cols);
     for (arma::uword i = 0; i < X.n_cols; ++i) {
@@ -305,7 +322,33 @@ class FourierMap final : public StatefulMap {
       for (arma::uword l = 0; l < X.n_rows; ++l) v += static_cast<double>(X(l, i)) * X(l, i);
       sq[i] = v;
     }
-    return features_fast_from(Wf_.t() * X, sq);
+    arma::fmat Z(output_dim(), X.n_cols);
+    project_into(X, Z);
+    fill_fast(Z, sq);
+    return Z;
+  }
+
+  /// Rows [projection_row(), D) of Z = W'X in float, for blocks of 256
+  /// frequencies (a remainder under 64 joins the last block). Each block is
+  /// one SGEMM of that block of W (converted to float here) with ldc = D;
+  /// every entry is the same dot product as in one whole SGEMM. The shapes
+  /// for which Armadillo would not call SGEMM (one point: GEMV; d <= 4: its
+  /// own small kernels) go through Armadillo as before.
+  void project_into(const arma::fmat& X, arma::fmat& Z) const {
+    constexpr arma::uword kBlock = 256;
+    const arma::uword d = input_dim(), M = frequencies_, n = X.n_cols, r0 = projection_row();
+    for (arma::uword j0 = 0; j0 < M;) {
+      const arma::uword j1 = M - j0 < kBlock + 64 ? M : j0 + kBlock;
+      const arma::fmat Wb = arma::conv_to<arma::fmat>::from(W_.cols(j0, j1 - 1));
+      if (n == 1 || d <= 4 || j1 - j0 == 1) {
+        Z.submat(r0 + j0, 0, r0 + j1 - 1, n - 1) = Wb.t() * X;
+      } else {
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, static_cast<blasint>(j1 - j0), static_cast<blasint>(n),
+                    static_cast<blasint>(d), 1.0f, Wb.memptr(), static_cast<blasint>(d), X.memptr(),
+                    static_cast<blasint>(d), 0.0f, Z.memptr() + r0 + j0, static_cast<blasint>(Z.n_rows));
+      }
+      j0 = j1;
+    }
   }
 
   /// P = W'X (M x n), computed as (X'W)' for sparse X: the transposed sparse
@@ -329,11 +372,11 @@ class FourierMap final : public StatefulMap {
     return sq;
   }
 
-  /// The fast float path from the projection P (M x n) and the squared norms.
+  /// The fast float path's elementwise part: Z (D x n) holds the projections
+  /// in its last M rows (projection_row()) and gets the features in place.
   template <typename SqVec>
-  arma::fmat features_fast_from(const arma::fmat& P, const SqVec& sqv) const {
-    const arma::uword n = P.n_cols;
-    arma::fmat Z(output_dim(), n);
+  void fill_fast(arma::fmat& Z, const SqVec& sqv) const {
+    const arma::uword n = Z.n_cols;
     const arma::uword off = constant_ ? 1 : 0;
     auto work = [&](arma::uword c0, arma::uword c1) {
       for (arma::uword i = c0; i < c1; ++i) {
@@ -341,11 +384,13 @@ class FourierMap final : public StatefulMap {
         const double q = std::max(0.0, 1.0 - sq);
         float* z = Z.colptr(i);
         if (constant_) z[0] = static_cast<float>(const0_);
-        pair_features(P.colptr(i), cf_.memptr(), q, pair_scale_, z + off, z + off + pairs_, pairs_,
-                      cmax_ * q <= 0.01);
-        // The odd feature left over when D - constant is odd: a random phase.
-        for (arma::uword j = pairs_; j < frequencies_; ++j)
-          z[off + pairs_ + j] = static_cast<float>(single_scale_ * std::exp(-cf_[j] * q) * std::cos(P(j, i) + bf_[j]));
+        pair_features(cf_.memptr(), q, pair_scale_, z + off, z + off + pairs_, pairs_, cmax_ * q <= 0.01);
+        // The odd feature left over when D - constant is odd: a random phase
+        // (its projection sits in the slot it overwrites).
+        for (arma::uword j = pairs_; j < frequencies_; ++j) {
+          float& slot = z[off + pairs_ + j];
+          slot = static_cast<float>(single_scale_ * std::exp(-cf_[j] * q) * std::cos(slot + bf_[j]));
+        }
       }
     };
     const arma::uword threads = worker_threads(n / 32);
@@ -354,9 +399,9 @@ class FourierMap final : public StatefulMap {
     for (arma::uword c0 = chunk; c0 < n; c0 += chunk) pool.emplace_back(work, c0, std::min(n, c0 + chunk));
     work(0, std::min(n, chunk));
     for (std::thread& t : pool) t.join();
-    return Z;
   }
 
+  /// X: d x n; returns D x n. One GEMM W'X, then elementwise exp/cos/sin in eT.
   template <typename eT>
   arma::Mat<eT> features(const arma::Mat<eT>& X, const arma::Mat<eT>& W, const arma::Mat<eT>& c,
                          const arma::Mat<eT>& b) const {
@@ -402,7 +447,7 @@ class FourierMap final : public StatefulMap {
   bool constant_ = false;
   arma::uword pairs_ = 0, singles_ = 0, frequencies_ = 0;
   arma::mat s_, W_, b_, c_;
-  arma::fmat Wf_, bf_, cf_;
+  arma::fmat bf_, cf_;
   double pair_scale_ = 0.0, single_scale_ = 0.0, const0_ = 0.0;
   double cmax_ = 0.0;  // the largest c_j (float), bounds every exponent c_j q
 };

@@ -8,6 +8,7 @@
 #include <deepdot/solvers/kernel_ridge.hpp>
 #include <deepdot/solvers/kernel_svm.hpp>
 #include <deepdot/solvers/linear_solver.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include "core/check.hpp"
 #include "solvers/solver_primal.hpp"
@@ -148,6 +149,7 @@ class FeatureSquared final : public StreamingRidge {
   /// summed over the ranks in place, piece by piece: ZZ' is held once.
   void accumulate_and_reduce(const DataPart& train) {
     accumulate_part(train, ridge_);
+    release_free_memory();  // the last batch's buffers, before the reduction and the solve
     ridge_.reduce_statistics([this](arma::vec& v) { comm_->allreduce_sum(v); });
   }
 
@@ -216,9 +218,11 @@ class FeatureSquared final : public StreamingRidge {
   }
 
  private:
+  // The float input batch is freed before the accumulation: only the
+  // features of the batch are held while ZZ' is updated.
   void add(const arma::mat& Xb, const arma::mat& Yb, FeatureRidge& into) {
     if (c_.precision == Precision::single_precision)
-      into.accumulate(map_->transform(arma::conv_to<arma::fmat>::from(Xb)), Yb);
+      into.accumulate(float_features(*map_, Xb, c_.precision), Yb);
     else
       into.accumulate(map_->transform(Xb), Yb);
   }
@@ -249,7 +253,7 @@ class FeatureSquared final : public StreamingRidge {
   }
   void add(const arma::sp_mat& Xb, const arma::mat& Yb, FeatureRidge& into) {
     if (c_.precision == Precision::single_precision)
-      into.accumulate(map_->transform(to_float(Xb)), Yb);
+      into.accumulate(float_features(*map_, Xb, c_.precision), Yb);
     else
       into.accumulate(map_->transform(Xb), Yb);
   }

@@ -7,6 +7,7 @@
 #include <deepdot/core/labels.hpp>
 #include <deepdot/distributed/communicator.hpp>
 #include <deepdot/distributed/data.hpp>
+#include <deepdot/util/memory.hpp>
 
 #include "core/check.hpp"
 #include "model/learners.hpp"
@@ -251,6 +252,9 @@ Model Trainer::distributed_impl(const Communicator& comm, const arma::mat& X, co
     detail::DataPart head{&sample, nullptr, arma::regspace<arma::uvec>(0, m - 1)};
     detail::fit_map(c, *map, head);
   }
+  // The map's construction (ORF's QR blocks, the Nystroem sample) leaves
+  // freed blocks in the heap: hand them back before the accumulation.
+  release_free_memory();
   const bool has_validation = !val_global.is_empty();
   val_global.reset();
   train_global.reset();

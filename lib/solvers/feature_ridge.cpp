@@ -174,13 +174,19 @@ void FeatureRidge::reduce_statistics(const std::function<void(arma::vec& v)>& su
   // Position k of statistics() lives at address(k): the upper triangle of G_
   // column by column, then C_, yy_, the float flag and the count (as doubles).
   double flag = float_sums_ ? 1.0 : 0.0, count = static_cast<double>(count_);
-  arma::uword column = 0, row = 0;  // the triangle's next entry (row <= column)
-  auto next = [&](arma::uword k) -> double* {
+  // The addresses are walked twice per piece, to gather it and to scatter
+  // the sums back, instead of being remembered: the only buffer beside the
+  // accumulation is the piece itself.
+  struct Cursor {
+    arma::uword k = 0, column = 0, row = 0;  // the triangle's next entry (row <= column)
+  };
+  auto next = [&](Cursor& at) -> double* {
     const arma::uword triangle = D * (D + 1) / 2;
+    arma::uword k = at.k++;
     if (k < triangle) {
-      double* at = G_.colptr(column) + row;
-      if (++row > column) row = 0, ++column;
-      return at;
+      double* p = G_.colptr(at.column) + at.row;
+      if (++at.row > at.column) at.row = 0, ++at.column;
+      return p;
     }
     k -= triangle;
     if (k < D * c) return C_.memptr() + k;
@@ -189,17 +195,16 @@ void FeatureRidge::reduce_statistics(const std::function<void(arma::vec& v)>& su
     return k == c ? &flag : &count;
   };
   arma::vec buffer(std::min(piece, total));
-  std::vector<double*> where_to(buffer.n_elem);
+  Cursor cursor;
   for (arma::uword at = 0; at < total; at += piece) {
     const arma::uword m = std::min(piece, total - at);
     arma::vec v(buffer.memptr(), m, false, true);
-    for (arma::uword k = 0; k < m; ++k) {
-      where_to[k] = next(at + k);
-      v[k] = *where_to[k];
-    }
+    const Cursor start = cursor;
+    for (arma::uword k = 0; k < m; ++k) v[k] = *next(cursor);
     sum(v);
     if (v.n_elem != m) fail(where, "sum() changed the length of a piece from " + std::to_string(m) + " to " + std::to_string(v.n_elem));
-    for (arma::uword k = 0; k < m; ++k) *where_to[k] = v[k];
+    cursor = start;
+    for (arma::uword k = 0; k < m; ++k) *next(cursor) = v[k];
   }
   decomposed_ = false;
   lambdas_.reset();

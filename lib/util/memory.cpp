@@ -2,6 +2,9 @@
 #include <deepdot/util/memory.hpp>
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstdio>
 #include <fstream>
@@ -18,6 +21,12 @@ double kernel_limit_memory_bytes(arma::uword n) {
   // outputs with room to spare) and the inputs' copy, which is small next to K.
   const double nd = static_cast<double>(n);
   return 8.0 * nd * nd + 8.0 * 64.0 * nd;
+}
+
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
 double available_memory_bytes() {

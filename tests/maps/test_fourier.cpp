@@ -213,6 +213,28 @@ TEST_CASE("fourier: the vectorised float path agrees with double on unit-norm an
   }
 }
 
+TEST_CASE("fourier: the float projection in blocks of frequencies agrees with double (several blocks, one point, d <= 4)") {
+  // D = 1,500 at depth 2: the constant, 749 pairs and one single feature, so
+  // M = 750 frequencies in blocks of 256, 256 and 238; the single feature's
+  // projection is overwritten in place.
+  arma::mat X = ball_points(50, 80, 12);
+  deepdot::normalize_columns(X);
+  X.cols(40, 79) *= 0.6;
+  const auto map = make_feature_map("fourier:orf", make_kernel("recursive:2"), 50, 1500, 13);
+  const arma::mat Z = map->transform(X);
+  const arma::fmat Zf = map->transform(arma::conv_to<arma::fmat>::from(X));
+  CHECK(arma::abs(Z - arma::conv_to<arma::mat>::from(Zf)).max() <= 1e-5 * arma::abs(Z).max());
+  // One point (GEMV) gives its column of the batch to float rounding.
+  const arma::fmat z7 = map->transform(arma::conv_to<arma::fmat>::from(X.col(7)));
+  CHECK(arma::abs(z7 - Zf.col(7)).max() <= 1e-5f * arma::abs(Zf.col(7)).max());
+  // d = 3 (Armadillo's own kernels for the small shapes).
+  const arma::mat Xs = ball_points(3, 3, 14);
+  const auto small = make_feature_map("fourier", make_kernel("recursive:1"), 3, 6, 15);
+  const arma::mat Zs = small->transform(Xs);
+  CHECK(arma::abs(Zs - arma::conv_to<arma::mat>::from(small->transform(arma::conv_to<arma::fmat>::from(Xs)))).max() <=
+        1e-5 * arma::abs(Zs).max());
+}
+
 TEST_CASE("fourier: the branch-free sin, cos and exp match the std functions") {
   double worst_trig = 0.0, worst_exp = 0.0;
   for (int i = -20000; i <= 20000; ++i) {

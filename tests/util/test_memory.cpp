@@ -25,3 +25,32 @@ TEST_CASE("memory: gib_text gives three significant digits") {
   CHECK(deepdot::gib_text(0.0) == "0 GiB");
   CHECK(deepdot::gib_text(12345678901.0) == "11.5 GiB");
 }
+
+#if defined(__GLIBC__)
+#include <deepdot/util/perf.hpp>
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+
+TEST_CASE("memory: release_free_memory hands a freed block in the middle of the heap back") {
+  // Keep a freed 64 MiB block resident: no mmap for it, no automatic trim, and
+  // a small block allocated after it so that it is not the heap's top.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  constexpr std::size_t kBytes = std::size_t(64) << 20;
+  char* big = static_cast<char*>(std::malloc(kBytes));
+  REQUIRE(big != nullptr);
+  std::memset(big, 1, kBytes);
+  char* pin = static_cast<char*>(std::malloc(64));
+  REQUIRE(pin != nullptr);
+  pin[0] = 1;
+  std::free(big);
+  const double kept = deepdot::current_rss_bytes();
+  deepdot::release_free_memory();
+  const double released = deepdot::current_rss_bytes();
+  std::free(pin);
+  CHECK(kept - released > 0.75 * static_cast<double>(kBytes));
+}
+#endif

@@ -24,6 +24,12 @@ double available_memory_bytes();
 /// so an impossible size is a clear error instead of bad_alloc or swapping.
 void require_memory(double bytes, const std::string& where, const std::string& what, const std::string& advice);
 
+/// Hands the allocator's free memory back to the system (glibc: malloc_trim;
+/// elsewhere nothing). The data-parallel fit calls it between stages, so that
+/// blocks freed by one stage (the map's construction, the feature batches)
+/// do not stay resident through the next one and add to the peak per rank.
+void release_free_memory();
+
 /// bytes as "1.5 GiB" (three significant digits), for messages.
 std::string gib_text(double bytes);
 
