@@ -175,6 +175,8 @@ TEST_CASE("Trainer: the sample is capped, and a Nystroem certificate avoids the 
   const Sample s = make_sample(4, 6000, 13);
   deepdot::TrainerConfig c;
   c.kernel = "recursive:1";
+  c.scaling = deepdot::Scaling::unit_norm;  // no search: this test is about the certificate
+  c.loss = deepdot::Loss::squared;
   c.map = "nystrom";
   c.features = 200;
   c.map_sample = 1000;

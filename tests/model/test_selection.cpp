@@ -342,11 +342,12 @@ TEST_CASE("Trainer{}: a small data set is cross-validated in 5 folds, and its fi
   // The final fit: the cross-validated lambda, on all points (no split left over).
   REQUIRE(!m.parts().lambdas.is_empty());
   for (double l : m.parts().lambdas) CHECK(l == doctest::Approx(chosen_lambda));
-  // Above 2,000 points the search holds out one validation split instead.
+  // With 1,000 validation points or more the search holds out one validation split instead.
   const arma::mat Xl = sphere_points(5, 2400, 62);
   arma::ivec yl(Xl.n_cols);
   for (arma::uword j = 0; j < Xl.n_cols; ++j) yl[j] = Xl(0, j) > 0 ? 1 : 0;
   c.features = 64;
+  c.validation_fraction = 0.5;  // 1,200 validation points
   deepdot::Trainer(c).fit(Xl, yl);
   CHECK(report.sample_folds == 0);
 }
