@@ -58,6 +58,10 @@ TEST_CASE("Trainer::fit_distributed at P = 1 equals Trainer::fit (validation spl
       for (double validation : {0.2, 0.0}) {
         INFO(map, ", validation ", validation, ", double ", precision == deepdot::Precision::double_precision);
         deepdot::TrainerConfig cfg;
+        // Kernel and loss given: no search, so lambda comes from the validation
+        // split or GCV (a small set's search would cross-validate and fix it).
+        cfg.kernel = "recursive:3";
+        cfg.loss = deepdot::Loss::squared;
         cfg.map = map;
         cfg.features = 64;
         cfg.precision = precision;
@@ -84,6 +88,8 @@ TEST_CASE("Trainer::fit_regression_distributed at P = 1 equals fit_regression; o
   const deepdot::SerialCommunicator comm;
   const arma::mat Y = arma::sum(p.X.rows(0, 2), 0);
   deepdot::TrainerConfig cfg;
+  cfg.kernel = "recursive:3";  // no search (see above)
+  cfg.scaling = deepdot::Scaling::unit_norm;
   cfg.features = 48;
   cfg.validation_fraction = 0.0;  // GCV
   const deepdot::Trainer ridge(cfg);
